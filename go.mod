@@ -1,0 +1,3 @@
+module comet
+
+go 1.26
