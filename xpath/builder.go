@@ -1,0 +1,210 @@
+package xpath
+
+// Builder assembles a Document from a stream of parse events. It is driven
+// by voevent's XML parser, which has already checked well-formedness and
+// resolved namespaces; the builder only records what it is told, in order.
+//
+// The call sequence for an element is StartElement, then its namespace
+// nodes (Namespace for each prefix in scope, or InheritNamespaces when the
+// element declares none), then Attribute for each attribute, then its
+// content, then EndElement. A Builder can be reused after Reset; it keeps
+// its buffers, so a pooled Builder allocates only the finished Document.
+type Builder struct {
+	nodes []node
+	uris  []string
+	text  []byte
+	strs  []byte
+	open  []int32 // indexes of the open root and elements
+	inTag bool    // the last StartElement's start tag is still receiving attributes
+}
+
+// NewBuilder returns a Builder holding an empty document (just the root).
+func NewBuilder() *Builder {
+	b := &Builder{}
+	b.Reset()
+	return b
+}
+
+// Reset discards everything built so far and starts a new document.
+func (b *Builder) Reset() {
+	b.nodes = append(b.nodes[:0], node{kind: RootNode, parent: -1, first: 1, line: 1})
+	b.uris = append(b.uris[:0], "")
+	b.text = b.text[:0]
+	b.strs = b.strs[:0]
+	b.open = append(b.open[:0], 0)
+	b.inTag = false
+}
+
+// Depth is the number of open elements.
+func (b *Builder) Depth() int { return len(b.open) - 1 }
+
+// Nodes is the number of nodes so far, namespace and attribute nodes included.
+func (b *Builder) Nodes() int { return len(b.nodes) }
+
+func (b *Builder) uriIndex(uri string) int32 {
+	for i, u := range b.uris {
+		if u == uri {
+			return int32(i)
+		}
+	}
+	b.uris = append(b.uris, uri)
+	return int32(len(b.uris) - 1)
+}
+
+// addName appends prefix:local to strs and sets n's name fields.
+func (b *Builder) addName(n *node, prefix, local []byte) {
+	n.name.start = int32(len(b.strs))
+	if len(prefix) > 0 {
+		b.strs = append(b.strs, prefix...)
+		b.strs = append(b.strs, ':')
+	}
+	n.local = int32(len(b.strs))
+	b.strs = append(b.strs, local...)
+	n.name.end = int32(len(b.strs))
+}
+
+// closeTag ends the start tag of the newest element, if still open: its
+// children start here.
+func (b *Builder) closeTag() {
+	if !b.inTag {
+		return
+	}
+	b.inTag = false
+	e := &b.nodes[b.open[len(b.open)-1]]
+	if e.attrs == 0 {
+		e.attrs = int32(len(b.nodes))
+	}
+	e.first = int32(len(b.nodes))
+}
+
+// StartElement opens an element named prefix:local in namespace uri.
+func (b *Builder) StartElement(prefix, local []byte, uri string, line int) {
+	b.closeTag()
+	n := node{
+		kind:   ElementNode,
+		parent: b.open[len(b.open)-1],
+		line:   int32(line),
+		uri:    b.uriIndex(uri),
+		val:    span{int32(len(b.text)), 0},
+	}
+	b.addName(&n, prefix, local)
+	b.open = append(b.open, int32(len(b.nodes)))
+	b.nodes = append(b.nodes, n)
+	b.inTag = true
+}
+
+// Namespace adds a namespace node (prefix bound to uri; prefix "" is the
+// default namespace) to the element just started.
+func (b *Builder) Namespace(prefix []byte, uri string) {
+	e := b.open[len(b.open)-1]
+	n := node{kind: NamespaceNode, parent: e, line: b.nodes[e].line, uri: b.uriIndex(uri)}
+	b.addName(&n, nil, prefix)
+	n.first, n.end = int32(len(b.nodes))+1, int32(len(b.nodes))+1
+	b.nodes = append(b.nodes, n)
+}
+
+// InheritNamespaces gives the element just started the same namespace nodes
+// as its parent element; for the document element, just "xml".
+func (b *Builder) InheritNamespaces() {
+	e := b.open[len(b.open)-1]
+	p := b.nodes[e].parent
+	if p == 0 {
+		b.Namespace([]byte("xml"), XMLNamespace)
+		return
+	}
+	pn := b.nodes[p]
+	base := int32(len(b.nodes))
+	b.nodes = append(b.nodes, b.nodes[p+1:pn.attrs]...)
+	for i := base; i < int32(len(b.nodes)); i++ {
+		b.nodes[i].parent = e
+		b.nodes[i].line = b.nodes[e].line
+		b.nodes[i].first, b.nodes[i].end = i+1, i+1
+	}
+}
+
+// Attribute adds an attribute to the element just started. value is the
+// normalised attribute value.
+func (b *Builder) Attribute(prefix, local []byte, uri string, value []byte, line int) {
+	e := b.open[len(b.open)-1]
+	if b.nodes[e].attrs == 0 {
+		b.nodes[e].attrs = int32(len(b.nodes))
+	}
+	i := int32(len(b.nodes))
+	n := node{kind: AttributeNode, parent: e, line: int32(line), uri: b.uriIndex(uri), first: i + 1, end: i + 1}
+	b.addName(&n, prefix, local)
+	n.val.start = int32(len(b.strs))
+	b.strs = append(b.strs, value...)
+	n.val.end = int32(len(b.strs))
+	b.nodes = append(b.nodes, n)
+}
+
+// EndElement closes the innermost open element.
+func (b *Builder) EndElement() {
+	b.closeTag()
+	e := b.open[len(b.open)-1]
+	b.open = b.open[:len(b.open)-1]
+	b.nodes[e].end = int32(len(b.nodes))
+	b.nodes[e].val.end = int32(len(b.text))
+}
+
+// Text appends character data. Consecutive calls (text, character
+// references, CDATA sections) make one text node, as XPath requires.
+func (b *Builder) Text(t []byte, line int) {
+	if len(t) == 0 {
+		return
+	}
+	b.closeTag()
+	last := len(b.nodes) - 1
+	if b.nodes[last].kind == TextNode && b.nodes[last].parent == b.open[len(b.open)-1] {
+		b.text = append(b.text, t...)
+		b.nodes[last].val.end = int32(len(b.text))
+		return
+	}
+	i := int32(len(b.nodes))
+	n := node{kind: TextNode, parent: b.open[len(b.open)-1], line: int32(line), first: i + 1, end: i + 1}
+	n.val.start = int32(len(b.text))
+	b.text = append(b.text, t...)
+	n.val.end = int32(len(b.text))
+	b.nodes = append(b.nodes, n)
+}
+
+// Comment adds a comment node.
+func (b *Builder) Comment(c []byte, line int) {
+	b.closeTag()
+	i := int32(len(b.nodes))
+	n := node{kind: CommentNode, parent: b.open[len(b.open)-1], line: int32(line), first: i + 1, end: i + 1}
+	n.val.start = int32(len(b.strs))
+	b.strs = append(b.strs, c...)
+	n.val.end = int32(len(b.strs))
+	b.nodes = append(b.nodes, n)
+}
+
+// ProcInst adds a processing-instruction node.
+func (b *Builder) ProcInst(target, data []byte, line int) {
+	b.closeTag()
+	i := int32(len(b.nodes))
+	n := node{kind: ProcInstNode, parent: b.open[len(b.open)-1], line: int32(line), first: i + 1, end: i + 1}
+	b.addName(&n, nil, target)
+	n.val.start = int32(len(b.strs))
+	b.strs = append(b.strs, data...)
+	n.val.end = int32(len(b.strs))
+	b.nodes = append(b.nodes, n)
+}
+
+// Document finishes the document and returns it. The Builder may then be
+// Reset and reused; the Document shares no memory with it.
+func (b *Builder) Document() *Document {
+	b.closeTag()
+	root := &b.nodes[0]
+	root.end = int32(len(b.nodes))
+	root.val = span{0, int32(len(b.text))}
+	d := &Document{
+		nodes: make([]node, len(b.nodes)),
+		uris:  make([]string, len(b.uris)),
+		text:  string(b.text),
+		strs:  string(b.strs),
+	}
+	copy(d.nodes, b.nodes)
+	copy(d.uris, b.uris)
+	return d
+}
