@@ -1,0 +1,17 @@
+//go:build !unix
+
+package seen
+
+import (
+	"errors"
+	"os"
+	"runtime"
+)
+
+var errLockHeld = errors.New("lock held")
+
+// lockFile is unsupported off Unix: without a lock a second broker could
+// corrupt the log, so refuse rather than run unprotected.
+func lockFile(path string) (*os.File, error) {
+	return nil, errors.New("no file locking on " + runtime.GOOS)
+}
