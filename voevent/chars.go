@@ -47,6 +47,14 @@ func isNameChar(r rune) bool {
 	return isNameStart(r) || r == 0xB7 || r >= 0x300 && r <= 0x36F || r >= 0x203F && r <= 0x2040
 }
 
+// asciiNameStart marks the ASCII bytes that may start a name.
+var asciiNameStart = func() (t [256]bool) {
+	for c := 0; c < utf8.RuneSelf; c++ {
+		t[c] = isNameStart(rune(c))
+	}
+	return
+}()
+
 // nameByte marks the ASCII bytes that may continue a name, for the fast path.
 var nameByte = func() (t [256]bool) {
 	for c := 0; c < utf8.RuneSelf; c++ {

@@ -3,6 +3,8 @@ package voevent
 import (
 	"bytes"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"sync"
 
@@ -33,6 +35,8 @@ type Event struct {
 	Role string
 	// IVORN is a VOEvent's ivorn attribute ("" if absent).
 	IVORN string
+
+	cdata []int32 // elements with a CDATA section child, for Validate
 }
 
 // IsVOEvent reports whether the root element is a VOEvent, in any namespace.
@@ -45,32 +49,68 @@ func (e *Event) IsTransport() bool { return e.Root == "Transport" }
 // event in the seen store.
 func (e *Event) Element() []byte { return e.Raw[e.Start:e.End] }
 
-var builders = sync.Pool{New: func() any { return xpath.NewBuilder() }}
+// scratch is the reusable state of one parse: the builder, which keeps
+// its buffers, and the parser's stacks.
+type scratch struct {
+	b     *xpath.Builder
+	open  []openElem
+	ns    []binding
+	attrs []rawAttr
+	vbuf  []byte
+	cdata []int32
+}
+
+var scratches = sync.Pool{New: func() any { return &scratch{b: xpath.NewBuilder()} }}
+
+// Scratch space above these sizes (a hostile or unusually large
+// document) is left to the garbage collector rather than kept in the pool.
+const (
+	keepNodes = 1 << 16
+	keepBytes = 1 << 20
+)
 
 // Parse checks that raw is a well-formed, namespace-well-formed XML
 // document within the broker's limits and builds its document model in the
 // same pass. It refuses DTDs, entity references other than the five
 // predefined ones, unsupported encodings and everything encoding/xml would
 // let through (several roots, duplicate attributes, undeclared prefixes).
+// The error is a *SyntaxError.
 // raw is kept, not copied: the caller must not modify it afterwards.
 func Parse(raw []byte) (*Event, error) {
-	src, start, err := decode(raw)
+	if len(raw) > math.MaxInt32/2 { // offsets are int32, and Latin-1 may double
+		return nil, &SyntaxError{Line: 1, Msg: "document larger than 1 GiB"}
+	}
+	src, base, start, err := decode(raw)
 	if err != nil {
 		return nil, err
 	}
-	b := builders.Get().(*xpath.Builder)
-	b.Reset()
-	p := parser{src: src, b: b, lineBase: 1}
+	s := scratches.Get().(*scratch)
+	s.b.Reset()
+	p := parser{src: src, b: s.b, lineBase: 1,
+		open: s.open[:0], ns: s.ns[:0], attrs: s.attrs[:0], vbuf: s.vbuf[:0], cdataIn: s.cdata[:0]}
 	err = p.run(start)
+	var doc *xpath.Document
+	if err == nil {
+		doc = s.b.Document()
+	}
+	var cdata []int32
+	if len(p.cdataIn) > 0 {
+		cdata = slices.Clone(p.cdataIn)
+		slices.Sort(cdata)
+		cdata = slices.Compact(cdata)
+	}
+	clear(p.ns[:cap(p.ns)]) // drop the references into raw before pooling
+	s.open, s.ns, s.attrs, s.vbuf, s.cdata = p.open[:0], p.ns[:0], p.attrs[:0], p.vbuf[:0], p.cdataIn[:0]
+	if s.b.Nodes() <= keepNodes && cap(s.vbuf) <= keepBytes {
+		scratches.Put(s)
+	}
 	if err != nil {
-		builders.Put(b)
 		return nil, err
 	}
-	doc := b.Document()
-	builders.Put(b)
-	e := &Event{Raw: raw, Start: p.rootStart, End: p.rootEnd, Doc: doc}
-	if len(src) != len(raw) { // transcoded from Latin-1: map offsets back
-		e.Start, e.End = latin1Offset(src, e.Start), latin1Offset(src, e.End)
+	e := &Event{Raw: raw, Start: p.rootStart, End: p.rootEnd, Doc: doc, cdata: cdata}
+	if len(src) > 0 && &src[0] != &raw[0] { // transcoded from Latin-1: map offsets back
+		e.Start = base + latin1Offset(src, e.Start)
+		e.End = base + latin1Offset(src, e.End)
 	}
 	root := doc.Element()
 	e.Root = root.Local()
@@ -85,49 +125,55 @@ func Parse(raw []byte) (*Event, error) {
 	return e, nil
 }
 
-// decode handles the byte-order mark and the XML declaration, and returns
-// the document as UTF-8 with the offset where parsing continues.
-func decode(raw []byte) (src []byte, start int, err error) {
+// decode handles the byte-order mark and the XML declaration. It returns
+// the document as UTF-8 (src), where src starts in raw (base: src is raw
+// itself, base 0, unless a Latin-1 document had to be re-encoded) and the
+// offset in src where parsing continues.
+func decode(raw []byte) (src []byte, base, start int, err error) {
+	bom := 0
 	switch {
 	case bytes.HasPrefix(raw, []byte{0xEF, 0xBB, 0xBF}):
-		start = 3
+		bom = 3
 	case bytes.HasPrefix(raw, []byte{0xFE, 0xFF}), bytes.HasPrefix(raw, []byte{0xFF, 0xFE}),
 		len(raw) >= 2 && (raw[0] == 0 || raw[1] == 0):
-		return nil, 0, &SyntaxError{Line: 1, Msg: "UTF-16 and UTF-32 documents are not supported: use UTF-8"}
+		return nil, 0, 0, &SyntaxError{Line: 1, Msg: "UTF-16 and UTF-32 documents are not supported: use UTF-8"}
 	}
 	enc := "utf-8"
-	if rest := raw[start:]; bytes.HasPrefix(rest, []byte("<?xml")) && len(rest) > 5 && (isSpace(rest[5]) || rest[5] == '?') {
-		n, e, err := xmlDecl(rest)
+	n := 0
+	if rest := raw[bom:]; bytes.HasPrefix(rest, []byte("<?xml")) && len(rest) > 5 && (isSpace(rest[5]) || rest[5] == '?') {
+		n, enc, err = xmlDecl(rest)
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, 0, err
 		}
-		start += n
-		enc = e
 	}
+	body := raw[bom:]
 	switch enc {
-	case "utf-8", "utf8":
-		return raw, start, nil
-	case "us-ascii", "ascii":
-		for i, c := range raw {
+	case "utf-8":
+		return raw, 0, bom + n, nil
+	case "us-ascii":
+		for i, c := range body {
 			if c >= 0x80 {
-				line := 1 + bytes.Count(raw[:i], []byte{'\n'})
-				return nil, 0, &SyntaxError{Line: line, Msg: fmt.Sprintf("byte 0x%02X in a document declared US-ASCII", c)}
+				line := 1 + bytes.Count(body[:i], []byte{'\n'})
+				return nil, 0, 0, &SyntaxError{Line: line, Msg: fmt.Sprintf("byte 0x%02X in a document declared US-ASCII", c)}
 			}
 		}
-		return raw, start, nil
-	case "iso-8859-1", "iso_8859-1", "iso8859-1", "latin1", "latin-1", "l1", "iso-latin-1":
-		for _, c := range raw {
+		return raw, 0, bom + n, nil
+	case "iso-8859-1":
+		// A UTF-8 byte-order mark does not override the declaration: libxml2
+		// reads the rest as Latin-1 too.
+		for _, c := range body {
 			if c >= 0x80 {
-				return latin1ToUTF8(raw), start, nil
+				return latin1ToUTF8(body), bom, n, nil
 			}
 		}
-		return raw, start, nil
+		return raw, 0, bom + n, nil
 	}
-	return nil, 0, &SyntaxError{Line: 1, Msg: fmt.Sprintf("unsupported encoding %q: use UTF-8, US-ASCII or ISO-8859-1", enc)}
+	return nil, 0, 0, &SyntaxError{Line: 1, Msg: fmt.Sprintf("unsupported encoding %q: use UTF-8, US-ASCII or ISO-8859-1", enc)}
 }
 
 // xmlDecl parses the XML declaration (production [23]) at the start of b
-// and returns its length and the lower-cased encoding name.
+// and returns its length and the encoding: "utf-8", "us-ascii",
+// "iso-8859-1", or the lower-cased name of one the broker does not support.
 func xmlDecl(b []byte) (n int, enc string, err error) {
 	end := bytes.Index(b, []byte("?>"))
 	if end < 0 {
@@ -136,54 +182,75 @@ func xmlDecl(b []byte) (n int, enc string, err error) {
 	fail := func(format string, args ...any) (int, string, error) {
 		return 0, "", &SyntaxError{Line: 1 + bytes.Count(b[:end], []byte{'\n'}), Msg: "XML declaration: " + fmt.Sprintf(format, args...)}
 	}
-	s := string(b[5:end])
+	const space = " \t\r\n"
+	s := b[5:end]
 	enc = "utf-8"
-	for i, want := range []string{"version", "encoding", "standalone"} {
-		t := strings.TrimLeft(s, " \t\r\n")
-		if t == s || !strings.HasPrefix(t, want) {
+	for i, want := range [...]string{"version", "encoding", "standalone"} {
+		t := bytes.TrimLeft(s, space)
+		if len(t) == len(s) || !bytes.HasPrefix(t, []byte(want)) {
 			if i == 0 {
 				return fail("version required")
 			}
 			continue
 		}
-		t = strings.TrimLeft(t[len(want):], " \t\r\n")
-		if !strings.HasPrefix(t, "=") {
+		t = bytes.TrimLeft(t[len(want):], space)
+		if len(t) == 0 || t[0] != '=' {
 			return fail("expected '=' after %s", want)
 		}
-		t = strings.TrimLeft(t[1:], " \t\r\n")
-		if t == "" || t[0] != '"' && t[0] != '\'' {
+		t = bytes.TrimLeft(t[1:], space)
+		if len(t) == 0 || t[0] != '"' && t[0] != '\'' {
 			return fail("%s value must be quoted", want)
 		}
-		q := strings.IndexByte(t[1:], t[0])
+		q := bytes.IndexByte(t[1:], t[0])
 		if q < 0 {
 			return fail("unterminated %s value", want)
 		}
 		v := t[1 : 1+q]
 		switch want {
 		case "version":
-			if v != "1.0" {
+			if string(v) != "1.0" {
 				return fail("unsupported XML version %q", v)
 			}
 		case "encoding":
 			if !validEncName(v) {
 				return fail("malformed encoding name %q", v)
 			}
-			enc = strings.ToLower(v)
+			enc = encodingName(v)
 		case "standalone":
-			if v != "yes" && v != "no" {
+			if string(v) != "yes" && string(v) != "no" {
 				return fail("standalone must be yes or no, not %q", v)
 			}
 		}
 		s = t[2+q:]
 	}
-	if strings.TrimLeft(s, " \t\r\n") != "" {
-		return fail("unexpected %q", strings.TrimSpace(s))
+	if len(bytes.TrimLeft(s, space)) != 0 {
+		return fail("unexpected %q", bytes.TrimSpace(s))
 	}
 	return end + 2, enc, nil
 }
 
+// encodingName maps the encoding names libxml2 knows for the encodings we
+// support to one name each.
+func encodingName(v []byte) string {
+	for _, e := range [...]struct{ alias, name string }{
+		{"utf-8", "utf-8"}, {"utf8", "utf-8"},
+		// IANA names and aliases of US-ASCII and ISO-8859-1.
+		{"us-ascii", "us-ascii"}, {"ascii", "us-ascii"}, {"ansi_x3.4-1968", "us-ascii"}, {"ansi_x3.4-1986", "us-ascii"},
+		{"iso-ir-6", "us-ascii"}, {"iso646-us", "us-ascii"}, {"us", "us-ascii"},
+		{"ibm367", "us-ascii"}, {"cp367", "us-ascii"}, {"csascii", "us-ascii"},
+		{"iso-8859-1", "iso-8859-1"}, {"iso_8859-1", "iso-8859-1"}, {"iso8859-1", "iso-8859-1"},
+		{"iso-ir-100", "iso-8859-1"}, {"latin1", "iso-8859-1"}, {"latin-1", "iso-8859-1"}, {"l1", "iso-8859-1"},
+		{"iso-latin-1", "iso-8859-1"}, {"ibm819", "iso-8859-1"}, {"cp819", "iso-8859-1"}, {"csisolatin1", "iso-8859-1"},
+	} {
+		if bytes.EqualFold(v, []byte(e.alias)) {
+			return e.name
+		}
+	}
+	return strings.ToLower(string(v))
+}
+
 // validEncName checks production [81]: [A-Za-z] ([A-Za-z0-9._] | '-')*.
-func validEncName(s string) bool {
+func validEncName(s []byte) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		alpha := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
@@ -191,7 +258,7 @@ func validEncName(s string) bool {
 			return false
 		}
 	}
-	return s != ""
+	return len(s) > 0
 }
 
 // latin1ToUTF8 re-encodes an ISO-8859-1 document: every byte is the code

@@ -15,6 +15,12 @@ const (
 	MaxDepth = 64     // elements open at once
 	MaxNodes = 100000 // elements plus attributes in one document
 	MaxAttrs = 256    // attributes (namespace declarations included) on one element
+	// MaxDocNodes bounds the document model: every node counts, the
+	// namespace nodes each element gets for every prefix in scope, text,
+	// comments and processing instructions included. Without it 256
+	// namespace declarations on the root and 100,000 empty elements would
+	// build 25 million namespace nodes (1.2 GB).
+	MaxDocNodes = 3 * MaxNodes
 )
 
 const xmlnsURI = "http://www.w3.org/2000/xmlns/"
@@ -42,6 +48,7 @@ type parser struct {
 	ns        []binding
 	attrs     []rawAttr
 	vbuf      []byte
+	cdataIn   []int32 // elements with a CDATA section child (document model indexes)
 	nodes     int
 	rootStart int
 	rootEnd   int
@@ -50,6 +57,7 @@ type parser struct {
 type openElem struct {
 	start, end int32 // the qualified name in src, for end-tag matching
 	nsMark     int32 // len(ns) before this element's declarations
+	node       int32 // the element's index in the document model
 }
 
 type binding struct {
@@ -57,12 +65,25 @@ type binding struct {
 	uri    string // "" undeclares the default namespace
 }
 
+// rawAttr is an attribute of the start tag being parsed. It holds offsets,
+// not slices, so that filling the pooled attribute stack needs no write
+// barriers.
 type rawAttr struct {
-	name       []byte
-	colon      int // index of ':' in name, or -1
-	val0, val1 int // the normalised value in vbuf
-	pos        int
-	xmlns      bool
+	n0, n1 int32 // the qualified name in src
+	colon  int32 // index of ':' in the name, or -1
+	v0, v1 int32 // the normalised value: in src if inSrc, else in vbuf
+	pos    int32
+	inSrc  bool
+	xmlns  bool
+}
+
+func (p *parser) attrName(a *rawAttr) []byte { return p.src[a.n0:a.n1] }
+
+func (p *parser) attrValue(a *rawAttr) []byte {
+	if a.inSrc {
+		return p.src[a.v0:a.v1]
+	}
+	return p.vbuf[a.v0:a.v1]
 }
 
 // fail aborts the parse; run turns the panic back into an error.
@@ -79,7 +100,20 @@ func (p *parser) line(pos int) int {
 	if pos < p.linePos {
 		p.lineBase, p.linePos = 1, 0
 	}
-	p.lineBase += bytes.Count(p.src[p.linePos:pos], []byte{'\n'})
+	if gap := p.src[p.linePos:pos]; len(gap) < 256 {
+		// Usually the gap is an attribute or some indentation, with one
+		// line end or none: cheaper than bytes.Count.
+		for {
+			i := bytes.IndexByte(gap, '\n')
+			if i < 0 {
+				break
+			}
+			p.lineBase++
+			gap = gap[i+1:]
+		}
+	} else {
+		p.lineBase += bytes.Count(gap, []byte{'\n'})
+	}
 	p.linePos = pos
 	return p.lineBase
 }
@@ -174,6 +208,17 @@ func (p *parser) element() {
 // qname scans a namespace-qualified name at p.i.
 func (p *parser) qname(what string) (name []byte, colon int) {
 	start := p.i
+	// Fast path: an ASCII name without a prefix.
+	if i := p.i; i < len(p.src) && asciiNameStart[p.src[i]] {
+		i++
+		for i < len(p.src) && nameByte[p.src[i]] {
+			i++
+		}
+		if i == len(p.src) || p.src[i] != ':' && p.src[i] < utf8.RuneSelf {
+			p.i = i
+			return p.src[start:i], -1
+		}
+	}
 	colon = -1
 	first := true
 	for p.i < len(p.src) {
@@ -218,6 +263,31 @@ func (p *parser) qname(what string) (name []byte, colon int) {
 	return p.src[start:p.i], colon
 }
 
+// name scans an XML Name (production [5]: colons anywhere) at p.i.
+func (p *parser) name(what string) []byte {
+	start := p.i
+	for p.i < len(p.src) {
+		r, n := rune(p.src[p.i]), 1
+		if r >= utf8.RuneSelf {
+			r, n = utf8.DecodeRune(p.src[p.i:])
+			if r == utf8.RuneError && n == 1 {
+				p.fail(p.i, "invalid UTF-8 byte 0x%02X", p.src[p.i])
+			}
+		}
+		if r != ':' && (p.i == start && !isNameStart(r) || p.i > start && !isNameChar(r)) {
+			break
+		}
+		p.i += n
+	}
+	if p.i == start {
+		if p.i >= len(p.src) {
+			p.fail(p.i, "unexpected end of document, expected %s name", what)
+		}
+		p.fail(p.i, "expected %s name, found %s", what, p.quoteAt(p.i))
+	}
+	return p.src[start:p.i]
+}
+
 // quoteAt describes the character at pos for error messages.
 func (p *parser) quoteAt(pos int) string {
 	r, _ := utf8.DecodeRune(p.src[pos:])
@@ -254,19 +324,20 @@ func (p *parser) startTag() {
 		}
 		apos := p.i
 		aname, acolon := p.qname("attribute")
+		aend := p.i
 		p.skipSpace()
 		if p.i >= len(p.src) || p.src[p.i] != '=' {
 			p.fail(p.i, "expected '=' after attribute %s", aname)
 		}
 		p.i++
 		p.skipSpace()
-		v0 := len(p.vbuf)
-		p.attValue(aname)
-		xmlns := bytes.Equal(aname, []byte("xmlns")) || acolon == 5 && bytes.HasPrefix(aname, []byte("xmlns:"))
+		v0, v1, inSrc := p.attValue(aname)
+		xmlns := len(aname) >= 5 && string(aname[:5]) == "xmlns" && (len(aname) == 5 || acolon == 5)
 		if len(p.attrs) == MaxAttrs {
 			p.fail(apos, "more than %d attributes on <%s>", MaxAttrs, name)
 		}
-		p.attrs = append(p.attrs, rawAttr{name: aname, colon: acolon, val0: v0, val1: len(p.vbuf), pos: apos, xmlns: xmlns})
+		p.attrs = append(p.attrs, rawAttr{n0: int32(apos), n1: int32(aend), colon: int32(acolon),
+			v0: int32(v0), v1: int32(v1), pos: int32(apos), inSrc: inSrc, xmlns: xmlns})
 	}
 
 	p.nodes += 1 + len(p.attrs)
@@ -282,6 +353,7 @@ func (p *parser) startTag() {
 
 	line := p.line(start)
 	prefix, local := split(name, colon)
+	node := int32(p.b.Nodes())
 	p.b.StartElement(prefix, local, p.resolve(prefix, start, true), line)
 	if declares {
 		p.scope()
@@ -293,20 +365,28 @@ func (p *parser) startTag() {
 		if a.xmlns {
 			continue
 		}
-		ap, al := split(a.name, a.colon)
+		ap, al := split(p.attrName(a), int(a.colon))
 		uri := ""
 		if len(ap) > 0 {
-			uri = p.resolve(ap, a.pos, false)
+			uri = p.resolve(ap, int(a.pos), false)
 		}
-		p.b.Attribute(ap, al, uri, p.vbuf[a.val0:a.val1], p.line(a.pos))
+		p.b.Attribute(ap, al, uri, p.attrValue(a), p.line(int(a.pos)))
 	}
+	p.checkSize(start)
 	if empty {
 		p.b.EndElement()
 		p.ns = p.ns[:mark]
 		return
 	}
 	nameStart := start + 1
-	p.open = append(p.open, openElem{int32(nameStart), int32(nameStart + len(name)), int32(mark)})
+	p.open = append(p.open, openElem{int32(nameStart), int32(nameStart + len(name)), int32(mark), node})
+}
+
+// checkSize enforces MaxDocNodes; every construct that adds nodes calls it.
+func (p *parser) checkSize(pos int) {
+	if p.b.Nodes() > MaxDocNodes {
+		p.fail(pos, "document model larger than %d nodes (namespace, text and comment nodes included)", MaxDocNodes)
+	}
 }
 
 func split(name []byte, colon int) (prefix, local []byte) {
@@ -326,22 +406,23 @@ func (p *parser) declare() bool {
 			continue
 		}
 		declares = true
+		pos := int(a.pos)
 		var prefix []byte
 		if a.colon > 0 {
-			prefix = a.name[a.colon+1:]
+			prefix = p.attrName(a)[a.colon+1:]
 		}
-		val := p.vbuf[a.val0:a.val1]
+		val := p.attrValue(a)
 		switch {
 		case string(prefix) == "xmlns":
-			p.fail(a.pos, "the prefix xmlns must not be declared")
+			p.fail(pos, "the prefix xmlns must not be declared")
 		case string(prefix) == "xml" && string(val) != xpath.XMLNamespace:
-			p.fail(a.pos, "the prefix xml must not be bound to another namespace")
+			p.fail(pos, "the prefix xml must not be bound to another namespace")
 		case string(prefix) != "xml" && string(val) == xpath.XMLNamespace:
-			p.fail(a.pos, "only the prefix xml may be bound to %s", val)
+			p.fail(pos, "only the prefix xml may be bound to %s", val)
 		case string(val) == xmlnsURI:
-			p.fail(a.pos, "no prefix may be bound to %s", val)
+			p.fail(pos, "no prefix may be bound to %s", val)
 		case len(prefix) > 0 && len(val) == 0:
-			p.fail(a.pos, "empty namespace name for prefix %s", prefix)
+			p.fail(pos, "empty namespace name for prefix %s", prefix)
 		}
 		p.ns = append(p.ns, binding{prefix: prefix, uri: internURI(val)})
 	}
@@ -419,26 +500,48 @@ func (p *parser) checkDuplicates() {
 		a := &p.attrs[i]
 		for j := 0; j < i; j++ {
 			b := &p.attrs[j]
-			if bytes.Equal(a.name, b.name) {
-				p.fail(a.pos, "duplicate attribute %s", a.name)
+			an, bn := p.attrName(a), p.attrName(b)
+			if bytes.Equal(an, bn) {
+				p.fail(int(a.pos), "duplicate attribute %s", an)
 			}
 			if a.colon > 0 && b.colon > 0 && !a.xmlns && !b.xmlns &&
-				bytes.Equal(a.name[a.colon+1:], b.name[b.colon+1:]) &&
-				p.resolve(a.name[:a.colon], a.pos, false) == p.resolve(b.name[:b.colon], b.pos, false) {
-				p.fail(a.pos, "duplicate attribute %s (same namespace as %s)", a.name, b.name)
+				bytes.Equal(an[a.colon+1:], bn[b.colon+1:]) &&
+				p.resolve(an[:a.colon], int(a.pos), false) == p.resolve(bn[:b.colon], int(b.pos), false) {
+				p.fail(int(a.pos), "duplicate attribute %s (same namespace as %s)", an, bn)
 			}
 		}
 	}
 }
 
-// attValue scans a quoted attribute value at p.i and appends its
-// normalised form (XML 1.0 §3.3.3 for CDATA attributes) to p.vbuf.
-func (p *parser) attValue(name []byte) {
+// attValue scans a quoted attribute value at p.i and returns where its
+// normalised form (XML 1.0 §3.3.3 for CDATA attributes) is: in src when
+// it needs no normalisation (no references, no white space other than
+// spaces), else in p.vbuf.
+func (p *parser) attValue(name []byte) (v0, v1 int, inSrc bool) {
 	if p.i >= len(p.src) || p.src[p.i] != '"' && p.src[p.i] != '\'' {
 		p.fail(p.i, "attribute %s: value must be quoted", name)
 	}
 	q := p.src[p.i]
 	p.i++
+	start := p.i
+	for p.i < len(p.src) {
+		c := p.src[p.i]
+		switch {
+		case !attrStop[c], c != q && (c == '"' || c == '\''):
+			p.i++
+			continue
+		case c == q:
+			p.i++
+			return start, p.i - 1, true
+		case c >= utf8.RuneSelf:
+			p.char()
+			continue
+		}
+		break
+	}
+	// Slow path: normalise into vbuf.
+	v0 = len(p.vbuf)
+	p.vbuf = append(p.vbuf, p.src[start:p.i]...)
 	for {
 		start := p.i
 		for p.i < len(p.src) && !attrStop[p.src[p.i]] {
@@ -452,7 +555,7 @@ func (p *parser) attValue(name []byte) {
 		switch {
 		case c == q:
 			p.i++
-			return
+			return v0, len(p.vbuf), false
 		case c == '"' || c == '\'':
 			p.vbuf = append(p.vbuf, c)
 			p.i++
@@ -631,6 +734,7 @@ func (p *parser) endTag() {
 	p.open = p.open[:len(p.open)-1]
 	p.ns = p.ns[:top.nsMark]
 	p.b.EndElement()
+	p.checkSize(pos)
 }
 
 // body returns the text from p.i up to the terminator, checked for
@@ -672,21 +776,27 @@ func (p *parser) comment() {
 	}
 	p.i++
 	p.b.Comment(b, p.line(pos))
+	p.checkSize(pos)
 }
 
+// cdata adds a CDATA section to the current text node and notes that its
+// element has one: the schema validator tells CDATA sections from text
+// (libxml2 refuses even an empty one in element-only or empty content).
 func (p *parser) cdata() {
 	pos := p.i
 	p.i += len("<![CDATA[")
 	p.b.Text(p.body("]]>", "CDATA section"), p.line(pos))
+	if el := p.open[len(p.open)-1].node; len(p.cdataIn) == 0 || p.cdataIn[len(p.cdataIn)-1] != el {
+		p.cdataIn = append(p.cdataIn, el)
+	}
 }
 
 func (p *parser) pi() {
 	pos := p.i
 	p.i += 2
-	target, colon := p.qname("processing instruction")
-	if colon >= 0 {
-		p.fail(pos, "processing instruction target %s must not contain ':'", target)
-	}
+	// A colon in a target breaks Namespaces in XML, but libxml2 only
+	// warns: the target is an XML Name, colons allowed.
+	target := p.name("processing instruction")
 	if bytes.EqualFold(target, []byte("xml")) {
 		p.fail(pos, "XML declaration allowed only at the start of the document")
 	}
@@ -700,4 +810,5 @@ func (p *parser) pi() {
 		p.i += 2
 	}
 	p.b.ProcInst(target, data, p.line(pos))
+	p.checkSize(pos)
 }

@@ -1,0 +1,445 @@
+package voevent
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"comet/xpath"
+)
+
+// Namespaces a validator meets besides the VOEvent one.
+const (
+	xsiNamespace = "http://www.w3.org/2001/XMLSchema-instance"
+	xsdNamespace = "http://www.w3.org/2001/XMLSchema"
+)
+
+// Error is a reason an event fails [Validate]: the first violation of the
+// VOEvent 2.0 schema or of the IVOID rule, in document order, with the
+// line of the element, attribute or text at fault.
+type Error struct {
+	Line int
+	Msg  string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
+
+func errorf(line int, format string, args ...any) *Error {
+	return &Error{Line: line, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Validate applies the checks an author's submission gets (SPEC §3, items
+// 2 and 3): e must be valid against VOEvent-v2.0.xsd, with the verdict
+// libxml2 (xmllint --schema) gives, and its ivorn must be an IVOID with a
+// non-empty local part (see [ValidIVORN]). It returns nil or an *Error
+// naming the first problem.
+//
+// Validate only reads e.Doc, so events may be validated concurrently;
+// validating a typical valid event allocates nothing.
+func Validate(e *Event) error {
+	if e == nil || e.Doc == nil {
+		return &Error{Line: 1, Msg: "no document"}
+	}
+	root := e.Doc.Element()
+	if root.Local() != "VOEvent" || root.URI() != Namespace {
+		if root.URI() == "" {
+			return errorf(root.Line(), "root element %s is in no namespace, not %s", root.QName(), Namespace)
+		}
+		if root.Local() == "VOEvent" {
+			return errorf(root.Line(), "root element %s is in namespace %s, not %s", root.QName(), root.URI(), Namespace)
+		}
+		return errorf(root.Line(), "root element %s (namespace %s) is not a VOEvent", root.QName(), root.URI())
+	}
+	v := validator{cdata: e.cdata}
+	if err := v.element(root, &rootDecl); err != nil {
+		return err
+	}
+	return nil
+}
+
+var rootDecl = elemDecl{name: "VOEvent", typ: voeventType, min: 1, max: 1}
+
+type validator struct {
+	cdata []int32 // indexes of the elements with a CDATA section child, sorted
+}
+
+// element validates n, declared by d, and its subtree.
+func (v *validator) element(n xpath.Node, d *elemDecl) error {
+	name := n.Local()
+	t, st, err := v.attributes(n, d, d.typ, d.st, false)
+	if err != nil {
+		return err
+	}
+
+	if t == nil || t.model == mSimple {
+		if t != nil {
+			st = t.st
+		}
+		return v.simpleContent(n, st)
+	}
+
+	var seen uint32  // mAll: the children met, one bit each
+	count := 0       // mChoice: the children met
+	pos, cnt := 0, 0 // mSequence: the current particle and its occurrences
+	for c := range n.Children() {
+		switch c.Kind() {
+		case xpath.TextNode:
+			s := c.Value()
+			if t.model == mEmpty {
+				return errorf(c.Line(), "%s: character data not allowed: %s must be empty", name, name)
+			}
+			if !allBlank(s) {
+				return errorf(textLine(c), "%s: text %s not allowed: %s has element-only content", name, quoteText(s), name)
+			}
+			continue
+		case xpath.ElementNode:
+		default:
+			continue // comments and processing instructions
+		}
+		local := c.Local()
+		if c.URI() != "" {
+			return errorf(c.Line(), "%s: element %s (namespace %s) not allowed: the children of %s are in no namespace", name, c.QName(), c.URI(), name)
+		}
+		var cd *elemDecl
+		switch t.model {
+		case mEmpty:
+			return errorf(c.Line(), "%s: element %s not allowed: %s must be empty", name, local, name)
+		case mAll:
+			j := t.child(local)
+			if j < 0 {
+				return errorf(c.Line(), "%s: element %s not allowed (expected %s)", name, local, t.expect)
+			}
+			if seen&(1<<j) != 0 {
+				return errorf(c.Line(), "%s: element %s not allowed: it may appear only once", name, local)
+			}
+			seen |= 1 << j
+			cd = &t.elems[j]
+		case mChoice:
+			j := t.child(local)
+			if j < 0 {
+				return errorf(c.Line(), "%s: element %s not allowed (expected %s)", name, local, t.expect)
+			}
+			count++
+			cd = &t.elems[j]
+		case mSequence:
+			for {
+				if pos == len(t.elems) {
+					return errorf(c.Line(), "%s: element %s not allowed here: nothing may follow", name, local)
+				}
+				e := &t.elems[pos]
+				if e.name == local {
+					if cnt == int(e.max) {
+						return errorf(c.Line(), "%s: element %s not allowed: it may appear only %s", name, local, times(e.max))
+					}
+					cnt++
+					break
+				}
+				if cnt < int(e.min) {
+					return errorf(c.Line(), "%s: element %s not allowed here (expected %s)", name, local, e.name)
+				}
+				pos, cnt = pos+1, 0
+			}
+			cd = &t.elems[pos]
+		}
+		if err := v.element(c, cd); err != nil {
+			return err
+		}
+	}
+	if v.hasCDATA(n) {
+		if t.model == mEmpty {
+			return errorf(n.Line(), "%s: CDATA section not allowed: %s must be empty", name, name)
+		}
+		return errorf(n.Line(), "%s: CDATA section not allowed: %s has element-only content", name, name)
+	}
+
+	switch t.model {
+	case mAll:
+		for j := range t.elems {
+			if t.elems[j].min > 0 && seen&(1<<j) == 0 {
+				return errorf(n.Line(), "%s: missing child element %s", name, t.elems[j].name)
+			}
+		}
+	case mChoice:
+		if count == 0 && !t.emptiable() {
+			return errorf(n.Line(), "%s: missing child element (expected one of %s)", name, t.expect)
+		}
+	case mSequence:
+		for ; pos < len(t.elems); pos, cnt = pos+1, 0 {
+			if cnt < int(t.elems[pos].min) {
+				return errorf(n.Line(), "%s: missing child element %s", name, t.elems[pos].name)
+			}
+		}
+	}
+	return nil
+}
+
+// attributes checks n's attributes against its type, t or st (t nil: a
+// simple type, which allows none), and the IVOID rule on the root's ivorn.
+// An xsi:type attribute changes the type: the check starts again with the
+// type it names, which attributes returns.
+//
+// libxml2 ignores xsi:schemaLocation and xsi:noNamespaceSchemaLocation
+// when it is given the schema, and no element of this schema is nillable.
+func (v *validator) attributes(n xpath.Node, d *elemDecl, t *complexType, st simpleType, typed bool) (*complexType, simpleType, error) {
+	name := n.Local()
+	var seen uint32
+	for a := range n.Attributes() {
+		uri := a.URI()
+		if uri == xsiNamespace {
+			switch a.Local() {
+			case "type":
+				if typed {
+					continue
+				}
+				t, st, err := xsiType(n, a, d)
+				if err != nil {
+					return nil, 0, err
+				}
+				return v.attributes(n, d, t, st, true)
+			case "nil":
+				if b := trimBlank(a.Value()); b != "true" && b != "false" && b != "1" && b != "0" {
+					return nil, 0, errorf(a.Line(), "%s: attribute %s: %q is not a valid xs:boolean", name, a.QName(), a.Value())
+				}
+				return nil, 0, errorf(a.Line(), "%s: attribute %s: element %s is not nillable", name, a.QName(), name)
+			case "schemaLocation", "noNamespaceSchemaLocation":
+				continue
+			}
+		}
+		j := -1
+		if uri == "" && t != nil {
+			j = t.attr(a.Local())
+		}
+		if j < 0 {
+			if uri != "" {
+				return nil, 0, errorf(a.Line(), "%s: attribute %s (namespace %s) not allowed", name, a.QName(), uri)
+			}
+			return nil, 0, errorf(a.Line(), "%s: attribute %s not allowed", name, a.QName())
+		}
+		seen |= 1 << j
+		ad := &t.attrs[j]
+		val := a.Value()
+		if msg := checkSimple(ad.st, val); msg != "" {
+			return nil, 0, errorf(a.Line(), "%s: attribute %s: %s", name, ad.name, msg)
+		}
+		if ad.fixed != "" && trimBlank(val) != ad.fixed {
+			return nil, 0, errorf(a.Line(), "%s: attribute %s: %q must be %s", name, ad.name, val, ad.fixed)
+		}
+		if t == voeventType && ad.name == "ivorn" {
+			if msg := ivornProblem(val); msg != "" {
+				return nil, 0, errorf(a.Line(), "%s: attribute ivorn: %q is not a valid IVORN: %s", name, val, msg)
+			}
+		}
+	}
+	if t != nil {
+		for j := range t.attrs {
+			if t.attrs[j].required && seen&(1<<j) == 0 {
+				return nil, 0, errorf(n.Line(), "%s: missing required attribute %s", name, t.attrs[j].name)
+			}
+		}
+	}
+	return t, st, nil
+}
+
+func (t *complexType) attr(name string) int {
+	for i := range t.attrs {
+		if t.attrs[i].name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// simpleContent checks an element of simple type st: character data only.
+func (v *validator) simpleContent(n xpath.Node, st simpleType) error {
+	name := n.Local()
+	for c := range n.Children() {
+		if c.Kind() == xpath.ElementNode {
+			return errorf(c.Line(), "%s: element %s not allowed: %s has simple content", name, c.QName(), name)
+		}
+	}
+	if msg := checkSimple(st, n.Value()); msg != "" {
+		return errorf(n.Line(), "%s: %s", name, msg)
+	}
+	return nil
+}
+
+// hasCDATA reports whether a CDATA section is a direct child of n.
+func (v *validator) hasCDATA(n xpath.Node) bool {
+	if len(v.cdata) == 0 {
+		return false
+	}
+	_, found := slices.BinarySearch(v.cdata, int32(n.Index()))
+	return found
+}
+
+// checkSimple validates s against st and returns "" or what is wrong.
+func checkSimple(st simpleType, s string) string {
+	ok := true
+	what := ""
+	switch st {
+	case tString, tNormalizedString, tToken:
+		return ""
+	case tAnyURI:
+		ok, what = validAnyURI(s), "xs:anyURI"
+	case tDateTime:
+		ok, what = validDateTime(s), "xs:dateTime"
+	case tFloat:
+		ok, what = validFloat(s), "xs:float"
+	case tSmallFloat:
+		if !validFloat(s) {
+			ok, what = false, "xs:float"
+		} else if !validSmallFloat(s) {
+			return fmt.Sprintf("%q is not between 0.0 and 1.0", s)
+		}
+	case tID:
+		ok, what = validNCName(s), "xs:ID (an NCName)"
+	case tNCName, tIDREF:
+		ok, what = validNCName(s), "xs:NCName"
+	case tName:
+		ok, what = validName4(trimBlank(s)), "xs:Name"
+	case tNMTOKEN:
+		ok, what = validNMTOKEN(s), "xs:NMTOKEN"
+	case tLanguage:
+		ok, what = validLanguage(s), "xs:language"
+	case tENTITY:
+		return fmt.Sprintf("%q is not a declared unparsed entity", s)
+	case tRoleValues, tDataType, tIDValues, tCiteValues:
+		if slices.Contains(enums[st].values, s) {
+			return ""
+		}
+		return fmt.Sprintf("%q is not one of %s", s, enums[st].list)
+	}
+	if ok {
+		return ""
+	}
+	return fmt.Sprintf("%q is not a valid %s", s, what)
+}
+
+// xsiType resolves an xsi:type attribute on n, declared by d, and returns
+// the type it substitutes. Only types validly derived from the declared
+// one are allowed; this schema derives none of its own types from
+// another, so that is the declared type itself, or, for xs:string and
+// xs:float elements, a type restricting them.
+func xsiType(n, a xpath.Node, d *elemDecl) (*complexType, simpleType, error) {
+	q := a.Value() // libxml2 does not strip white space here
+	prefix, local, found := strings.Cut(q, ":")
+	if !found {
+		prefix, local = "", q
+	}
+	bad := func(why string) (*complexType, simpleType, error) {
+		return nil, 0, errorf(a.Line(), "%s: attribute %s: %q %s", n.Local(), a.QName(), a.Value(), why)
+	}
+	ncname := func(s string) bool { return validNCName(s) && trimBlank(s) == s }
+	if !ncname(local) || found && !ncname(prefix) {
+		return bad("is not a valid QName")
+	}
+	uri, ok := "", prefix == ""
+	for ns := range n.Namespaces() {
+		if ns.Local() == prefix {
+			uri, ok = ns.Value(), true
+		}
+	}
+	if !ok {
+		return bad("uses an undeclared prefix")
+	}
+	notDerived := func() (*complexType, simpleType, error) {
+		return bad("does not name a type derived from the declared type of " + n.Local())
+	}
+	switch uri {
+	case Namespace:
+		for _, t := range namedComplexTypes {
+			if t.name == local {
+				if d.typ != t {
+					return notDerived()
+				}
+				return t, 0, nil
+			}
+		}
+		st, base := tString, tString
+		switch local {
+		case "roleValues":
+			st = tRoleValues
+		case "dataType":
+			st = tDataType
+		case "idValues":
+			st = tIDValues
+		case "citeValues":
+			st = tCiteValues
+		case "smallFloat":
+			st, base = tSmallFloat, tFloat
+		default:
+			return bad("does not name a type")
+		}
+		if d.typ != nil || d.st != base {
+			return notDerived()
+		}
+		return nil, st, nil
+	case xsdNamespace:
+		var st, base simpleType
+		switch local {
+		case "string":
+			st, base = tString, tString
+		case "normalizedString":
+			st, base = tNormalizedString, tString
+		case "token":
+			st, base = tToken, tString
+		case "language":
+			st, base = tLanguage, tString
+		case "Name":
+			st, base = tName, tString
+		case "NCName":
+			st, base = tNCName, tString
+		case "ID":
+			st, base = tID, tString
+		case "IDREF":
+			st, base = tIDREF, tString
+		case "ENTITY":
+			st, base = tENTITY, tString
+		case "NMTOKEN":
+			st, base = tNMTOKEN, tString
+		case "anyURI":
+			st, base = tAnyURI, tAnyURI
+		case "dateTime":
+			st, base = tDateTime, tDateTime
+		case "float":
+			st, base = tFloat, tFloat
+		default:
+			return notDerived()
+		}
+		if d.typ != nil || d.st != base {
+			return notDerived()
+		}
+		return nil, st, nil
+	}
+	return bad("does not name a type")
+}
+
+func times(n uint8) string {
+	if n == 1 {
+		return "once"
+	}
+	return fmt.Sprintf("%d times", n)
+}
+
+// textLine is the line of the first non-blank character of a text node.
+func textLine(c xpath.Node) int {
+	s := c.Value()
+	i := 0
+	for i < len(s) && isBlank(s[i]) {
+		i++
+	}
+	return c.Line() + strings.Count(s[:i], "\n")
+}
+
+// quoteText quotes the start of a text for a message.
+func quoteText(s string) string {
+	s = trimBlank(s)
+	if len(s) > 40 {
+		i := 40
+		for i > 0 && s[i]&0xC0 == 0x80 {
+			i--
+		}
+		return fmt.Sprintf("%q...", s[:i])
+	}
+	return fmt.Sprintf("%q", s)
+}
