@@ -16,6 +16,11 @@ type Builder struct {
 	strs  []byte
 	open  []int32 // indexes of the open root and elements
 	inTag bool    // the last StartElement's start tag is still receiving attributes
+	// declared is set when the element just started was given its
+	// namespace nodes one by one (it declares some), so they must be put
+	// in libxml2's order once complete.
+	declared bool
+	scratch  []node
 }
 
 // NewBuilder returns a Builder holding an empty document (just the root).
@@ -33,6 +38,7 @@ func (b *Builder) Reset() {
 	b.strs = b.strs[:0]
 	b.open = append(b.open[:0], 0)
 	b.inTag = false
+	b.declared = false
 }
 
 // Depth is the number of open elements.
@@ -70,11 +76,69 @@ func (b *Builder) closeTag() {
 		return
 	}
 	b.inTag = false
-	e := &b.nodes[b.open[len(b.open)-1]]
-	if e.attrs == 0 {
-		e.attrs = int32(len(b.nodes))
+	e := b.open[len(b.open)-1]
+	if b.nodes[e].attrs == 0 {
+		b.endNamespaces(e)
 	}
-	e.first = int32(len(b.nodes))
+	b.nodes[e].first = int32(len(b.nodes))
+}
+
+// endNamespaces records that element e's namespace nodes are complete (its
+// attributes start here) and puts them in the order libxml2's namespace
+// axis gives: xml, then the parent's namespace nodes in the parent's order
+// less those e redeclares, then e's own declarations last to first. The
+// spec leaves this order to the implementation; following libxml2 makes
+// namespace::*[1] give Comet's answer.
+func (b *Builder) endNamespaces(e int32) {
+	const maxOrdered = 32
+	b.nodes[e].attrs = int32(len(b.nodes))
+	if !b.declared {
+		return
+	}
+	b.declared = false
+	own := b.nodes[e+1 : b.nodes[e].attrs]
+	if len(own) < 3 && b.nodes[e].parent == 0 {
+		return // xml alone, or xml and one declaration: already in order
+	}
+	var inherited []node
+	if p := b.nodes[e].parent; p > 0 {
+		inherited = b.nodes[p+1 : b.nodes[p].attrs]
+	}
+	// The matching below is quadratic; real documents have a handful of
+	// namespaces, and beyond maxOrdered the source order is kept.
+	if len(own) > maxOrdered || len(inherited) > maxOrdered {
+		return
+	}
+	same := func(x, y *node) bool {
+		return x.uri == y.uri && string(b.strs[x.local:x.name.end]) == string(b.strs[y.local:y.name.end])
+	}
+	inheritedHas := func(n *node) bool {
+		for j := 1; j < len(inherited); j++ {
+			if same(n, &inherited[j]) {
+				return true
+			}
+		}
+		return false
+	}
+	out := append(b.scratch[:0], own[0]) // xml
+	for j := 1; j < len(inherited); j++ {
+		for i := 1; i < len(own); i++ {
+			if same(&own[i], &inherited[j]) {
+				out = append(out, own[i])
+				break
+			}
+		}
+	}
+	for i := len(own) - 1; i >= 1; i-- {
+		if !inheritedHas(&own[i]) {
+			out = append(out, own[i])
+		}
+	}
+	b.scratch = out
+	for i := range out {
+		out[i].first, out[i].end = e+2+int32(i), e+2+int32(i)
+	}
+	copy(own, out)
 }
 
 // StartElement opens an element named prefix:local in namespace uri.
@@ -91,6 +155,7 @@ func (b *Builder) StartElement(prefix, local []byte, uri string, line int) {
 	b.open = append(b.open, int32(len(b.nodes)))
 	b.nodes = append(b.nodes, n)
 	b.inTag = true
+	b.declared = false
 }
 
 // Namespace adds a namespace node (prefix bound to uri; prefix "" is the
@@ -101,6 +166,7 @@ func (b *Builder) Namespace(prefix []byte, uri string) {
 	b.addName(&n, nil, prefix)
 	n.first, n.end = int32(len(b.nodes))+1, int32(len(b.nodes))+1
 	b.nodes = append(b.nodes, n)
+	b.declared = true
 }
 
 // InheritNamespaces gives the element just started the same namespace nodes
@@ -127,7 +193,7 @@ func (b *Builder) InheritNamespaces() {
 func (b *Builder) Attribute(prefix, local []byte, uri string, value []byte, line int) {
 	e := b.open[len(b.open)-1]
 	if b.nodes[e].attrs == 0 {
-		b.nodes[e].attrs = int32(len(b.nodes))
+		b.endNamespaces(e)
 	}
 	i := int32(len(b.nodes))
 	n := node{kind: AttributeNode, parent: e, line: int32(line), uri: b.uriIndex(uri), first: i + 1, end: i + 1}
@@ -206,5 +272,19 @@ func (b *Builder) Document() *Document {
 	}
 	copy(d.nodes, b.nodes)
 	copy(d.uris, b.uris)
+	n := 0
+	for i := range d.nodes {
+		if d.nodes[i].kind == ElementNode {
+			n++
+		}
+	}
+	d.elems = make([]int32, 0, n)
+	d.elemNames = make([]string, 0, n)
+	for i := range d.nodes {
+		if nd := &d.nodes[i]; nd.kind == ElementNode {
+			d.elems = append(d.elems, int32(i))
+			d.elemNames = append(d.elemNames, d.strs[nd.local:nd.name.end])
+		}
+	}
 	return d
 }

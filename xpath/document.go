@@ -47,6 +47,11 @@ type Document struct {
 	uris  []string // namespace URIs; uris[0] is "" (no namespace)
 	text  string
 	strs  string
+	// elems lists the element nodes in document order, with their local
+	// names alongside, so that //Name (the commonest step in filters) is a
+	// sequential scan of two small arrays rather than a walk of the tree.
+	elems     []int32
+	elemNames []string
 }
 
 // Name is an expanded element, attribute, namespace-node or PI name.
@@ -202,7 +207,10 @@ func (n Node) Attributes() iter.Seq[Node] {
 }
 
 // Namespaces iterates over an element's namespace nodes: one per prefix in
-// scope, "xml" first, then the default namespace (local name "") if any.
+// scope (the default namespace has local name ""), in the order libxml2's
+// namespace axis gives them: "xml" first, then those inherited from the
+// parent in the parent's order, then the element's own declarations from
+// last to first.
 func (n Node) Namespaces() iter.Seq[Node] {
 	return func(yield func(Node) bool) {
 		nd := &n.d.nodes[n.i]
