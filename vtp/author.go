@@ -1,0 +1,122 @@
+package vtp
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"comet/voevent"
+)
+
+// Answers an author may get besides "Event rejected: <validation error>".
+const (
+	ReasonDuplicate      = "Event already seen: acknowledged, not relayed again"
+	ReasonStorageFailure = "temporary storage failure"
+)
+
+// HandleAuthor plays the broker in the Author→Broker role on c: it reads
+// events and answers each with ack or nak, until the author disconnects,
+// fails to deliver a complete event within AuthorTimeout, sends a bad
+// frame, or the broker shuts down. Several events on one connection each
+// get their answer (Comet answers the first and closes).
+func (b *Broker) HandleAuthor(c net.Conn) {
+	defer c.Close()
+	if !b.track(b.authors, c) {
+		return
+	}
+	defer b.untrack(b.authors, c)
+	log := b.log.With("peer", c.RemoteAddr().String())
+	log.Info("author connected")
+	r := bufio.NewReader(c)
+	for {
+		c.SetReadDeadline(time.Now().Add(b.cfg.Timers.AuthorTimeout))
+		if b.closing.Load() { // checked after the deadline: Shutdown sets closing, then the deadline
+			return
+		}
+		raw, err := ReadFrame(r, b.cfg.MaxFrame)
+		if big, ok := skipOversized(r, err); ok {
+			log.Warn("event refused: over the frame limit", "bytes", big.Length, "limit", big.Limit)
+			reason := fmt.Sprintf("event of %d bytes exceeds this broker's limit of %d bytes", big.Length, big.Limit)
+			c.SetWriteDeadline(time.Now().Add(b.cfg.Timers.WriteTimeout))
+			WriteFrame(c, Nak("", b.cfg.LocalIVO, reason, time.Now()))
+			continue
+		}
+		if err != nil {
+			b.readEnded(log, "author", err, b.cfg.Timers.AuthorTimeout)
+			return
+		}
+		reply, ev := b.fromAuthor(raw, log)
+		// An accepted event is queued for its handlers before the ack goes
+		// out: an author that waits for each ack then sees its events
+		// relayed in the order it sent them. Handlers run on their own
+		// goroutines, so they never delay the ack. The event is recorded as
+		// seen, so it is delivered even if the ack cannot be written.
+		if ev != nil && b.cfg.Deliver != nil {
+			b.cfg.Deliver(ev)
+		}
+		if reply != nil {
+			c.SetWriteDeadline(time.Now().Add(b.cfg.Timers.WriteTimeout))
+			if err := WriteFrame(c, reply); err != nil {
+				log.Warn("cannot answer author", "err", err)
+			}
+		}
+	}
+}
+
+// readEnded logs why a connection's read loop stopped.
+func (b *Broker) readEnded(log *slog.Logger, who string, err error, timeout time.Duration) {
+	switch {
+	case b.closing.Load():
+		log.Debug(who+" connection closed: broker shutting down", "err", err)
+	case errors.Is(err, io.EOF):
+		log.Info(who + " disconnected")
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		log.Warn(who+" sent no complete message in time: closing", "timeout", timeout)
+	case errors.Is(err, ErrFrameTooLarge):
+		log.Warn(who+" sent a bad frame: closing", "err", err)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		log.Warn(who + " closed the connection in the middle of a frame")
+	default:
+		log.Warn(who+" connection failed", "err", err)
+	}
+}
+
+// fromAuthor decides the answer to one message from an author: nil if it
+// deserves none (not an event), and the event if it was accepted.
+func (b *Broker) fromAuthor(raw []byte, log *slog.Logger) (reply []byte, accepted *voevent.Event) {
+	now := time.Now()
+	ev, err := voevent.Parse(raw)
+	if err != nil {
+		log.Warn("event rejected: not well-formed", "err", err)
+		return Nak("", b.cfg.LocalIVO, "not well-formed XML: "+err.Error(), now), nil
+	}
+	if !ev.IsVOEvent() || !IsEventRole(ev.Role) {
+		log.Warn("incomprehensible message from author: ignored", "root", ev.Root, "role", ev.Role)
+		return nil, nil
+	}
+	log = log.With("ivorn", ev.IVORN)
+	if b.cfg.Validate != nil {
+		if err := b.cfg.Validate(ev); err != nil {
+			log.Info("event rejected", "verdict", "nak", "err", err)
+			return Nak(ev.IVORN, b.cfg.LocalIVO, err.Error(), now), nil
+		}
+	}
+	if b.cfg.Seen != nil {
+		first, err := b.cfg.Seen(ev.Element())
+		if err != nil {
+			log.Error("event rejected: cannot record it as seen", "verdict", "nak", "err", err)
+			return Nak(ev.IVORN, b.cfg.LocalIVO, ReasonStorageFailure, now), nil
+		}
+		if !first {
+			log.Info("duplicate event: not relayed again", "verdict", "ack")
+			return Ack(ev.IVORN, b.cfg.LocalIVO, ReasonDuplicate, now), nil
+		}
+	}
+	log.Info("event accepted", "verdict", "ack", "role", ev.Role, "bytes", len(raw))
+	return Ack(ev.IVORN, b.cfg.LocalIVO, "", now), ev
+}

@@ -1,0 +1,255 @@
+package vtp
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"comet/voevent"
+)
+
+// Timers are the protocol's clocks. The defaults are Comet 3.1's.
+type Timers struct {
+	AuthorTimeout time.Duration // an author must deliver a complete event this soon (20 s)
+	IAmAlive      time.Duration // iamalive period towards subscribers (60 s)
+	RemoteTimeout time.Duration // a remote broker silent this long is dropped (120 s)
+	WriteTimeout  time.Duration // a write to a peer that takes longer drops the peer (30 s)
+	// Reconnection to a remote: the first delay, the factor it grows by,
+	// its cap, and how long a connection must live to reset it.
+	BackoffInitial time.Duration // 1 s
+	BackoffFactor  float64       // e, as Twisted's ReconnectingClientFactory
+	BackoffMax     time.Duration // 3600 s
+	BackoffReset   time.Duration // 5 s
+}
+
+// DefaultTimers returns Comet 3.1's timers.
+func DefaultTimers() Timers {
+	return Timers{
+		AuthorTimeout:  20 * time.Second,
+		IAmAlive:       60 * time.Second,
+		RemoteTimeout:  120 * time.Second,
+		WriteTimeout:   30 * time.Second,
+		BackoffInitial: time.Second,
+		BackoffFactor:  2.718281828459045,
+		BackoffMax:     3600 * time.Second,
+		BackoffReset:   5 * time.Second,
+	}
+}
+
+// MaxOutstanding is how many events a subscriber may leave unacknowledged
+// at an iamalive tick before it is dropped (Comet 3.1).
+const MaxOutstanding = 10
+
+// Config is everything a Broker needs; zero values get defaults.
+type Config struct {
+	// LocalIVO is this broker's IVOID, sent as Origin or Response.
+	LocalIVO string
+	// MaxFrame bounds one message (default DefaultMaxFrame).
+	MaxFrame int
+	// Whitelists for the author and subscriber ports; empty admits all.
+	AuthorWhitelist, SubscriberWhitelist Whitelist
+	// Filters are the XPath expressions sent to remote brokers.
+	Filters []string
+	// Validate checks an author's submission (schema and IVORN); nil accepts all.
+	Validate func(*voevent.Event) error
+	// Seen records an event's root element span and reports whether it was
+	// new; it must be durable when it returns. nil treats every event as new.
+	Seen func(element []byte) (first bool, err error)
+	// Deliver receives every accepted event, after it was acknowledged:
+	// relay and the other handlers hang off it. nil drops them.
+	Deliver func(*voevent.Event)
+	// QueueLen bounds each subscriber's queue of events not yet written (default 4096).
+	QueueLen int
+	// Dial connects to remote brokers (default net.Dialer); tests replace it.
+	Dial func(ctx context.Context, addr string) (net.Conn, error)
+	// Timers default to DefaultTimers where zero.
+	Timers Timers
+	Logger *slog.Logger
+}
+
+// Broker plays the broker roles of VTP. Its methods are safe for
+// concurrent use.
+type Broker struct {
+	cfg     Config
+	log     *slog.Logger
+	closing atomic.Bool
+	wg      sync.WaitGroup // every connection goroutine
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	authors   map[net.Conn]struct{}
+	subs      map[*subscriber]struct{}
+	subList   atomic.Pointer[[]*subscriber] // copy of subs for Broadcast
+	remotes   map[net.Conn]struct{}
+	// authCount counts authenticate responses taken into account, so a
+	// test knows when a new subscriber's filters are in place.
+	authCount atomic.Int64
+	stop      context.CancelFunc // ends Subscribe loops
+	stopCtx   context.Context
+}
+
+// New returns a Broker for cfg.
+func New(cfg Config) *Broker {
+	if cfg.MaxFrame <= 0 {
+		cfg.MaxFrame = DefaultMaxFrame
+	}
+	if cfg.QueueLen <= 0 {
+		cfg.QueueLen = 4096
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Dial == nil {
+		var d net.Dialer
+		cfg.Dial = func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
+	}
+	def := DefaultTimers()
+	t := &cfg.Timers
+	for _, f := range []struct{ v, d *time.Duration }{
+		{&t.AuthorTimeout, &def.AuthorTimeout}, {&t.IAmAlive, &def.IAmAlive},
+		{&t.RemoteTimeout, &def.RemoteTimeout}, {&t.WriteTimeout, &def.WriteTimeout},
+		{&t.BackoffInitial, &def.BackoffInitial}, {&t.BackoffMax, &def.BackoffMax},
+		{&t.BackoffReset, &def.BackoffReset},
+	} {
+		if *f.v <= 0 {
+			*f.v = *f.d
+		}
+	}
+	if t.BackoffFactor <= 1 {
+		t.BackoffFactor = def.BackoffFactor
+	}
+	b := &Broker{
+		cfg:       cfg,
+		log:       cfg.Logger,
+		listeners: map[net.Listener]struct{}{},
+		authors:   map[net.Conn]struct{}{},
+		subs:      map[*subscriber]struct{}{},
+		remotes:   map[net.Conn]struct{}{},
+	}
+	b.stopCtx, b.stop = context.WithCancel(context.Background())
+	return b
+}
+
+// ErrClosed is returned by Serve methods after Shutdown.
+var ErrClosed = errors.New("vtp: broker closed")
+
+// serve runs an accept loop, handing each admitted connection to handle
+// on its own goroutine.
+func (b *Broker) serve(l net.Listener, wl Whitelist, kind string, handle func(net.Conn)) error {
+	b.mu.Lock()
+	if b.closing.Load() {
+		b.mu.Unlock()
+		l.Close()
+		return ErrClosed
+	}
+	b.listeners[l] = struct{}{}
+	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		delete(b.listeners, l)
+		b.mu.Unlock()
+	}()
+	var delay time.Duration
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			if b.closing.Load() || errors.Is(err, net.ErrClosed) {
+				return ErrClosed
+			}
+			// Out of file descriptors and the like: back off, keep serving.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			b.log.Error("accept failed", "listener", l.Addr().String(), "err", err)
+			time.Sleep(delay)
+			continue
+		}
+		delay = 0
+		if addr, ok := peerAddr(c); ok && !wl.Allows(addr) {
+			b.log.Warn("connection refused: not in whitelist", "port", kind, "peer", c.RemoteAddr().String())
+			c.Close()
+			continue
+		}
+		if !b.spawn(func() { handle(c) }) {
+			c.Close()
+			return ErrClosed
+		}
+	}
+}
+
+// spawn runs f on a goroutine Shutdown waits for, unless the broker is
+// closing. Checking and adding under mu keeps Add from racing with Wait.
+func (b *Broker) spawn(f func()) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closing.Load() {
+		return false
+	}
+	b.wg.Go(f)
+	return true
+}
+
+// ServeAuthors accepts author connections on l until Shutdown.
+func (b *Broker) ServeAuthors(l net.Listener) error {
+	return b.serve(l, b.cfg.AuthorWhitelist, "receive", b.HandleAuthor)
+}
+
+// ServeSubscribers accepts subscriber connections on l until Shutdown.
+func (b *Broker) ServeSubscribers(l net.Listener) error {
+	return b.serve(l, b.cfg.SubscriberWhitelist, "broadcast", b.HandleSubscriber)
+}
+
+// track registers a connection in set so Shutdown can reach it; it reports
+// false (and closes c) if the broker is already closing.
+func (b *Broker) track(set map[net.Conn]struct{}, c net.Conn) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closing.Load() {
+		c.Close()
+		return false
+	}
+	set[c] = struct{}{}
+	return true
+}
+
+func (b *Broker) untrack(set map[net.Conn]struct{}, c net.Conn) {
+	b.mu.Lock()
+	delete(set, c)
+	b.mu.Unlock()
+}
+
+// Shutdown stops accepting connections, lets author transactions in
+// progress finish (their acks are sent and their events delivered), closes
+// every other connection and waits for all connection goroutines, or until
+// ctx is done.
+func (b *Broker) Shutdown(ctx context.Context) error {
+	b.mu.Lock()
+	b.closing.Store(true)
+	b.stop()
+	for l := range b.listeners {
+		l.Close()
+	}
+	// Authors waiting for a frame are woken and leave; one being answered
+	// finishes first, because it only reads again after replying.
+	for c := range b.authors {
+		c.SetReadDeadline(time.Now())
+	}
+	for c := range b.remotes {
+		c.Close()
+	}
+	for s := range b.subs {
+		s.drop("")
+	}
+	b.mu.Unlock()
+
+	done := make(chan struct{})
+	go func() { b.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

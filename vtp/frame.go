@@ -1,0 +1,101 @@
+// Package vtp speaks the VOEvent Transport Protocol: length-prefixed XML
+// frames over TCP, the Transport messages (ack, nak, iamalive,
+// authenticate), and the three connection roles of a broker: receiving
+// from authors, broadcasting to subscribers, and subscribing to remote
+// brokers.
+//
+// Protocol flow (SPEC §2):
+//
+//	author    → broker : VOEvent            broker → author     : ack | nak
+//	broker    → subscr : authenticate       subscr → broker     : authenticate (+ filters)
+//	broker    → subscr : VOEvent            subscr → broker     : ack | nak
+//	broker    → subscr : iamalive (60 s)    subscr → broker     : iamalive
+package vtp
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// DefaultMaxFrame is the default limit on one message: 1 MiB. Comet 3.1
+// refuses frames over 99,999 bytes, so larger events will not pass through
+// a Comet peer.
+const DefaultMaxFrame = 1 << 20
+
+// ErrFrameTooLarge is returned (wrapped) when a frame declares a length
+// over the limit: typically a little-endian prefix, or not VTP at all. The
+// connection cannot be resynchronised and must be closed.
+var ErrFrameTooLarge = errors.New("vtp: frame too large")
+
+// FrameTooLargeError is the ErrFrameTooLarge that ReadFrame returns: the
+// payload has not been read.
+type FrameTooLargeError struct {
+	Length uint32
+	Limit  int
+	Prefix [4]byte
+}
+
+func (e *FrameTooLargeError) Error() string {
+	return fmt.Sprintf("vtp: frame too large: declared length %d exceeds limit %d (prefix %02x %02x %02x %02x)",
+		e.Length, e.Limit, e.Prefix[0], e.Prefix[1], e.Prefix[2], e.Prefix[3])
+}
+
+// Is makes errors.Is(err, ErrFrameTooLarge) true.
+func (e *FrameTooLargeError) Is(target error) bool { return target == ErrFrameTooLarge }
+
+// maxDrain is the largest oversized frame a broker reads and discards so it
+// can answer (a nak to an author) instead of resetting the connection while
+// the peer is still writing. Larger lengths are not a real event (a
+// little-endian prefix reads as gigabytes): the connection is closed.
+const maxDrain = 64 << 20
+
+// skipOversized discards the payload of a frame that was too large, if it
+// is plausibly an event, and reports whether the stream is usable again.
+func skipOversized(r *bufio.Reader, err error) (*FrameTooLargeError, bool) {
+	var big *FrameTooLargeError
+	if !errors.As(err, &big) || big.Length > maxDrain {
+		return nil, false
+	}
+	_, err = io.CopyN(io.Discard, r, int64(big.Length))
+	return big, err == nil
+}
+
+// ReadFrame reads one message: a 4-byte big-endian length, then that many
+// bytes. The length is checked against max before anything is allocated.
+// A connection that closes mid-frame gives io.ErrUnexpectedEOF.
+func ReadFrame(r *bufio.Reader, max int) ([]byte, error) {
+	var hdr [4]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, err
+	}
+	n := binary.BigEndian.Uint32(hdr[:])
+	if uint64(n) > uint64(max) {
+		return nil, &FrameTooLargeError{Length: n, Limit: max, Prefix: hdr}
+	}
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return buf, nil
+}
+
+// Frame returns payload with its length prefix, ready to write. A relayed
+// event is framed once and the same bytes are written to every subscriber.
+func Frame(payload []byte) []byte {
+	b := make([]byte, 4+len(payload))
+	binary.BigEndian.PutUint32(b, uint32(len(payload)))
+	copy(b[4:], payload)
+	return b
+}
+
+// WriteFrame writes one length-prefixed message.
+func WriteFrame(w io.Writer, payload []byte) error {
+	_, err := w.Write(Frame(payload))
+	return err
+}

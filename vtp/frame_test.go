@@ -1,0 +1,94 @@
+package vtp
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"testing"
+)
+
+func TestReadFrame(t *testing.T) {
+	le := make([]byte, 4)
+	binary.LittleEndian.PutUint32(le, 3000)
+	tests := []struct {
+		name    string
+		in      []byte
+		max     int
+		want    []byte
+		wantErr error
+	}{
+		{"empty stream", nil, 16, nil, io.EOF},
+		{"empty frame", []byte{0, 0, 0, 0}, 16, []byte{}, nil},
+		{"one frame", append([]byte{0, 0, 0, 5}, "<a/>\n"...), 16, []byte("<a/>\n"), nil},
+		{"at the limit", append([]byte{0, 0, 0, 16}, bytes.Repeat([]byte("x"), 16)...), 16, bytes.Repeat([]byte("x"), 16), nil},
+		{"over the limit", append([]byte{0, 0, 0, 17}, bytes.Repeat([]byte("x"), 17)...), 16, nil, ErrFrameTooLarge},
+		{"little-endian prefix", append(le, bytes.Repeat([]byte("x"), 3000)...), DefaultMaxFrame, nil, ErrFrameTooLarge},
+		{"2^31-1", []byte{0x7f, 0xff, 0xff, 0xff, '<'}, DefaultMaxFrame, nil, ErrFrameTooLarge},
+		{"half a header", []byte{0, 0}, 16, nil, io.ErrUnexpectedEOF},
+		{"half a frame", []byte{0, 0, 0, 10, '<', 'a'}, 16, nil, io.ErrUnexpectedEOF},
+		{"header only", []byte{0, 0, 0, 10}, 16, nil, io.ErrUnexpectedEOF},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ReadFrame(bufio.NewReader(bytes.NewReader(tt.in)), tt.max)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if err == nil && !bytes.Equal(got, tt.want) {
+				t.Fatalf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestFrameRoundTrip(t *testing.T) {
+	var buf bytes.Buffer
+	msgs := [][]byte{[]byte("<a/>"), {}, bytes.Repeat([]byte("é"), 5000)}
+	for _, m := range msgs {
+		if err := WriteFrame(&buf, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := bufio.NewReader(&buf)
+	for _, m := range msgs {
+		got, err := ReadFrame(r, DefaultMaxFrame)
+		if err != nil || !bytes.Equal(got, m) {
+			t.Fatalf("got %q, %v; want %q", got, err, m)
+		}
+	}
+	if _, err := ReadFrame(r, DefaultMaxFrame); err != io.EOF {
+		t.Fatalf("after last frame: %v, want EOF", err)
+	}
+}
+
+// FuzzReadFrame feeds arbitrary byte streams to the frame reader: it must
+// never panic, never return more than the limit, and return exactly what
+// the header declared.
+func FuzzReadFrame(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 4, '<', 'a', '/', '>'})
+	f.Add([]byte{0x7f, 0xff, 0xff, 0xff})
+	f.Add([]byte{4, 0, 0, 0, '<', 'a', '/', '>'})
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 1, 'x'})
+	f.Add([]byte{0, 0})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		const max = 64
+		r := bufio.NewReader(bytes.NewReader(in))
+		rest := in
+		for {
+			got, err := ReadFrame(r, max)
+			if err != nil {
+				if len(rest) >= 4 && binary.BigEndian.Uint32(rest) > max && !errors.Is(err, ErrFrameTooLarge) {
+					t.Fatalf("oversized frame gave %v", err)
+				}
+				return
+			}
+			n := binary.BigEndian.Uint32(rest)
+			if len(got) > max || int(n) != len(got) || !bytes.Equal(got, rest[4:4+n]) {
+				t.Fatalf("frame of %d bytes from header %d", len(got), n)
+			}
+			rest = rest[4+n:]
+		}
+	})
+}
