@@ -1,26 +1,222 @@
-// Command comet is a VOEvent broker: a drop-in replacement for Comet 3.1.
+// Command comet is a VOEvent broker, a drop-in replacement for Comet 3.1:
+// the same command line, wire protocol and defaults, as one static binary.
+//
+//	comet --receive --broadcast --local-ivo=ivo://example.org/broker
+//
+// It also carries the author's tools: "comet sendvo" (or the binary
+// invoked as comet-sendvo) submits an event, "comet validate" checks
+// events as the broker would, and "comet xpath" tries a filter on files.
+// See README.md for the flags and the differences from Comet.
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"comet/handlers"
+	"comet/seen"
+	"comet/voevent"
+	"comet/vtp"
 )
 
+// version is reported by --version and in test events.
+const version = "1.0.0"
+
+// shutdownBudget is how long SIGINT/SIGTERM may take to exit.
+const shutdownBudget = 4500 * time.Millisecond
+
 func main() {
+	if filepath.Base(os.Args[0]) == "comet-sendvo" {
+		os.Exit(runSendvo(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run dispatches the subcommands; the broker itself is not wired yet.
+// run dispatches the subcommands, or runs the broker, and returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
+		case "sendvo":
+			return runSendvo(args[1:], os.Stdin, stdout, stderr)
 		case "validate":
 			return runValidate(args[1:], stdout, stderr)
 		case "xpath":
 			return runXPath(args[1:], stdout, stderr)
 		}
 	}
-	fmt.Fprintln(stderr, "comet: the broker is not built yet")
-	return 2
+	cfg, err := parseFlags(args, stderr)
+	if err == nil {
+		err = cfg.check()
+	}
+	var nothing *nothingToDo
+	switch {
+	case errors.As(err, &nothing):
+		fmt.Fprintln(stderr, "comet:", err)
+		return 1
+	case err != nil:
+		fmt.Fprintln(stderr, "comet:", err)
+		return 2
+	case cfg.help:
+		usage(stdout)
+		return 0
+	case cfg.version:
+		fmt.Fprintln(stdout, "comet (Go)", version)
+		return 0
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, cfg, newLogger(stderr, cfg.verbose-cfg.quiet)); err != nil {
+		fmt.Fprintln(stderr, "comet:", err)
+		return 1
+	}
+	return 0
+}
+
+type nothingToDo struct{}
+
+func (nothingToDo) Error() string {
+	return "nothing to do: give --receive, --broadcast or --remote (see --help)"
+}
+
+// check enforces the rules between flags.
+func (c *config) check() error {
+	if c.help || c.version {
+		return nil
+	}
+	if !c.receiveOn && !c.broadOn && len(c.remotes) == 0 {
+		return &nothingToDo{}
+	}
+	if c.localIVO == "" && (c.receiveOn || c.broadOn) {
+		return &usageError{"--local-ivo is required with --receive or --broadcast"}
+	}
+	if c.localIVO != "" {
+		if err := voevent.ValidIVOID(c.localIVO); err != nil {
+			return &usageError{fmt.Sprintf("invalid value %q for flag --local-ivo: %v", c.localIVO, err)}
+		}
+	}
+	return nil
+}
+
+// newLogger logs to w at INFO, one level more per -v, one less per -q.
+func newLogger(w io.Writer, verbosity int) *slog.Logger {
+	level := slog.LevelInfo - slog.Level(4*verbosity)
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// serve runs the broker until ctx is done, then shuts it down within
+// shutdownBudget: listeners close, author transactions in progress finish,
+// handlers drain, and the seen store is flushed.
+func serve(ctx context.Context, cfg *config, log *slog.Logger) (err error) {
+	store, err := seen.Open(cfg.eventDB, seen.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	log.Info("seen-events store open", "dir", cfg.eventDB, "events", store.Len())
+	disp := handlers.NewDispatcher(log)
+	broker := vtp.New(vtp.Config{
+		LocalIVO:            cfg.localIVO,
+		MaxFrame:            cfg.maxFrame,
+		AuthorWhitelist:     cfg.authorWL,
+		SubscriberWhitelist: cfg.subWL,
+		Filters:             cfg.filters,
+		Validate:            voevent.Validate,
+		Seen:                func(el []byte) (bool, error) { return store.CheckAndRecord(seen.KeyOf(el)) },
+		Deliver:             disp.Deliver,
+		Logger:              log,
+	})
+	var serving sync.WaitGroup
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownBudget)
+		defer cancel()
+		if e := broker.Shutdown(sctx); e != nil {
+			log.Warn("connections still open at exit", "err", e)
+		}
+		serving.Wait()
+		if e := disp.Close(sctx); e != nil {
+			log.Warn("handlers did not finish", "err", e)
+		}
+		if e := store.Close(); e != nil && err == nil {
+			err = e
+		}
+		log.Info("comet stopped")
+	}()
+
+	if cfg.broadOn {
+		disp.Add("relay", handlers.Relay(broker))
+	}
+	for _, pf := range cfg.plugins {
+		if !pf.enabled {
+			continue
+		}
+		opts := map[string]string{}
+		for k, v := range pf.opts {
+			opts[k] = *v
+		}
+		h, err := pf.p.New(handlers.Setup{Args: pf.args, Options: opts, Logger: log.With("handler", pf.p.Name)})
+		if err != nil {
+			return err
+		}
+		disp.Add(pf.p.Name, h)
+		log.Info("handler enabled", "handler", pf.p.Name)
+	}
+
+	listeners := []struct {
+		flag  string
+		eps   []endpoint
+		serve func(net.Listener) error
+	}{
+		{"--receive", endpoints(cfg.receiveOn, cfg.receive, cfg.receivePort), broker.ServeAuthors},
+		{"--broadcast", endpoints(cfg.broadOn, cfg.broadcast, cfg.broadcastPort), broker.ServeSubscribers},
+	}
+	for _, ls := range listeners {
+		for _, ep := range ls.eps {
+			l, err := listen(ep)
+			if err != nil {
+				return fmt.Errorf("%s: %w", ls.flag, err)
+			}
+			what := "authors"
+			if ls.flag == "--broadcast" {
+				what = "subscribers"
+			}
+			log.Info("listening for "+what, "addr", l.Addr().Network()+":"+l.Addr().String())
+			serving.Go(func() { ls.serve(l) })
+		}
+	}
+	for _, r := range cfg.remotes {
+		broker.Subscribe(r)
+	}
+	if cfg.broadOn && cfg.testInterval > 0 {
+		broker.SendTestEvents(cfg.testInterval, func(now time.Time) []byte {
+			return voevent.TestEvent(cfg.localIVO, now, "comet (Go) "+version)
+		})
+	}
+	log.Info("comet started", "version", version, "local-ivo", cfg.localIVO)
+	<-ctx.Done()
+	log.Info("shutting down")
+	return nil
+}
+
+// listen opens an endpoint. A Unix socket left behind by a broker that
+// died is removed first, but only if nothing answers on it.
+func listen(ep endpoint) (net.Listener, error) {
+	if ep.network == "unix" {
+		if fi, err := os.Lstat(ep.address); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			if c, err := net.Dial("unix", ep.address); err == nil {
+				c.Close()
+			} else {
+				os.Remove(ep.address)
+			}
+		}
+	}
+	return net.Listen(ep.network, ep.address)
 }
