@@ -2,6 +2,8 @@ package vtp
 
 import (
 	"bufio"
+	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -15,16 +17,20 @@ import (
 	"comet/xpath"
 )
 
-// MaxPendingBytes bounds the bytes queued for one subscriber. Frames are
+// MaxPendingBytes bounds the bytes queued for one subscriber. Events are
 // shared between subscribers, so this bounds what one stalled subscriber
 // can keep alive, not a copy per subscriber.
 const MaxPendingBytes = 64 << 20
 
+// maxWriteBatch is how many queued messages one write system call sends.
+const maxWriteBatch = 64
+
 // item is one message queued for a subscriber: an event to filter and
-// relay, or a control message (ev == nil) sent as is.
+// relay, or a control message. Its bytes are shared by every subscriber's
+// queue, never copied.
 type item struct {
-	ev    *voevent.Event
-	frame []byte
+	ev  *voevent.Event // nil for a control message
+	msg []byte         // the payload: ev.Raw, or the control message
 }
 
 // subscriber is one Broker→Subscriber connection. Broadcast only ever
@@ -34,9 +40,8 @@ type subscriber struct {
 	b     *Broker
 	c     net.Conn
 	log   *slog.Logger
-	queue chan item
-	// pending is the bytes in queue; over MaxPendingBytes the subscriber is dropped.
-	pending atomic.Int64
+	debug bool // log each delivery
+	q     *queue
 	// filters are the compiled filters from its authenticate response;
 	// nil (none sent, or none that compiles) means every event, and an
 	// empty list (only filters that cannot match) means none.
@@ -48,6 +53,11 @@ type subscriber struct {
 
 	dropOnce sync.Once
 	done     chan struct{}
+
+	// The writer's scratch space, reused for every batch.
+	batch []item
+	bufs  net.Buffers
+	hdrs  [4 * maxWriteBatch]byte
 }
 
 // HandleSubscriber plays the broker in the Broker→Subscriber role on c:
@@ -55,12 +65,13 @@ type subscriber struct {
 // subscriber is dropped or the broker shuts down.
 func (b *Broker) HandleSubscriber(c net.Conn) {
 	s := &subscriber{
-		b:     b,
-		c:     c,
-		log:   b.log.With("peer", c.RemoteAddr().String(), "role", "subscriber"),
-		queue: make(chan item, b.cfg.QueueLen),
-		done:  make(chan struct{}),
+		b:    b,
+		c:    c,
+		log:  b.log.With("peer", c.RemoteAddr().String(), "role", "subscriber"),
+		q:    newQueue(b.cfg.QueueLen, MaxPendingBytes),
+		done: make(chan struct{}),
 	}
+	s.debug = s.log.Enabled(context.Background(), slog.LevelDebug)
 	s.answered.Store(true)
 	if !b.addSubscriber(s) {
 		c.Close()
@@ -111,15 +122,15 @@ func (b *Broker) Subscribers() int {
 	return 0
 }
 
-// Broadcast queues ev for every subscriber whose filters accept it. The
-// event is framed once; each subscriber's writer evaluates its filters
-// against the event's shared, already parsed document.
+// Broadcast queues ev for every subscriber whose filters accept it. Each
+// subscriber's writer evaluates its filters against the event's shared,
+// already parsed document and writes the shared bytes.
 func (b *Broker) Broadcast(ev *voevent.Event) {
 	l := b.subList.Load()
 	if l == nil || len(*l) == 0 {
 		return
 	}
-	it := item{ev: ev, frame: Frame(ev.Raw)}
+	it := item{ev: ev, msg: ev.Raw}
 	for _, s := range *l {
 		s.enqueue(it)
 	}
@@ -128,14 +139,8 @@ func (b *Broker) Broadcast(ev *voevent.Event) {
 // enqueue adds it to the queue without ever blocking; a subscriber that
 // has fallen too far behind is dropped instead.
 func (s *subscriber) enqueue(it item) {
-	if s.pending.Add(int64(len(it.frame))) > MaxPendingBytes {
-		s.drop(fmt.Sprintf("too slow: over %d bytes waiting to be written", MaxPendingBytes))
-		return
-	}
-	select {
-	case s.queue <- it:
-	default:
-		s.drop(fmt.Sprintf("too slow: %d messages waiting to be written", cap(s.queue)))
+	if err := s.q.push(it); err != nil {
+		s.drop(err.Error())
 	}
 }
 
@@ -152,35 +157,27 @@ func (s *subscriber) drop(reason string) {
 	})
 }
 
-// writeLoop is the only writer on the connection. It writes whatever is
-// queued, then flushes, so a burst costs one system call, not one per event.
+// writeLoop is the only writer on the connection. It sends whatever is
+// queued in batches, each with one system call (writev), so a burst does
+// not cost a call per event and no event is copied.
 func (s *subscriber) writeLoop() {
 	b := s.b
-	w := bufio.NewWriterSize(s.c, 64<<10)
 	tick := time.NewTicker(b.cfg.Timers.IAmAlive)
 	defer tick.Stop()
-	if !s.send(w, item{frame: Frame(Authenticate(b.cfg.LocalIVO, time.Now()))}) || !s.flush(w) {
+	if !s.write([]item{{msg: Authenticate(b.cfg.LocalIVO, time.Now())}}) {
 		return
 	}
 	for {
 		select {
-		case it := <-s.queue:
-			if !s.send(w, it) {
-				return
-			}
-		drain:
-			for range 256 {
-				select {
-				case it := <-s.queue:
-					if !s.send(w, it) {
-						return
-					}
-				default:
-					break drain
+		case <-s.q.ready:
+			for {
+				s.batch = s.q.take(s.batch, maxWriteBatch)
+				if len(s.batch) == 0 {
+					break
 				}
-			}
-			if !s.flush(w) {
-				return
+				if !s.write(s.batch) {
+					return
+				}
 			}
 		case <-tick.C:
 			if !s.answered.Load() {
@@ -192,7 +189,7 @@ func (s *subscriber) writeLoop() {
 				return
 			}
 			s.answered.Store(false)
-			if !s.send(w, item{frame: Frame(IAmAlive(b.cfg.LocalIVO, time.Now()))}) || !s.flush(w) {
+			if !s.write([]item{{msg: IAmAlive(b.cfg.LocalIVO, time.Now())}}) {
 				return
 			}
 		case <-s.done:
@@ -201,45 +198,42 @@ func (s *subscriber) writeLoop() {
 	}
 }
 
-// send writes one queued item, unless it is an event the filters reject.
-func (s *subscriber) send(w *bufio.Writer, it item) bool {
-	if it.ev != nil {
-		s.pending.Add(-int64(len(it.frame)))
-		if !s.wants(it.ev) {
-			s.log.Debug("event filtered out", "ivorn", it.ev.IVORN)
-			return true
+// write sends a batch of at most maxWriteBatch items, leaving out events
+// the subscriber's filters reject, under one write deadline.
+func (s *subscriber) write(batch []item) bool {
+	bufs := s.bufs[:0]
+	for i, it := range batch {
+		if it.ev != nil {
+			if !s.wants(it.ev) {
+				if s.debug {
+					s.log.Debug("event filtered out", "ivorn", it.ev.IVORN)
+				}
+				continue
+			}
+			s.outstanding.Add(1)
+			if s.debug {
+				s.log.Debug("relaying event", "ivorn", it.ev.IVORN)
+			}
 		}
-		s.outstanding.Add(1)
-		s.log.Debug("relaying event", "ivorn", it.ev.IVORN)
+		hdr := s.hdrs[4*i : 4*i+4]
+		binary.BigEndian.PutUint32(hdr, uint32(len(it.msg)))
+		bufs = append(bufs, hdr, it.msg)
 	}
-	if w.Available() < len(it.frame) {
-		s.c.SetWriteDeadline(time.Now().Add(s.b.cfg.Timers.WriteTimeout))
-	}
-	if _, err := w.Write(it.frame); err != nil {
-		s.writeFailed(err)
-		return false
-	}
-	return true
-}
-
-func (s *subscriber) flush(w *bufio.Writer) bool {
-	if w.Buffered() == 0 {
+	clear(batch)
+	s.bufs = bufs[:0]
+	if len(bufs) == 0 {
 		return true
 	}
 	s.c.SetWriteDeadline(time.Now().Add(s.b.cfg.Timers.WriteTimeout))
-	if err := w.Flush(); err != nil {
-		s.writeFailed(err)
+	if _, err := bufs.WriteTo(s.c); err != nil {
+		if errors.Is(err, net.ErrClosed) {
+			s.drop("")
+		} else {
+			s.drop("write failed: " + err.Error())
+		}
 		return false
 	}
 	return true
-}
-
-func (s *subscriber) writeFailed(err error) {
-	if errors.Is(err, net.ErrClosed) {
-		s.drop("")
-		return
-	}
-	s.drop("write failed: " + err.Error())
 }
 
 // wants reports whether any of the subscriber's filters accepts ev.
@@ -324,12 +318,12 @@ func (s *subscriber) readLoop() {
 					break
 				}
 			}
-			t := ParseTransport(ev)
 			if ev.Role == RoleNak {
 				// VTP 2.0: a nak abandons that event only (Comet drops the subscriber).
+				t := ParseTransport(ev)
 				s.log.Info("subscriber refused an event", "ivorn", t.Origin, "reason", t.Results)
-			} else {
-				s.log.Debug("subscriber acknowledged", "ivorn", t.Origin)
+			} else if s.log.Enabled(context.Background(), slog.LevelDebug) {
+				s.log.Debug("subscriber acknowledged", "ivorn", ParseTransport(ev).Origin)
 			}
 		case RoleIAmAlive:
 			s.answered.Store(true)
