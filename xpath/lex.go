@@ -156,7 +156,7 @@ func (l *lexer) next() (token, error) {
 		}
 	case '$':
 		r, n := l.peekRune()
-		if !isNameStart(r) {
+		if !IsNameStart(r) {
 			return tok, l.errorf(l.pos, "expected a variable name after '$'")
 		}
 		l.pos += n
@@ -171,7 +171,7 @@ func (l *lexer) next() (token, error) {
 		default:
 			l.pos = start
 			r, n := l.peekRune()
-			if !isNameStart(r) {
+			if !IsNameStart(r) {
 				if r == utf8.RuneError && n <= 1 {
 					return tok, l.errorf(start, "invalid UTF-8")
 				}
@@ -234,7 +234,7 @@ func (l *lexer) name(tok *token) error {
 			return nil
 		}
 		r, n := l.peekRune()
-		if !isNameStart(r) {
+		if !IsNameStart(r) {
 			return l.errorf(l.pos, "expected a local name after ':'")
 		}
 		l.pos += n
@@ -260,7 +260,7 @@ func (l *lexer) qname(tok *token) {
 	l.ncnameRest()
 	if l.pos+1 < len(l.src) && l.src[l.pos] == ':' {
 		r, n := utf8.DecodeRuneInString(l.src[l.pos+1:])
-		if isNameStart(r) {
+		if IsNameStart(r) {
 			tok.colon = l.pos
 			l.pos += 1 + n
 			l.ncnameRest()
@@ -271,16 +271,11 @@ func (l *lexer) qname(tok *token) {
 // ncnameRest consumes name characters (colon excluded).
 func (l *lexer) ncnameRest() {
 	for l.pos < len(l.src) {
-		c := l.src[l.pos]
-		if c < utf8.RuneSelf {
-			if !nameByte[c] {
-				return
-			}
-			l.pos++
-			continue
+		r, n := rune(l.src[l.pos]), 1
+		if r >= utf8.RuneSelf {
+			r, n = utf8.DecodeRuneInString(l.src[l.pos:])
 		}
-		r, n := utf8.DecodeRuneInString(l.src[l.pos:])
-		if !isNameChar(r) {
+		if !IsNameChar(r) {
 			return
 		}
 		l.pos += n
@@ -360,36 +355,3 @@ func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 // isSpace reports whether c is XML white space (#x20 #x9 #xD #xA), the only
 // white space XPath knows (ExprWhitespace, number(), normalize-space()).
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
-// isNameStart reports whether r may start an NCName (XML 1.0 Fifth Edition
-// production [4] without the colon: the rule voevent's parser applies to
-// the documents, so every name a document can hold can be written here).
-func isNameStart(r rune) bool {
-	if r < utf8.RuneSelf {
-		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || r == '_'
-	}
-	switch {
-	case r >= 0xC0 && r <= 0xD6, r >= 0xD8 && r <= 0xF6, r >= 0xF8 && r <= 0x2FF,
-		r >= 0x370 && r <= 0x37D, r >= 0x37F && r <= 0x1FFF, r >= 0x200C && r <= 0x200D,
-		r >= 0x2070 && r <= 0x218F, r >= 0x2C00 && r <= 0x2FEF, r >= 0x3001 && r <= 0xD7FF,
-		r >= 0xF900 && r <= 0xFDCF, r >= 0xFDF0 && r <= 0xFFFD, r >= 0x10000 && r <= 0xEFFFF:
-		return true
-	}
-	return false
-}
-
-// isNameChar reports whether r may continue an NCName (production [4a]).
-func isNameChar(r rune) bool {
-	if r < utf8.RuneSelf {
-		return r < 0x80 && nameByte[r]
-	}
-	return isNameStart(r) || r == 0xB7 || r >= 0x300 && r <= 0x36F || r >= 0x203F && r <= 0x2040
-}
-
-var nameByte = func() (t [utf8.RuneSelf]bool) {
-	for c := range t {
-		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			c == '_' || c == '-' || c == '.'
-	}
-	return
-}()
