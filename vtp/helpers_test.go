@@ -288,7 +288,7 @@ func (s *testSub) nextIVORN(t *testing.T) string {
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // shutdown stops a broker, failing the test if it takes over 5 s.
-func shutdown(t *testing.T, b *Broker) {
+func shutdown(t testing.TB, b *Broker) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
