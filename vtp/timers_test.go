@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -255,4 +256,71 @@ func TestBackoffJitterBounded(t *testing.T) {
 	if !varied {
 		t.Error("delays are not jittered")
 	}
+}
+
+func TestTestEvents(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		delivered := 0
+		b := New(Config{LocalIVO: brokerIVO, Logger: discardLogger(),
+			Deliver: func(*voevent.Event) { delivered++ }})
+		start := time.Now()
+		type got struct {
+			ev *voevent.Event
+			at time.Duration
+		}
+		// A subscriber that answers iamalive and acks events, recording them.
+		run := func(filters ...string) *[]got {
+			c, r := subscribe(t, b, filters...)
+			var events []got
+			go func() {
+				defer c.Close()
+				for {
+					ev, err := readMsg(t, r)
+					if err != nil {
+						return
+					}
+					now := time.Now()
+					if ev.Role == RoleIAmAlive {
+						WriteFrame(c, IAmAliveResponse(brokerIVO, "ivo://example.org/sub", now))
+						continue
+					}
+					events = append(events, got{ev, now.Sub(start)})
+					WriteFrame(c, Ack(ev.IVORN, "ivo://example.org/sub", "", now))
+				}
+			}()
+			return &events
+		}
+		all := run()
+		noTests := run(`/*[local-name()="VOEvent" and @role!="test"]`)
+		b.SendTestEvents(10*time.Minute, func(now time.Time) []byte {
+			return voevent.TestEvent(brokerIVO, now, "comet (Go) test")
+		})
+		time.Sleep(25 * time.Minute)
+		shutdown(t, b)
+		synctest.Wait()
+
+		if len(*all) != 3 {
+			t.Fatalf("subscriber got %d test events in 25 minutes, want 3 (at 0, 10 and 20 min)", len(*all))
+		}
+		for i, g := range *all {
+			if want := time.Duration(i) * 10 * time.Minute; g.at != want {
+				t.Errorf("test event %d at %v, want %v", i, g.at, want)
+			}
+			if g.ev.Role != "test" || !strings.HasPrefix(g.ev.IVORN, brokerIVO+"#TestEvent-") {
+				t.Errorf("test event %d: role %q ivorn %q", i, g.ev.Role, g.ev.IVORN)
+			}
+			if err := voevent.Validate(g.ev); err != nil {
+				t.Errorf("test event %d is not valid: %v", i, err)
+			}
+		}
+		if (*all)[0].ev.IVORN == (*all)[1].ev.IVORN {
+			t.Error("two test events share an ivorn")
+		}
+		if len(*noTests) != 0 {
+			t.Errorf("a subscriber filtering out tests got %d events", len(*noTests))
+		}
+		if delivered != 0 {
+			t.Errorf("%d test events reached the handlers", delivered)
+		}
+	})
 }
