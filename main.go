@@ -121,7 +121,6 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) (err error) {
 	if err != nil {
 		return err
 	}
-	log.Info("seen-events store open", "dir", cfg.eventDB, "events", store.Len())
 	disp := handlers.NewDispatcher(log)
 	broker := vtp.New(vtp.Config{
 		LocalIVO:            cfg.localIVO,

@@ -31,9 +31,10 @@ func (b *Broker) HandleAuthor(c net.Conn) {
 	}
 	defer b.untrack(b.authors, c)
 	log := b.log.With("peer", c.RemoteAddr().String())
-	log.Info("author connected")
+	log.Debug("author connected")
+	start, messages := time.Now(), 0
 	r := bufio.NewReader(c)
-	for {
+	for ; ; messages++ {
 		c.SetReadDeadline(time.Now().Add(b.cfg.Timers.AuthorTimeout))
 		if b.closing.Load() { // checked after the deadline: Shutdown sets closing, then the deadline
 			return
@@ -47,7 +48,10 @@ func (b *Broker) HandleAuthor(c net.Conn) {
 			continue
 		}
 		if err != nil {
-			b.readEnded(log, "author", err, b.cfg.Timers.AuthorTimeout)
+			// One line for the connection's whole life: it opened, carried
+			// these events, and ended for this reason.
+			b.readEnded(log.With("messages", messages, "duration", time.Since(start).Round(time.Millisecond)),
+				"author", err, b.cfg.Timers.AuthorTimeout)
 			return
 		}
 		reply, ev := b.fromAuthor(raw, log)
