@@ -33,6 +33,7 @@ func (b *Broker) HandleAuthor(c net.Conn) {
 	log := b.log.With("peer", c.RemoteAddr().String())
 	log.Debug("author connected")
 	start, messages := time.Now(), 0
+	var warn warnings
 	r := bufio.NewReader(c)
 	for ; ; messages++ {
 		c.SetReadDeadline(time.Now().Add(b.cfg.Timers.AuthorTimeout))
@@ -41,7 +42,7 @@ func (b *Broker) HandleAuthor(c net.Conn) {
 		}
 		raw, err := ReadFrame(r, b.cfg.MaxFrame)
 		if big, ok := skipOversized(r, err); ok {
-			log.Warn("event refused: over the frame limit", "bytes", big.Length, "limit", big.Limit)
+			warn.warn(log, "event refused: over the frame limit", "bytes", big.Length, "limit", big.Limit)
 			reason := fmt.Sprintf("event of %d bytes exceeds this broker's limit of %d bytes", big.Length, big.Limit)
 			c.SetWriteDeadline(time.Now().Add(b.cfg.Timers.WriteTimeout))
 			WriteFrame(c, Nak("", b.cfg.LocalIVO, reason, time.Now()))
@@ -54,7 +55,7 @@ func (b *Broker) HandleAuthor(c net.Conn) {
 				"author", err, b.cfg.Timers.AuthorTimeout)
 			return
 		}
-		reply, ev := b.fromAuthor(raw, log)
+		reply, ev := b.fromAuthor(raw, log, &warn)
 		// An accepted event is queued for its handlers before the ack goes
 		// out: an author that waits for each ack then sees its events
 		// relayed in the order it sent them. Handlers run on their own
@@ -91,16 +92,18 @@ func (b *Broker) readEnded(log *slog.Logger, who string, err error, timeout time
 }
 
 // fromAuthor decides the answer to one message from an author: nil if it
-// deserves none (not an event), and the event if it was accepted.
-func (b *Broker) fromAuthor(raw []byte, log *slog.Logger) (reply []byte, accepted *voevent.Event) {
+// deserves none (it has no event role), and the event if it was accepted.
+// A document with an event role is an event whatever its root element, so
+// a wrong root gets a nak from validation saying so.
+func (b *Broker) fromAuthor(raw []byte, log *slog.Logger, warn *warnings) (reply []byte, accepted *voevent.Event) {
 	now := time.Now()
 	ev, err := voevent.Parse(raw)
 	if err != nil {
-		log.Warn("event rejected: not well-formed", "err", err)
+		warn.warn(log, "event rejected: not well-formed", "err", err)
 		return Nak("", b.cfg.LocalIVO, "not well-formed XML: "+err.Error(), now), nil
 	}
-	if !ev.IsVOEvent() || !IsEventRole(ev.Role) {
-		log.Warn("incomprehensible message from author: ignored", "root", ev.Root, "role", ev.Role)
+	if !IsEventRole(ev.Role) {
+		warn.warn(log, "incomprehensible message from author: ignored", "root", ev.Root, "role", ev.Role)
 		return nil, nil
 	}
 	log = log.With("ivorn", ev.IVORN)

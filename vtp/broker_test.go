@@ -73,6 +73,7 @@ func TestAuthorRefusals(t *testing.T) {
 		{"version 1.1", bytes.Replace(testEvent(ivorn("v11"), "observation", ""), []byte(`version="2.0"`), []byte(`version="1.1"`), 1), "version"},
 		{"no local part", testEvent("ivo://example.org/test", "observation", ""), "ivorn"},
 		{"not ivo", testEvent("http://example.org/test#x", "observation", ""), "ivorn"},
+		{"event role on another root", []byte(`<Alert xmlns="urn:x" role="observation" ivorn="ivo://example.org/a#1"/>`), "root element Alert"},
 	}
 	for _, tt := range naks {
 		a := publish(t, tb.recv, tt.frame)[0]
@@ -416,6 +417,60 @@ func TestFilterCompileErrors(t *testing.T) {
 		s.setFilters(tt.filters)
 		if got := s.wants(ev); got != tt.want {
 			t.Errorf("filters %q: wants = %v, want %v", tt.filters, got, tt.want)
+		}
+	}
+}
+
+// TestFromRemote checks every kind of message a remote broker may send:
+// nothing is ever nak'd, events are acknowledged even when they are not
+// relayed, and only new VOEvents are delivered.
+func TestFromRemote(t *testing.T) {
+	seen := newMemSeen()
+	b := New(Config{LocalIVO: brokerIVO, Logger: discardLogger(), Seen: seen.check, Filters: []string{"//Param"}})
+	event := testEvent(ivorn("remote"), "observation", "")
+	tests := []struct {
+		name      string
+		msg       []byte
+		role      string // of the answer; "" for none
+		origin    string
+		delivered bool
+		before    func()
+	}{
+		{"new event", event, RoleAck, "", true, nil},
+		{"duplicate", event, RoleAck, "", false, nil},
+		{"seen store failing", testEvent(ivorn("fail"), "test", ""), RoleAck, "", false, func() { seen.fail.Store(true) }},
+		{"unparsable", []byte("<voe:VOEvent"), RoleAck, "", false, func() { seen.fail.Store(false) }},
+		{"event role, not a VOEvent", []byte(`<Alert role="observation" ivorn="ivo://x.y/z#1"/>`), RoleAck, "ivo://x.y/z#1", false, nil},
+		{"schema-invalid VOEvent: not checked", []byte(`<VOEvent role="test" ivorn="nonsense"/>`), RoleAck, "nonsense", true, nil},
+		{"iamalive", IAmAlive("ivo://example.org/up", time.Now()), RoleIAmAlive, "ivo://example.org/up", false, nil},
+		{"authenticate", Authenticate("ivo://example.org/up", time.Now()), RoleAuthenticate, "ivo://example.org/up", false, nil},
+		{"incomprehensible", []byte(`<Transport role="hello"/>`), "", "", false, nil},
+	}
+	for _, tt := range tests {
+		if tt.before != nil {
+			tt.before()
+		}
+		var w warnings
+		reply, ev := b.fromRemote(tt.msg, discardLogger(), &w)
+		if got := ev != nil; got != tt.delivered {
+			t.Errorf("%s: delivered = %v, want %v", tt.name, got, tt.delivered)
+		}
+		if tt.role == "" {
+			if reply != nil {
+				t.Errorf("%s: answered %s, want no answer", tt.name, reply)
+			}
+			continue
+		}
+		r, err := voevent.Parse(reply)
+		if err != nil {
+			t.Fatalf("%s: unparsable answer: %v", tt.name, err)
+		}
+		a := ParseTransport(r)
+		if a.Role != tt.role || tt.origin != "" && a.Origin != tt.origin || a.Response != brokerIVO {
+			t.Errorf("%s: answer %+v, want role %s origin %q", tt.name, a, tt.role, tt.origin)
+		}
+		if tt.role == RoleAuthenticate && (len(a.Filters) != 1 || a.Filters[0] != "//Param") {
+			t.Errorf("authenticate response carries filters %q", a.Filters)
 		}
 	}
 }

@@ -83,6 +83,7 @@ func (b *Broker) HandleRemote(c net.Conn, log *slog.Logger) {
 	}
 	defer b.untrack(b.remotes, c)
 	log.Info("subscribed to remote broker", "peer", c.RemoteAddr().String())
+	var warn warnings
 	r := bufio.NewReader(c)
 	for {
 		c.SetReadDeadline(time.Now().Add(b.cfg.Timers.RemoteTimeout))
@@ -98,7 +99,7 @@ func (b *Broker) HandleRemote(c net.Conn, log *slog.Logger) {
 			b.readEnded(log, "remote broker", err, b.cfg.Timers.RemoteTimeout)
 			return
 		}
-		reply, ev := b.fromRemote(raw, log)
+		reply, ev := b.fromRemote(raw, log, &warn)
 		if ev != nil && b.cfg.Deliver != nil {
 			b.cfg.Deliver(ev)
 		}
@@ -114,16 +115,21 @@ func (b *Broker) HandleRemote(c net.Conn, log *slog.Logger) {
 
 // fromRemote decides the answer to one message from a remote broker, and
 // returns the event if it is new and should be delivered.
-func (b *Broker) fromRemote(raw []byte, log *slog.Logger) (reply []byte, accepted *voevent.Event) {
+func (b *Broker) fromRemote(raw []byte, log *slog.Logger, warn *warnings) (reply []byte, accepted *voevent.Event) {
 	now := time.Now()
 	ev, err := voevent.Parse(raw)
 	if err != nil {
 		// Never nak upstream: acknowledge, but do not pass it on.
-		log.Warn("unparsable message from remote broker: acknowledged, not relayed", "err", err)
+		warn.warn(log, "unparsable message from remote broker: acknowledged, not relayed", "err", err)
 		return Ack("", b.cfg.LocalIVO, "", now), nil
 	}
 	switch {
-	case ev.IsVOEvent() && IsEventRole(ev.Role):
+	case IsEventRole(ev.Role) && !ev.IsVOEvent():
+		// Sent as an event, so acknowledged like one, but not ours to relay.
+		warn.warn(log, "message with an event role is not a VOEvent: acknowledged, not relayed", "root", ev.Root, "role", ev.Role)
+		ivorn, _ := ev.Doc.Element().Attr("", "ivorn")
+		return Ack(ivorn, b.cfg.LocalIVO, "", now), nil
+	case IsEventRole(ev.Role):
 		log := log.With("ivorn", ev.IVORN)
 		ack := Ack(ev.IVORN, b.cfg.LocalIVO, "", now)
 		if b.cfg.Seen == nil {
@@ -150,6 +156,6 @@ func (b *Broker) fromRemote(raw []byte, log *slog.Logger) (reply []byte, accepte
 		log.Info("authenticating to remote broker", "origin", t.Origin, "filters", len(b.cfg.Filters))
 		return AuthenticateResponse(t.Origin, b.cfg.LocalIVO, b.cfg.Filters, now), nil
 	}
-	log.Warn("incomprehensible message from remote broker: ignored", "root", ev.Root, "role", ev.Role)
+	warn.warn(log, "incomprehensible message from remote broker: ignored", "root", ev.Root, "role", ev.Role)
 	return nil, nil
 }

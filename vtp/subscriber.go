@@ -53,6 +53,7 @@ type subscriber struct {
 
 	dropOnce sync.Once
 	done     chan struct{}
+	warn     warnings
 
 	// The writer's scratch space, reused for every batch.
 	batch []item
@@ -245,7 +246,7 @@ func (s *subscriber) wants(ev *voevent.Event) bool {
 	for _, f := range *fs {
 		ok, err := f.Matches(ev.Doc)
 		if errors.Is(err, xpath.ErrTooExpensive) {
-			s.log.Warn("filter cut off: too expensive, counted as no match", "filter", f.String(), "ivorn", ev.IVORN)
+			s.warn.warn(s.log, "filter cut off: too expensive, counted as no match", "filter", f.String(), "ivorn", ev.IVORN)
 			continue
 		}
 		if err != nil {
@@ -273,10 +274,10 @@ func (s *subscriber) setFilters(exprs []string) {
 		f, err := xpath.Compile(e)
 		switch {
 		case errors.Is(err, xpath.ErrSemantic):
-			s.log.Warn("filter can never match: kept, as Comet keeps it", "filter", e, "err", err)
+			s.warn.warn(s.log, "filter can never match: kept, as Comet keeps it", "filter", e, "err", err)
 			installed++
 		case err != nil:
-			s.log.Warn("ignoring invalid filter", "filter", e, "err", err)
+			s.warn.warn(s.log, "ignoring invalid filter", "filter", e, "err", err)
 		default:
 			fs = append(fs, f)
 			installed++
@@ -307,7 +308,7 @@ func (s *subscriber) readLoop() {
 		}
 		ev, err := voevent.Parse(raw)
 		if err != nil {
-			s.log.Warn("unparsable message from subscriber: ignored", "err", err)
+			s.warn.warn(s.log, "unparsable message from subscriber: ignored", "err", err)
 			continue
 		}
 		switch ev.Role {
@@ -331,7 +332,7 @@ func (s *subscriber) readLoop() {
 		case RoleAuthenticate:
 			s.setFilters(ParseTransport(ev).Filters)
 		default:
-			s.log.Warn("incomprehensible message from subscriber: ignored", "root", ev.Root, "role", ev.Role)
+			s.warn.warn(s.log, "incomprehensible message from subscriber: ignored", "root", ev.Root, "role", ev.Role)
 		}
 	}
 }
