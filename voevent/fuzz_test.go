@@ -47,6 +47,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		e, err := Parse(data)
+		checkParseRoot(t, data, e, err)
 		if err != nil {
 			var se *SyntaxError
 			if !errors.As(err, &se) || se.Line < 1 || e != nil {
@@ -263,4 +264,35 @@ func FuzzValidate(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkParseRoot fails unless ParseRoot gives the same verdict as Parse
+// (e, err) on data, and the same root, role, ivorn and span.
+func checkParseRoot(t *testing.T, data []byte, e *Event, err error) {
+	t.Helper()
+	r, rerr := ParseRoot(data)
+	if fmt.Sprint(err) != fmt.Sprint(rerr) {
+		t.Fatalf("Parse: %v; ParseRoot: %v\ninput: %q", err, rerr, data)
+	}
+	if err != nil {
+		return
+	}
+	if r.Root != e.Root || r.Role != e.Role || r.IVORN != e.IVORN || r.Start != e.Start || r.End != e.End {
+		t.Fatalf("ParseRoot %q %q %q %d-%d, Parse %q %q %q %d-%d", r.Root, r.Role, r.IVORN, r.Start, r.End,
+			e.Root, e.Role, e.IVORN, e.Start, e.End)
+	}
+	root := r.Doc.Element()
+	for c := range root.Children() {
+		t.Fatalf("ParseRoot kept a child of the root: %s %q", c.Kind(), c.QName())
+	}
+	var want, got []string
+	for a := range e.Doc.Element().Attributes() {
+		want = append(want, a.QName()+"="+a.Value())
+	}
+	for a := range root.Attributes() {
+		got = append(got, a.QName()+"="+a.Value())
+	}
+	if fmt.Sprint(want) != fmt.Sprint(got) {
+		t.Fatalf("ParseRoot root attributes %q, Parse %q", got, want)
+	}
 }

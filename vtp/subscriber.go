@@ -306,10 +306,17 @@ func (s *subscriber) readLoop() {
 			s.drop(reason)
 			return
 		}
-		ev, err := voevent.Parse(raw)
+		// Only the root's role matters for acks and iamalive answers, which
+		// are nearly all a subscriber sends: ParseRoot checks the whole
+		// message but builds only its root. The rare messages whose content
+		// counts are parsed in full below.
+		ev, err := voevent.ParseRoot(raw)
 		if err != nil {
 			s.warn.warn(s.log, "unparsable message from subscriber: ignored", "err", err)
 			continue
+		}
+		if ev.Role == RoleNak || ev.Role == RoleAuthenticate || ev.Role == RoleAck && s.debug {
+			ev, _ = voevent.Parse(raw) // cannot fail: ParseRoot accepted it
 		}
 		switch ev.Role {
 		case RoleAck, RoleNak:
@@ -323,7 +330,7 @@ func (s *subscriber) readLoop() {
 				// VTP 2.0: a nak abandons that event only (Comet drops the subscriber).
 				t := ParseTransport(ev)
 				s.log.Info("subscriber refused an event", "ivorn", t.Origin, "reason", t.Results)
-			} else if s.log.Enabled(context.Background(), slog.LevelDebug) {
+			} else if s.debug {
 				s.log.Debug("subscriber acknowledged", "ivorn", ParseTransport(ev).Origin)
 			}
 		case RoleIAmAlive:

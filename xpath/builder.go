@@ -21,6 +21,10 @@ type Builder struct {
 	// in libxml2's order once complete.
 	declared bool
 	scratch  []node
+	// rootOnly keeps the document element and nothing inside it; skip is
+	// how deep the builder is inside elements it is not keeping.
+	rootOnly bool
+	skip     int
 }
 
 // NewBuilder returns a Builder holding an empty document (just the root).
@@ -39,7 +43,19 @@ func (b *Builder) Reset() {
 	b.open = append(b.open[:0], 0)
 	b.inTag = false
 	b.declared = false
+	b.rootOnly = false
+	b.skip = 0
 }
+
+// KeepRootOnly makes the builder, until the next Reset, record only the
+// document element (its name, namespace nodes and attributes) and the
+// comments and PIs around it, and ignore everything inside it. A broker
+// needs no more of a subscriber's ack than its root's role, and a parse
+// that still checks the whole document but builds one element is cheap.
+func (b *Builder) KeepRootOnly() { b.rootOnly = true }
+
+// skipping reports whether content at the current position is not kept.
+func (b *Builder) skipping() bool { return b.rootOnly && len(b.open) > 1 }
 
 // Depth is the number of open elements.
 func (b *Builder) Depth() int { return len(b.open) - 1 }
@@ -144,6 +160,10 @@ func (b *Builder) endNamespaces(e int32) {
 // StartElement opens an element named prefix:local in namespace uri.
 func (b *Builder) StartElement(prefix, local []byte, uri string, line int) {
 	b.closeTag()
+	if b.skipping() {
+		b.skip++
+		return
+	}
 	n := node{
 		kind:   ElementNode,
 		parent: b.open[len(b.open)-1],
@@ -161,6 +181,9 @@ func (b *Builder) StartElement(prefix, local []byte, uri string, line int) {
 // Namespace adds a namespace node (prefix bound to uri; prefix "" is the
 // default namespace) to the element just started.
 func (b *Builder) Namespace(prefix []byte, uri string) {
+	if b.skip > 0 {
+		return
+	}
 	e := b.open[len(b.open)-1]
 	n := node{kind: NamespaceNode, parent: e, line: b.nodes[e].line, uri: b.uriIndex(uri)}
 	b.addName(&n, nil, prefix)
@@ -172,6 +195,9 @@ func (b *Builder) Namespace(prefix []byte, uri string) {
 // InheritNamespaces gives the element just started the same namespace nodes
 // as its parent element; for the document element, just "xml".
 func (b *Builder) InheritNamespaces() {
+	if b.skip > 0 {
+		return
+	}
 	e := b.open[len(b.open)-1]
 	p := b.nodes[e].parent
 	if p == 0 {
@@ -191,6 +217,9 @@ func (b *Builder) InheritNamespaces() {
 // Attribute adds an attribute to the element just started. value is the
 // normalised attribute value.
 func (b *Builder) Attribute(prefix, local []byte, uri string, value []byte, line int) {
+	if b.skip > 0 {
+		return
+	}
 	e := b.open[len(b.open)-1]
 	if b.nodes[e].attrs == 0 {
 		b.endNamespaces(e)
@@ -206,6 +235,10 @@ func (b *Builder) Attribute(prefix, local []byte, uri string, value []byte, line
 
 // EndElement closes the innermost open element.
 func (b *Builder) EndElement() {
+	if b.skip > 0 {
+		b.skip--
+		return
+	}
 	b.closeTag()
 	e := b.open[len(b.open)-1]
 	b.open = b.open[:len(b.open)-1]
@@ -216,7 +249,7 @@ func (b *Builder) EndElement() {
 // Text appends character data. Consecutive calls (text, character
 // references, CDATA sections) make one text node, as XPath requires.
 func (b *Builder) Text(t []byte, line int) {
-	if len(t) == 0 {
+	if len(t) == 0 || b.skipping() {
 		return
 	}
 	b.closeTag()
@@ -236,6 +269,9 @@ func (b *Builder) Text(t []byte, line int) {
 
 // Comment adds a comment node.
 func (b *Builder) Comment(c []byte, line int) {
+	if b.skipping() {
+		return
+	}
 	b.closeTag()
 	i := int32(len(b.nodes))
 	n := node{kind: CommentNode, parent: b.open[len(b.open)-1], line: int32(line), first: i + 1, end: i + 1}
@@ -247,6 +283,9 @@ func (b *Builder) Comment(c []byte, line int) {
 
 // ProcInst adds a processing-instruction node.
 func (b *Builder) ProcInst(target, data []byte, line int) {
+	if b.skipping() {
+		return
+	}
 	b.closeTag()
 	i := int32(len(b.nodes))
 	n := node{kind: ProcInstNode, parent: b.open[len(b.open)-1], line: int32(line), first: i + 1, end: i + 1}

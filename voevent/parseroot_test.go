@@ -1,0 +1,60 @@
+package voevent
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestParseRoot runs ParseRoot against Parse on every test document,
+// well-formed or not, including faults deep inside the root element that a
+// root-only parse must still catch.
+func TestParseRoot(t *testing.T) {
+	inputs := []string{
+		`<a/>`,
+		`<?xml version="1.0"?><!-- c --><x:r xmlns:x="urn:x" role="ack" ivorn="i"><b><c>text</c></b></x:r><?pi d?>`,
+		`<VOEvent role="test" ivorn="ivo://a.b/c#1" version="2.0"><Who><Date>x</Date></Who></VOEvent>`,
+		`<r><a></b></r>`,                     // mismatched tags deep inside
+		`<r><a>&bogus;</a></r>`,              // entity deep inside
+		`<r><a x="1" x="2"/></r>`,            // duplicate attribute on a child
+		`<r><p:a/></r>`,                      // undeclared prefix on a child
+		"<r><a>\x01</a></r>",                 // illegal character
+		`<r><![CDATA[x]]><!-- -- --></r>`,    // bad comment
+		`<r>` + string(make([]byte, 0)) + ``, // unclosed root
+		`<r/><r/>`,
+	}
+	files, _ := filepath.Glob("../testdata/voevent/*/*.xml")
+	more, _ := filepath.Glob("../testdata/voevent/*.xml")
+	for _, f := range append(files, more...) {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, string(raw))
+	}
+	if len(inputs) < 30 {
+		t.Fatalf("only %d inputs: testdata missing?", len(inputs))
+	}
+	for _, in := range inputs {
+		e, err := Parse([]byte(in))
+		checkParseRoot(t, []byte(in), e, err)
+	}
+}
+
+func BenchmarkParseRootAck(b *testing.B) {
+	raw := []byte(`<?xml version='1.0' encoding='UTF-8'?>
+<trn:Transport xmlns:trn="http://www.telescope-networks.org/xml/Transport/v1.1" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" role="ack" version="1.0" xsi:schemaLocation="http://telescope-networks.org/schema/Transport/v1.1 http://telescope-networks.org/schema/Transport-v1.1.xsd"><Origin>ivo://example.org/events#123</Origin><Response>ivo://example.org/sub</Response><TimeStamp>2026-11-24T12:00:00Z</TimeStamp></trn:Transport>`)
+	for _, bb := range []struct {
+		name  string
+		parse func([]byte) (*Event, error)
+	}{{"Parse", Parse}, {"ParseRoot", ParseRoot}} {
+		b.Run(bb.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := bb.parse(raw); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
