@@ -301,14 +301,7 @@ func substring(s string, first, end float64) string {
 // normalizeSpace strips leading and trailing XML white space and replaces
 // each run of it by one space; other Unicode spaces are kept.
 func normalizeSpace(s string) string {
-	i, j := 0, len(s)
-	for i < j && isSpace(s[i]) {
-		i++
-	}
-	for j > i && isSpace(s[j-1]) {
-		j--
-	}
-	s = s[i:j]
+	s = trimSpace(s)
 	clean := true
 	for k := 0; k < len(s); k++ {
 		if isSpace(s[k]) && (s[k] != ' ' || isSpace(s[k+1])) {

@@ -17,15 +17,8 @@ import (
 // ("1e" and "1e+" are 1). Real events carry values such as "1.2e-09".
 // Unlike libxml2 a lone "-" is NaN, as the spec says (libxml2 gives -0).
 func stringToNumber(s string) float64 {
-	i, j := 0, len(s)
-	for i < j && isSpace(s[i]) {
-		i++
-	}
-	for j > i && isSpace(s[j-1]) {
-		j--
-	}
-	s = s[i:j]
-	i = 0
+	s = trimSpace(s)
+	i := 0
 	if i < len(s) && s[i] == '-' {
 		i++
 	}
@@ -121,4 +114,17 @@ func round(f float64) float64 {
 		r++
 	}
 	return r
+}
+
+// trimSpace strips leading and trailing XML white space (#x20 #x9 #xD
+// #xA); other Unicode spaces, such as NBSP, are kept, as XPath requires.
+func trimSpace(s string) string {
+	i, j := 0, len(s)
+	for i < j && isSpace(s[i]) {
+		i++
+	}
+	for j > i && isSpace(s[j-1]) {
+		j--
+	}
+	return s[i:j]
 }
