@@ -297,3 +297,47 @@ func TestKillNineKeepsAckedEvents(t *testing.T) {
 		t.Fatal("fresh event not relayed")
 	}
 }
+
+// TestHandlersFromCommandLine runs the broker with every handler enabled
+// through its flags, authors on a Unix socket, and checks each handler
+// acted on an accepted event.
+func TestHandlersFromCommandLine(t *testing.T) {
+	dir := t.TempDir()
+	saved := dir + "/saved"
+	out := dir + "/cmd.out"
+	script := dir + "/handler.sh"
+	os.WriteFile(script, []byte("#!/bin/sh\ncat > "+out+"\n"), 0o755)
+	sock := dir + "/author.sock"
+	p := startProc(t, "--eventdb="+dir+"/db", "--save-event", "--save-event-directory="+saved,
+		"--print-event", "--cmd="+script, "--cmd-timeout=10", "--receive=unix:"+sock)
+	id := "ivo://example.org/proc#handlers"
+	ev := procEvent(id)
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatalf("author socket: %v", err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	vtp.WriteFrame(c, ev)
+	if raw, err := vtp.ReadFrame(bufio.NewReader(c), vtp.DefaultMaxFrame); err != nil || !bytes.Contains(raw, []byte(`role="ack"`)) {
+		t.Fatalf("answer on the Unix socket: %q, %v", raw, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		savedBytes, err1 := os.ReadFile(saved + "/ivo__example.org_prochandlers")
+		cmdBytes, err2 := os.ReadFile(out)
+		if err1 == nil && err2 == nil && bytes.Equal(savedBytes, ev) && bytes.Equal(cmdBytes, ev) &&
+			strings.Contains(p.stderr.String(), `xml="<?xml`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("handlers did not all act: saved %v, cmd %v, log:\n%s", err1, err2, p.stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, h := range []string{"save-event", "print-event", "cmd"} {
+		if !strings.Contains(p.stderr.String(), `msg="handler enabled" handler=`+h) {
+			t.Errorf("log does not say %s was enabled", h)
+		}
+	}
+}
