@@ -14,6 +14,7 @@ package vtp
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -75,15 +76,32 @@ func ReadFrame(r *bufio.Reader, max int) ([]byte, error) {
 	if uint64(n) > uint64(max) {
 		return nil, &FrameTooLargeError{Length: n, Limit: max, Prefix: hdr}
 	}
-	buf := make([]byte, n)
-	if _, err := io.ReadFull(r, buf); err != nil {
+	if n <= eagerFrame {
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+		return buf, nil
+	}
+	// A large frame's buffer grows with what actually arrives, so a peer
+	// that announces a megabyte and sends nothing costs nothing.
+	var buf bytes.Buffer
+	buf.Grow(eagerFrame)
+	if _, err := io.CopyN(&buf, r, int64(n)); err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
 		return nil, err
 	}
-	return buf, nil
+	return buf.Bytes(), nil
 }
+
+// eagerFrame is the largest frame whose buffer is allocated as soon as its
+// length is read; real events are under 16 KB.
+const eagerFrame = 64 << 10
 
 // Frame returns payload with its length prefix, ready to write. A relayed
 // event is framed once and the same bytes are written to every subscriber.

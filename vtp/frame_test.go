@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"runtime"
 	"testing"
 )
 
@@ -91,4 +92,29 @@ func FuzzReadFrame(f *testing.F) {
 			rest = rest[4+n:]
 		}
 	})
+}
+
+// TestReadFrameAllocatesWhatArrives: a peer announcing a large frame and
+// sending a few bytes must not make the reader allocate the whole frame.
+func TestReadFrameAllocatesWhatArrives(t *testing.T) {
+	in := append([]byte{0, 0x10, 0, 0}, "<VOEvent"...) // announces 1 MiB
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range 100 {
+		if _, err := ReadFrame(bufio.NewReader(bytes.NewReader(in)), DefaultMaxFrame); err != io.ErrUnexpectedEOF {
+			t.Fatalf("err = %v", err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if perFrame := (after.TotalAlloc - before.TotalAlloc) / 100; perFrame > 256<<10 {
+		t.Errorf("%d bytes allocated per truncated 1 MiB frame, want well under 1 MiB", perFrame)
+	}
+	// A complete large frame still comes back whole.
+	big := bytes.Repeat([]byte("x"), 300_000)
+	var buf bytes.Buffer
+	WriteFrame(&buf, big)
+	got, err := ReadFrame(bufio.NewReader(&buf), DefaultMaxFrame)
+	if err != nil || !bytes.Equal(got, big) {
+		t.Errorf("300 KB frame: %d bytes, %v", len(got), err)
+	}
 }
