@@ -141,11 +141,11 @@ var realisticFilters = []string{
 // within the budget on a 1 MiB event.
 func TestRealisticFiltersOnLargeEvent(t *testing.T) {
 	d := syntheticEvent(t, 1<<20)
-	t.Logf("1 MiB event: %d nodes, budget %d", d.Len(), xpath.Budget(d))
+	t.Logf("1 MiB event: %d nodes, budget %d", d.Len(), xpath.BudgetOf(d))
 	for _, f := range realisticFilters {
 		e := xpath.MustCompile(f)
 		start := time.Now()
-		_, work, err := xpath.EvaluateBudget(e, d.Element(), xpath.Budget(d))
+		_, work, err := xpath.EvaluateBudget(e, d.Element(), xpath.BudgetOf(d))
 		if err != nil {
 			t.Errorf("%s: %v", f, err)
 			continue

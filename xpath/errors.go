@@ -7,7 +7,7 @@ import (
 
 // Limits on what one filter may cost. A subscriber controls the filter
 // text, so compiling it and evaluating it against an event must take
-// bounded time and memory whatever it says (issue 4).
+// bounded time and memory whatever it says.
 const (
 	// MaxExprLen is the longest expression Compile accepts, in bytes.
 	// Real filters are under 200 bytes.

@@ -17,5 +17,5 @@ func MatchesBudget(e *Expr, d *Document, budget int64) (bool, int64, error) {
 	return e.matches(d, budget)
 }
 
-// Budget is the work budget an evaluation on d gets.
-func Budget(d *Document) int64 { return budget(d) }
+// BudgetOf is the work budget an evaluation on d gets.
+func BudgetOf(d *Document) int64 { return budget(d) }

@@ -102,6 +102,32 @@ func (e *Expr) Matches(d *Document) (bool, error) {
 	return ok, err
 }
 
+// Budget is work that several evaluations on one document share. A
+// subscriber's filters spend one Budget per event between them, so
+// installing many filters does not multiply what an event may cost.
+type Budget struct{ left int64 }
+
+// NewBudget returns the budget of one evaluation on d: WorkBase +
+// WorkPerNode per node.
+func NewBudget(d *Document) Budget { return Budget{left: budget(d)} }
+
+// Spent reports whether nothing is left of b.
+func (b *Budget) Spent() bool { return b.left <= 0 }
+
+// MatchesWithin is Matches spending the work from b instead of a fresh
+// budget. Once b is spent it returns ErrTooExpensive without evaluating.
+func (e *Expr) MatchesWithin(d *Document, b *Budget) (bool, error) {
+	if d == nil || len(d.nodes) == 0 {
+		return false, errors.New("xpath: empty document")
+	}
+	if b.Spent() {
+		return false, ErrTooExpensive
+	}
+	ok, work, err := e.matches(d, b.left)
+	b.left -= work
+	return ok, err
+}
+
 // matches is Matches with a given budget; it also returns the work done.
 func (e *Expr) matches(d *Document, budget int64) (ok bool, work int64, err error) {
 	root := d.element()
