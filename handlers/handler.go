@@ -1,11 +1,12 @@
 // Package handlers runs local actions on every event the broker accepts,
-// from authors or from remote brokers: relaying to subscribers, printing,
-// saving to files, spawning commands.
+// from authors or from remote brokers: printing, saving to files, spawning
+// commands, and whatever a site adds. Relaying to subscribers is the
+// broker's own work, not a handler's.
 //
-// Handlers other than relay are plugins, as in Comet: each registers a
-// name and options, "--NAME" on the command line enables it and
-// "--NAME-OPTION=value" configures it. A site adds its own handler with one
-// file in this package, without touching main.go:
+// Handlers are plugins, as in Comet: each registers a name and options,
+// "--NAME" on the command line enables it and "--NAME-OPTION=value"
+// configures it. A site adds its own handler with one file in this
+// package, without touching main.go:
 //
 //	package handlers
 //
@@ -40,7 +41,10 @@ import (
 
 // Handler acts on one accepted event. Handle runs on the handler's own
 // goroutine, one event at a time, in the order events were accepted; an
-// error is logged and affects nothing else.
+// error is logged and affects nothing else. Events that find the
+// handler's queue full are not given to it (see QueueLen). ctx is
+// cancelled shortly before the shutdown deadline. A handler that is also
+// a ContextCloser or an io.Closer is closed after its last event.
 type Handler interface {
 	Handle(ctx context.Context, ev *voevent.Event) error
 }

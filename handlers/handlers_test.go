@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"comet/voevent"
@@ -71,8 +74,17 @@ func setup(t *testing.T, p Plugin, args []string, opts map[string]string) (Handl
 	}
 	log, lb := newLog()
 	h, err := p.New(Setup{Args: args, Options: o, Logger: log})
-	if c, ok := h.(interface{ Close() error }); ok && err == nil {
-		t.Cleanup(func() { c.Close() })
+	if err == nil {
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			switch c := h.(type) {
+			case ContextCloser:
+				c.CloseContext(ctx)
+			case interface{ Close() error }:
+				c.Close()
+			}
+		})
 	}
 	return h, lb, err
 }
@@ -173,7 +185,7 @@ func TestCmdGetsEventOnStdin(t *testing.T) {
 	if err := h.Handle(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
-	h.(*spawner).Close() // waits for the command
+	h.(*spawner).CloseContext(context.Background()) // waits for the command
 	got, err := os.ReadFile(out)
 	if err != nil || !bytes.Equal(got, ev.Raw) {
 		t.Errorf("command read %q (%v), want the event", got, err)
@@ -198,7 +210,7 @@ func TestCmdFailuresLogged(t *testing.T) {
 	if err := h.Handle(context.Background(), event(t, "ivo://example.org/x#fail")); err != nil {
 		t.Fatal(err)
 	}
-	h.(*spawner).Close()
+	h.(*spawner).CloseContext(context.Background())
 	log := lb.String()
 	for _, want := range []string{"exit status 3", "killed after timeout", "not runnable now", "permission denied"} {
 		if !strings.Contains(log, want) {
@@ -277,10 +289,213 @@ func TestDispatcher(t *testing.T) {
 	if n := strings.Count(lb.String(), "handler panicked"); n != 100 {
 		t.Errorf("%d panics logged, want 100", n)
 	}
+	for _, st := range d.Stats() {
+		want := HandlerStats{Name: st.Name, Done: 100}
+		if st.Name != "record" {
+			want = HandlerStats{Name: st.Name, Failed: 100}
+		}
+		if st != want {
+			t.Errorf("stats %+v, want %+v", st, want)
+		}
+	}
 	d.Deliver(event(t, "ivo://example.org/x#late")) // after Close: logged, not a panic
 	if !strings.Contains(lb.String(), "handlers already stopped") {
 		t.Error("delivery after Close not logged")
 	}
+}
+
+// skipWarnings returns the "skipped=N first=IVORN" of each warning about
+// skipped events in log.
+func skipWarnings(log string) []string {
+	var ws []string
+	for line := range strings.Lines(log) {
+		if strings.Contains(line, `level=WARN msg="handler falling behind: events skipped" handler=stuck`) {
+			_, w, _ := strings.Cut(line, "handler=stuck ")
+			w, _, _ = strings.Cut(w, " queue=")
+			ws = append(ws, w)
+		}
+	}
+	return ws
+}
+
+// TestDispatcherSkipsWhenFull fills the queue of a handler stuck on an
+// event: Deliver does not wait, that handler alone skips the events that
+// do not fit, and the skips are counted and logged at most once per
+// warnEvery, each warning counting the skips since the one before.
+func TestDispatcherSkipsWhenFull(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		log, lb := newLog()
+		d := NewDispatcher(log)
+		release := make(chan struct{})
+		d.Add("stuck", HandlerFunc(func(context.Context, *voevent.Event) error {
+			<-release
+			return nil
+		}))
+		var mu sync.Mutex
+		var got []string
+		d.Add("record", HandlerFunc(func(_ context.Context, ev *voevent.Event) error {
+			mu.Lock()
+			got = append(got, ev.IVORN)
+			mu.Unlock()
+			return nil
+		}))
+		ev := func(i int) *voevent.Event { return event(t, fmt.Sprintf("ivo://example.org/x#%d", i)) }
+		var want []string
+		deliver := func(i int) {
+			e := ev(i)
+			want = append(want, e.IVORN)
+			d.Deliver(e) // in the bubble, a Deliver that waited would fail the test as a deadlock
+		}
+		deliver(0)
+		synctest.Wait() // "stuck" holds event 0; both queues are empty
+		for i := range QueueLen {
+			deliver(1 + i)
+		}
+		synctest.Wait() // "stuck"'s queue is full, "record" has caught up
+		skipped := QueueLen + 1
+		for i := range 3 {
+			deliver(skipped + i)
+		}
+		if got := skipWarnings(lb.String()); len(got) != 1 || got[0] != fmt.Sprintf("skipped=1 first=ivo://example.org/x#%d", skipped) {
+			t.Errorf("warnings at once: %q, want one, for the first skip", got)
+		}
+		time.Sleep(warnEvery - time.Millisecond)
+		synctest.Wait()
+		if got := skipWarnings(lb.String()); len(got) != 1 {
+			t.Errorf("warnings just before %v: %q, want still one", warnEvery, got)
+		}
+		time.Sleep(time.Millisecond)
+		synctest.Wait()
+		if got := skipWarnings(lb.String()); len(got) != 2 || got[1] != fmt.Sprintf("skipped=2 first=ivo://example.org/x#%d", skipped+1) {
+			t.Errorf("warnings after %v: %q, want a second for the next two skips", warnEvery, got)
+		}
+		deliver(skipped + 3) // held back until the next interval ends, or Close
+		synctest.Wait()
+		mu.Lock()
+		if len(got) != len(want) {
+			t.Errorf(`"record" got %d events, want %d`, len(got), len(want))
+		}
+		mu.Unlock()
+		wantStats := []HandlerStats{
+			{Name: "stuck", Queued: QueueLen, Skipped: 4},
+			{Name: "record", Done: int64(len(want))},
+		}
+		if stats := d.Stats(); !slices.Equal(stats, wantStats) {
+			t.Errorf("stats %+v, want %+v", stats, wantStats)
+		}
+
+		close(release)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if err := d.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := skipWarnings(lb.String()); len(got) != 3 || got[2] != fmt.Sprintf("skipped=1 first=ivo://example.org/x#%d", skipped+3) {
+			t.Errorf("warnings after Close: %q, want a third for the last skip", got)
+		}
+		if st := d.Stats()[0]; st.Done != QueueLen+1 || st.Queued != 0 {
+			t.Errorf("stats after Close %+v, want the queue handled", st)
+		}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Error(`"record" got events out of order`)
+		}
+	})
+}
+
+// ctxCloser is a handler with both CloseContext and Close.
+type ctxCloser struct{ withDeadline, closed chan bool }
+
+func (c ctxCloser) Handle(context.Context, *voevent.Event) error { return nil }
+func (c ctxCloser) CloseContext(ctx context.Context) error {
+	_, ok := ctx.Deadline()
+	c.withDeadline <- ok
+	return nil
+}
+func (c ctxCloser) Close() error { c.closed <- true; return nil }
+
+// hangingCloser is a handler whose Close waits for release.
+type hangingCloser struct{ release chan struct{} }
+
+func (hangingCloser) Handle(context.Context, *voevent.Event) error { return nil }
+func (h hangingCloser) Close() error                               { <-h.release; return nil }
+
+// TestDispatcherCloseDeadline gives Close one second with a queue of slow
+// events, a handler that respects cancellation, one stuck in Handle that
+// ignores it, and one whose Close hangs: Close runs what it has time for,
+// returns by the deadline, and names the two that did not stop.
+func TestDispatcherCloseDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		log, lb := newLog()
+		d := NewDispatcher(log)
+		d.Add("slow", HandlerFunc(func(context.Context, *voevent.Event) error {
+			time.Sleep(100 * time.Millisecond)
+			return nil
+		}))
+		d.Add("patient", HandlerFunc(func(ctx context.Context, _ *voevent.Event) error {
+			<-ctx.Done()
+			return ctx.Err()
+		}))
+		release := make(chan struct{})
+		d.Add("stuck", HandlerFunc(func(context.Context, *voevent.Event) error {
+			<-release
+			return nil
+		}))
+		d.Add("hanging", hangingCloser{release})
+		cc := ctxCloser{make(chan bool, 1), make(chan bool, 1)}
+		d.Add("both", cc)
+		for i := range 5 {
+			d.Deliver(event(t, fmt.Sprintf("ivo://example.org/x#%d", i)))
+		}
+
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		start := time.Now()
+		err := d.Close(ctx)
+		if elapsed := time.Since(start); elapsed > time.Second {
+			t.Errorf("Close took %v with a 1 s deadline", elapsed)
+		}
+		if err == nil || !strings.Contains(err.Error(), "handler stuck did not stop by the deadline (handling an event)") ||
+			!strings.Contains(err.Error(), "handler hanging did not stop by the deadline (closing)") {
+			t.Errorf("Close: %v", err)
+		}
+		for _, want := range []string{
+			`level=ERROR msg="handler did not stop by the deadline" handler=stuck while="handling an event"`,
+			`level=ERROR msg="handler did not stop by the deadline" handler=hanging while=closing`,
+			`level=WARN msg="handler stopped before its queue was empty" handler=patient skipped=4`,
+		} {
+			if !strings.Contains(lb.String(), want) {
+				t.Errorf("log lacks %s:\n%s", want, lb)
+			}
+		}
+		if strings.Count(lb.String(), "did not stop") != 2 {
+			t.Errorf("log:\n%s", lb)
+		}
+		stats := map[string]HandlerStats{}
+		for _, st := range d.Stats() {
+			stats[st.Name] = st
+		}
+		for _, want := range []HandlerStats{
+			{Name: "slow", Done: 5},
+			{Name: "patient", Failed: 1, Skipped: 4},
+			{Name: "stuck", Queued: 4},
+		} {
+			if stats[want.Name] != want {
+				t.Errorf("stats %+v, want %+v", stats[want.Name], want)
+			}
+		}
+		select {
+		case ok := <-cc.withDeadline:
+			if !ok {
+				t.Error("CloseContext got no deadline")
+			}
+		default:
+			t.Error("CloseContext not called")
+		}
+		if len(cc.closed) != 0 {
+			t.Error("Close called on a handler with CloseContext")
+		}
+		close(release) // let the bubble's goroutines end
+	})
 }
 
 func TestPrintEvent(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"comet/voevent"
@@ -33,22 +34,27 @@ func init() {
 const maxOutput = 64 << 10
 
 // spawner runs the --cmd programs. Each PATH has a fixed pool of workers
-// fed by a bounded queue: a command that hangs occupies its slots until the
+// fed by a bounded queue: a command that hangs occupies its slot until the
 // timeout kills it, and when the queue is full new events skip that
 // command (logged) instead of piling up processes or blocking the broker.
 type spawner struct {
 	log       *slog.Logger
 	timeout   time.Duration
 	pools     []*pool
-	ctx       context.Context
+	ctx       context.Context // cancelled at shutdown: no more runs start
 	cancel    context.CancelFunc
-	wg        sync.WaitGroup
+	wg        sync.WaitGroup // the pools' workers
+	idle      chan struct{}  // closed when every worker has returned
 	closeOnce sync.Once
+
+	mu      sync.Mutex
+	running map[*exec.Cmd]bool // started, and Wait has not returned
 }
 
 type pool struct {
-	path  string
-	queue chan *voevent.Event
+	path   string
+	queue  chan *voevent.Event
+	notRun atomic.Int64 // events taken from the queue after shutdown began
 }
 
 func newSpawner(s Setup) (Handler, error) {
@@ -65,7 +71,8 @@ func newSpawner(s Setup) (Handler, error) {
 		return nil, fmt.Errorf("--cmd-queue: %q is not a non-negative integer", s.Option("queue"))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	sp := &spawner{log: s.Logger, timeout: timeout, ctx: ctx, cancel: cancel}
+	sp := &spawner{log: s.Logger, timeout: timeout, ctx: ctx, cancel: cancel,
+		idle: make(chan struct{}), running: map[*exec.Cmd]bool{}}
 	for _, path := range s.Args {
 		if _, err := exec.LookPath(path); err != nil {
 			// It may be installed later; every failed run is logged too.
@@ -76,6 +83,10 @@ func newSpawner(s Setup) (Handler, error) {
 		for range conc {
 			sp.wg.Go(func() {
 				for ev := range p.queue {
+					if sp.ctx.Err() != nil {
+						p.notRun.Add(1)
+						continue
+					}
 					sp.run(p.path, ev)
 				}
 			})
@@ -122,10 +133,19 @@ func (sp *spawner) run(path string, ev *voevent.Event) {
 	cmd.Stdin = bytes.NewReader(ev.Raw)
 	var stdout, stderr capped
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	killGroup(cmd)
+	ownGroup(cmd)
 	cmd.WaitDelay = 5 * time.Second // stop waiting for output from orphaned grandchildren
 	start := time.Now()
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		sp.mu.Lock()
+		sp.running[cmd] = true
+		sp.mu.Unlock()
+		err = cmd.Wait()
+		sp.mu.Lock()
+		delete(sp.running, cmd)
+		sp.mu.Unlock()
+	}
 	log := sp.log.With("cmd", path, "ivorn", ev.IVORN)
 	if stdout.Len() > 0 {
 		log.Debug("command output", "stdout", stdout.String())
@@ -136,6 +156,8 @@ func (sp *spawner) run(path string, ev *voevent.Event) {
 	switch {
 	case ctx.Err() == context.DeadlineExceeded:
 		log.Warn("command failed: killed after timeout", "timeout", sp.timeout)
+	case err != nil && sp.ctx.Err() != nil:
+		log.Warn("command failed: stopped at shutdown", "err", err)
 	case err != nil:
 		log.Warn("command failed", "err", err)
 	default:
@@ -143,28 +165,42 @@ func (sp *spawner) run(path string, ev *voevent.Event) {
 	}
 }
 
-// spawnCloseWait is how long Close lets commands already queued or
-// running go on before killing them, within the broker's 5 s shutdown.
-const spawnCloseWait = 2 * time.Second
-
-// Close lets queued commands run for up to spawnCloseWait, kills what is
-// left, and waits for the workers. It is idempotent.
-func (sp *spawner) Close() error {
+// CloseContext lets the commands queued and running go on until
+// stopGrace before ctx's deadline (until ctx is done, if it has none).
+// Then it kills the process group of every command not yet waited for,
+// which includes one that has exited but left processes holding its
+// output open, and drops the events still queued. It returns by ctx's
+// deadline even if a process outside the group keeps the output open.
+func (sp *spawner) CloseContext(ctx context.Context) error {
 	sp.closeOnce.Do(func() {
 		for _, p := range sp.pools {
 			close(p.queue)
 		}
-		done := make(chan struct{})
-		go func() { sp.wg.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(spawnCloseWait):
-			sp.cancel()
-			<-done
-		}
-		sp.cancel()
+		go func() { sp.wg.Wait(); close(sp.idle) }()
 	})
-	return nil
+	stopCtx, stop := beforeDeadline(ctx)
+	defer stop()
+	var err error
+	if !closedBy(stopCtx, sp.idle) {
+		sp.cancel()
+		sp.mu.Lock()
+		for cmd := range sp.running {
+			killGroup(cmd)
+		}
+		sp.mu.Unlock()
+		if !closedBy(ctx, sp.idle) {
+			sp.mu.Lock()
+			err = fmt.Errorf("cmd: %d commands still being waited for at the deadline", len(sp.running))
+			sp.mu.Unlock()
+		}
+	}
+	sp.cancel()
+	for _, p := range sp.pools {
+		if n := p.notRun.Load(); n > 0 {
+			sp.log.Warn("command not run for queued events: shutting down", "cmd", p.path, "events", n)
+		}
+	}
+	return err
 }
 
 // capped is a buffer that keeps the first maxOutput bytes written to it.
