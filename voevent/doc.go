@@ -4,9 +4,13 @@
 //
 //   - [Parse] checks that a frame is a well-formed, namespace-well-formed
 //     XML document within the limits [MaxDepth], [MaxNodes], [MaxAttrs]
-//     and [MaxDocNodes], and builds its [xpath.Document] in the same pass.
+//     and [MaxDocNodes], and builds its [xpath.Document] in the same pass,
+//     in time linear in the frame's size and the model's, whatever the
+//     content. The model can outgrow the frame (every element has a
+//     namespace node for each prefix in scope): MaxDocNodes bounds it.
 //     It keeps the bytes as they arrived and where the root element lies
-//     in them ([Event]). It fails with a [*SyntaxError].
+//     in them ([Event]). It fails with a [*SyntaxError]. [ParseRoot] does
+//     the same checks, limits included, and keeps only the root element.
 //   - [Validate] applies VOEvent-v2.0.xsd, written out by hand (schema.go)
 //     with libxml2's lexical rules for the built-in types (types.go), and
 //     the IVOID rule of SPEC §3. Its verdicts equal those of
@@ -16,6 +20,10 @@
 //     with an [*Error] naming the first problem and its line.
 //   - [ValidIVOID] and [ValidIVORN] check identifiers; [TestEvent] makes
 //     the broker's test event.
+//
+// Error messages quote what the peer sent cut by [Clip] to about 80
+// bytes, and no message of Parse, ParseRoot or Validate is longer than
+// 512 bytes.
 //
 // Parse refuses some documents libxml2 reads, on purpose: a DOCTYPE (so
 // no entity is ever declared or expanded), entity references other than

@@ -27,10 +27,10 @@ import (
 // documentation recommends ivo://organization/name.
 func ValidIVOID(s string) error {
 	if i := strings.IndexByte(s, '#'); i >= 0 {
-		return fmt.Errorf("invalid IVOID %q: a bare IVOID has no '#' local part", s)
+		return fmt.Errorf("invalid IVOID %q: a bare IVOID has no '#' local part", Clip(s))
 	}
 	if msg := ivoidProblem(s); msg != "" {
-		return fmt.Errorf("invalid IVOID %q: %s", s, msg)
+		return fmt.Errorf("invalid IVOID %q: %s", Clip(s), msg)
 	}
 	return nil
 }
@@ -39,7 +39,7 @@ func ValidIVOID(s string) error {
 // local part after '#' (VOEvent 2.0 §2.2 and SPEC §3, item 3).
 func ValidIVORN(s string) error {
 	if msg := ivornProblem(s); msg != "" {
-		return fmt.Errorf("invalid IVORN %q: %s", s, msg)
+		return fmt.Errorf("invalid IVORN %q: %s", Clip(s), msg)
 	}
 	return nil
 }
@@ -79,7 +79,7 @@ func ivoidProblem(s string) string {
 		return fmt.Sprintf("authority %q is shorter than three characters", auth)
 	}
 	if !isAlpha(auth[0]) && !isDigit(auth[0]) {
-		return fmt.Sprintf("authority %q does not start with a letter or digit", auth)
+		return fmt.Sprintf("authority %q does not start with a letter or digit", Clip(auth))
 	}
 	for i := 0; i < len(auth); i++ {
 		if !ivoChar(auth[i]) {

@@ -2,7 +2,6 @@ package voevent
 
 import (
 	"bytes"
-	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -50,14 +49,17 @@ func (e *Event) IsTransport() bool { return e.Root == "Transport" }
 func (e *Event) Element() []byte { return e.Raw[e.Start:e.End] }
 
 // scratch is the reusable state of one parse: the builder, which keeps
-// its buffers, and the parser's stacks.
+// its buffers, and the parser's stacks and tables.
 type scratch struct {
-	b     *xpath.Builder
-	open  []openElem
-	ns    []binding
-	attrs []rawAttr
-	vbuf  []byte
-	cdata []int32
+	b        *xpath.Builder
+	prefixes *prefixes
+	open     []openElem
+	ns       []binding
+	scopes   []int32
+	attrs    []rawAttr
+	dups     []int32
+	vbuf     []byte
+	cdata    []int32
 }
 
 var scratches = sync.Pool{New: func() any { return &scratch{b: xpath.NewBuilder()} }}
@@ -76,31 +78,48 @@ const (
 // let through (several roots, duplicate attributes, undeclared prefixes).
 // The error is a *SyntaxError.
 // raw is kept, not copied: the caller must not modify it afterwards.
-func Parse(raw []byte) (*Event, error) { return parse(raw, false) }
+func Parse(raw []byte) (*Event, error) {
+	e, _, err := parse(raw, false)
+	return e, err
+}
 
-// ParseRoot checks raw exactly as Parse does but keeps only the root
-// element in Event.Doc: its name, namespaces and attributes, not its
-// content. It is for messages read only for their root, like the acks a
-// broker gets from every subscriber for every event, and costs a fraction
-// of a full parse.
-func ParseRoot(raw []byte) (*Event, error) { return parse(raw, true) }
+// ParseRoot checks raw exactly as Parse does, limits included, but keeps
+// only the root element in Event.Doc: its name, namespaces and
+// attributes, not its content. It is for messages read only for their
+// root, like the acks a broker gets from every subscriber for every event,
+// and costs a fraction of a full parse.
+func ParseRoot(raw []byte) (*Event, error) {
+	e, _, err := parse(raw, true)
+	return e, err
+}
 
-func parse(raw []byte, rootOnly bool) (*Event, error) {
+// parseStats is what a parse cost: the nodes of the full document model
+// (ParseRoot's Doc holds fewer) and the parser's work counter.
+type parseStats struct{ nodes, work int }
+
+func parse(raw []byte, rootOnly bool) (*Event, parseStats, error) {
 	if len(raw) > math.MaxInt32/2 { // offsets are int32, and Latin-1 may double
-		return nil, &SyntaxError{Line: 1, Msg: "document larger than 1 GiB"}
+		return nil, parseStats{}, &SyntaxError{Line: 1, Msg: "document larger than 1 GiB"}
 	}
 	src, base, start, err := decode(raw)
 	if err != nil {
-		return nil, err
+		return nil, parseStats{}, err
 	}
 	s := scratches.Get().(*scratch)
 	s.b.Reset()
 	if rootOnly {
 		s.b.KeepRootOnly()
 	}
-	p := parser{src: src, b: s.b, lineBase: 1,
-		open: s.open[:0], ns: s.ns[:0], attrs: s.attrs[:0], vbuf: s.vbuf[:0], cdataIn: s.cdata[:0]}
+	if s.prefixes == nil || len(s.prefixes.names) > keepPrefixes || s.prefixes.bytes > keepPrefixBytes {
+		s.prefixes = newPrefixes()
+	}
+	for i := range s.prefixes.bound { // after a failed parse, some may be left bound
+		s.prefixes.bound[i] = -1
+	}
+	p := parser{src: src, b: s.b, lineBase: 1, prefixes: s.prefixes, xmlURI: s.b.InternURI([]byte(xpath.XMLNamespace)),
+		open: s.open[:0], ns: s.ns[:0], scopes: s.scopes[:0], attrs: s.attrs[:0], dups: s.dups[:0], vbuf: s.vbuf[:0], cdataIn: s.cdata[:0]}
 	err = p.run(start)
+	stats := parseStats{nodes: p.model, work: p.work}
 	var doc *xpath.Document
 	if err == nil {
 		doc = s.b.Document()
@@ -111,13 +130,12 @@ func parse(raw []byte, rootOnly bool) (*Event, error) {
 		slices.Sort(cdata)
 		cdata = slices.Compact(cdata)
 	}
-	clear(p.ns[:cap(p.ns)]) // drop the references into raw before pooling
-	s.open, s.ns, s.attrs, s.vbuf, s.cdata = p.open[:0], p.ns[:0], p.attrs[:0], p.vbuf[:0], p.cdataIn[:0]
-	if s.b.Nodes() <= keepNodes && cap(s.vbuf) <= keepBytes {
+	s.open, s.ns, s.scopes, s.attrs, s.dups, s.vbuf, s.cdata = p.open[:0], p.ns[:0], p.scopes[:0], p.attrs[:0], p.dups[:0], p.vbuf[:0], p.cdataIn[:0]
+	if s.b.Nodes() <= keepNodes && cap(s.vbuf) <= keepBytes && cap(s.ns)+cap(s.scopes) <= keepNodes {
 		scratches.Put(s)
 	}
 	if err != nil {
-		return nil, err
+		return nil, stats, err
 	}
 	e := &Event{Raw: raw, Start: p.rootStart, End: p.rootEnd, Doc: doc, cdata: cdata}
 	if len(src) > 0 && &src[0] != &raw[0] { // transcoded from Latin-1: map offsets back
@@ -134,7 +152,7 @@ func parse(raw []byte, rootOnly bool) (*Event, error) {
 		}
 		e.IVORN, _ = root.Attr("", "ivorn")
 	}
-	return e, nil
+	return e, stats, nil
 }
 
 // decode handles the byte-order mark and the XML declaration. It returns
@@ -166,7 +184,7 @@ func decode(raw []byte) (src []byte, base, start int, err error) {
 		for i, c := range body {
 			if c >= 0x80 {
 				line := 1 + bytes.Count(body[:i], []byte{'\n'})
-				return nil, 0, 0, &SyntaxError{Line: line, Msg: fmt.Sprintf("byte 0x%02X in a document declared US-ASCII", c)}
+				return nil, 0, 0, syntaxError(line, "byte 0x%02X in a document declared US-ASCII", c)
 			}
 		}
 		return raw, 0, bom + n, nil
@@ -180,7 +198,7 @@ func decode(raw []byte) (src []byte, base, start int, err error) {
 		}
 		return raw, 0, bom + n, nil
 	}
-	return nil, 0, 0, &SyntaxError{Line: 1, Msg: fmt.Sprintf("unsupported encoding %q: use UTF-8, US-ASCII or ISO-8859-1", enc)}
+	return nil, 0, 0, syntaxError(1, "unsupported encoding %q: use UTF-8, US-ASCII or ISO-8859-1", Clip(enc))
 }
 
 // xmlDecl parses the XML declaration (production [23]) at the start of b
@@ -192,7 +210,7 @@ func xmlDecl(b []byte) (n int, enc string, err error) {
 		return 0, "", &SyntaxError{Line: 1, Msg: "unterminated XML declaration"}
 	}
 	fail := func(format string, args ...any) (int, string, error) {
-		return 0, "", &SyntaxError{Line: 1 + bytes.Count(b[:end], []byte{'\n'}), Msg: "XML declaration: " + fmt.Sprintf(format, args...)}
+		return 0, "", syntaxError(1+bytes.Count(b[:end], []byte{'\n'}), "XML declaration: "+format, args...)
 	}
 	const space = " \t\r\n"
 	s := b[5:end]
@@ -221,22 +239,22 @@ func xmlDecl(b []byte) (n int, enc string, err error) {
 		switch want {
 		case "version":
 			if string(v) != "1.0" {
-				return fail("unsupported XML version %q", v)
+				return fail("unsupported XML version %q", clipb(v))
 			}
 		case "encoding":
 			if !validEncName(v) {
-				return fail("malformed encoding name %q", v)
+				return fail("malformed encoding name %q", clipb(v))
 			}
 			enc = encodingName(v)
 		case "standalone":
 			if string(v) != "yes" && string(v) != "no" {
-				return fail("standalone must be yes or no, not %q", v)
+				return fail("standalone must be yes or no, not %q", clipb(v))
 			}
 		}
 		s = t[2+q:]
 	}
 	if len(bytes.TrimLeft(s, space)) != 0 {
-		return fail("unexpected %q", bytes.TrimSpace(s))
+		return fail("unexpected %q", clipb(bytes.TrimSpace(s)))
 	}
 	return end + 2, enc, nil
 }

@@ -368,3 +368,20 @@ func TestParseReuse(t *testing.T) {
 		}
 	}
 }
+
+// TestParseReuseBindings checks that a prefix bound when a parse failed
+// is not bound in the next parse, which may reuse the pooled prefix table.
+func TestParseReuseBindings(t *testing.T) {
+	for range 3 {
+		if _, err := Parse([]byte(`<a xmlns:p="urn:p" xmlns="urn:d"><b></c></a>`)); err == nil {
+			t.Fatal("mismatched tags accepted")
+		}
+		if _, err := Parse([]byte(`<p:x/>`)); err == nil || !strings.Contains(err.Error(), "undeclared namespace prefix") {
+			t.Fatalf("after a failed parse binding p: %v", err)
+		}
+		e, err := Parse([]byte(`<x/>`))
+		if err != nil || e.Doc.Element().URI() != "" {
+			t.Fatalf("after a failed parse binding the default namespace: %v", err)
+		}
+	}
+}

@@ -1,8 +1,10 @@
 package voevent
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -56,5 +58,36 @@ func BenchmarkParseRootAck(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestParseRootLimits checks that ParseRoot applies MaxDocNodes as Parse
+// does. A root with 230 namespace declarations gives each of its children
+// 231 namespace nodes: about 10 KB of XML reaches the limit, and a
+// ParseRoot that counted only the nodes it keeps would accept the
+// documents below that Parse refuses.
+func TestParseRootLimits(t *testing.T) {
+	// The root node, the root element with its 231 namespace nodes, and
+	// children of 232 nodes each.
+	const fit = (MaxDocNodes - 1 - 232) / 232
+	for _, children := range []int{fit, fit + 1, fit + 100} {
+		raw := []byte(hostileRoot(230, children))
+		e, err := Parse(raw)
+		r, rerr := ParseRoot(raw)
+		if fmt.Sprint(err) != fmt.Sprint(rerr) {
+			t.Fatalf("%d children: Parse: %v; ParseRoot: %v", children, err, rerr)
+		}
+		if children == fit {
+			if err != nil {
+				t.Fatalf("%d children: %v", children, err)
+			}
+			if want := 1 + 232*(children+1); e.Doc.Len() != want || r.Doc.Len() != 1+232 {
+				t.Errorf("%d nodes (ParseRoot %d), want %d (%d)", e.Doc.Len(), r.Doc.Len(), want, 1+232)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), "document model larger than") {
+			t.Errorf("%d children (%d bytes): %v", children, len(raw), err)
+		}
 	}
 }

@@ -49,11 +49,12 @@ type elemDecl struct {
 	name string
 	typ  *complexType // nil for an element of simple type st
 	st   simpleType
-	min  uint8
-	max  uint8 // unbounded is 255
+	min  int
+	max  int // or unbounded
 }
 
-const unbounded = 255
+// unbounded is maxOccurs="unbounded": no limit at all.
+const unbounded = -1
 
 // attrDecl is an attribute declaration (attributes are unqualified too).
 type attrDecl struct {
@@ -73,11 +74,11 @@ type complexType struct {
 	expect string // the allowed children, for messages
 }
 
-func el(name string, t *complexType, min, max uint8) elemDecl {
+func el(name string, t *complexType, min, max int) elemDecl {
 	return elemDecl{name: name, typ: t, min: min, max: max}
 }
 
-func es(name string, st simpleType, min, max uint8) elemDecl {
+func es(name string, st simpleType, min, max int) elemDecl {
 	return elemDecl{name: name, st: st, min: min, max: max}
 }
 

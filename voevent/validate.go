@@ -3,7 +3,9 @@ package voevent
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"comet/xpath"
 )
@@ -24,8 +26,21 @@ type Error struct {
 
 func (e *Error) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
 
+// errorf makes an Error. Names, URIs and values from the document must
+// be passed through Clip, or show.
 func errorf(line int, format string, args ...any) *Error {
-	return &Error{Line: line, Msg: fmt.Sprintf(format, args...)}
+	return &Error{Line: line, Msg: clipMessage(fmt.Sprintf(format, args...))}
+}
+
+// show prepares a name or namespace URI from the document for a message:
+// clipped, and quoted if it holds white space other than spaces or
+// anything else unprintable (a URI may: xmlns:p="a&#10;b").
+func show(s string) string {
+	s = Clip(s)
+	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		return strconv.Quote(s)
+	}
+	return s
 }
 
 // Validate applies the checks an author's submission gets (SPEC §3, items
@@ -43,12 +58,12 @@ func Validate(e *Event) error {
 	root := e.Doc.Element()
 	if root.Local() != "VOEvent" || root.URI() != Namespace {
 		if root.URI() == "" {
-			return errorf(root.Line(), "root element %s is in no namespace, not %s", root.QName(), Namespace)
+			return errorf(root.Line(), "root element %s is in no namespace, not %s", show(root.QName()), Namespace)
 		}
 		if root.Local() == "VOEvent" {
-			return errorf(root.Line(), "root element %s is in namespace %s, not %s", root.QName(), root.URI(), Namespace)
+			return errorf(root.Line(), "root element %s is in namespace %s, not %s", show(root.QName()), show(root.URI()), Namespace)
 		}
-		return errorf(root.Line(), "root element %s (namespace %s) is not a VOEvent", root.QName(), root.URI())
+		return errorf(root.Line(), "root element %s (namespace %s) is not a VOEvent", show(root.QName()), show(root.URI()))
 	}
 	v := validator{cdata: e.cdata}
 	if err := v.element(root, &rootDecl); err != nil {
@@ -98,16 +113,16 @@ func (v *validator) element(n xpath.Node, d *elemDecl) error {
 		}
 		local := c.Local()
 		if c.URI() != "" {
-			return errorf(c.Line(), "%s: element %s (namespace %s) not allowed: the children of %s are in no namespace", name, c.QName(), c.URI(), name)
+			return errorf(c.Line(), "%s: element %s (namespace %s) not allowed: the children of %s are in no namespace", name, show(c.QName()), show(c.URI()), name)
 		}
 		var cd *elemDecl
 		switch t.model {
 		case mEmpty:
-			return errorf(c.Line(), "%s: element %s not allowed: %s must be empty", name, local, name)
+			return errorf(c.Line(), "%s: element %s not allowed: %s must be empty", name, show(local), name)
 		case mAll:
 			j := t.child(local)
 			if j < 0 {
-				return errorf(c.Line(), "%s: element %s not allowed (expected %s)", name, local, t.expect)
+				return errorf(c.Line(), "%s: element %s not allowed (expected %s)", name, show(local), t.expect)
 			}
 			if seen&(1<<j) != 0 {
 				return errorf(c.Line(), "%s: element %s not allowed: it may appear only once", name, local)
@@ -117,25 +132,25 @@ func (v *validator) element(n xpath.Node, d *elemDecl) error {
 		case mChoice:
 			j := t.child(local)
 			if j < 0 {
-				return errorf(c.Line(), "%s: element %s not allowed (expected %s)", name, local, t.expect)
+				return errorf(c.Line(), "%s: element %s not allowed (expected %s)", name, show(local), t.expect)
 			}
 			count++
 			cd = &t.elems[j]
 		case mSequence:
 			for {
 				if pos == len(t.elems) {
-					return errorf(c.Line(), "%s: element %s not allowed here: nothing may follow", name, local)
+					return errorf(c.Line(), "%s: element %s not allowed here: nothing may follow", name, show(local))
 				}
 				e := &t.elems[pos]
 				if e.name == local {
-					if cnt == int(e.max) {
+					if cnt == e.max {
 						return errorf(c.Line(), "%s: element %s not allowed: it may appear only %s", name, local, times(e.max))
 					}
 					cnt++
 					break
 				}
-				if cnt < int(e.min) {
-					return errorf(c.Line(), "%s: element %s not allowed here (expected %s)", name, local, e.name)
+				if cnt < e.min {
+					return errorf(c.Line(), "%s: element %s not allowed here (expected %s)", name, show(local), e.name)
 				}
 				pos, cnt = pos+1, 0
 			}
@@ -165,7 +180,7 @@ func (v *validator) element(n xpath.Node, d *elemDecl) error {
 		}
 	case mSequence:
 		for ; pos < len(t.elems); pos, cnt = pos+1, 0 {
-			if cnt < int(t.elems[pos].min) {
+			if cnt < t.elems[pos].min {
 				return errorf(n.Line(), "%s: missing child element %s", name, t.elems[pos].name)
 			}
 		}
@@ -198,9 +213,9 @@ func (v *validator) attributes(n xpath.Node, d *elemDecl, t *complexType, st sim
 				return v.attributes(n, d, t, st, true)
 			case "nil":
 				if b := trimBlank(a.Value()); b != "true" && b != "false" && b != "1" && b != "0" {
-					return nil, 0, errorf(a.Line(), "%s: attribute %s: %q is not a valid xs:boolean", name, a.QName(), a.Value())
+					return nil, 0, errorf(a.Line(), "%s: attribute %s: %q is not a valid xs:boolean", name, show(a.QName()), Clip(a.Value()))
 				}
-				return nil, 0, errorf(a.Line(), "%s: attribute %s: element %s is not nillable", name, a.QName(), name)
+				return nil, 0, errorf(a.Line(), "%s: attribute %s: element %s is not nillable", name, show(a.QName()), name)
 			case "schemaLocation", "noNamespaceSchemaLocation":
 				continue
 			}
@@ -211,9 +226,9 @@ func (v *validator) attributes(n xpath.Node, d *elemDecl, t *complexType, st sim
 		}
 		if j < 0 {
 			if uri != "" {
-				return nil, 0, errorf(a.Line(), "%s: attribute %s (namespace %s) not allowed", name, a.QName(), uri)
+				return nil, 0, errorf(a.Line(), "%s: attribute %s (namespace %s) not allowed", name, show(a.QName()), show(uri))
 			}
-			return nil, 0, errorf(a.Line(), "%s: attribute %s not allowed", name, a.QName())
+			return nil, 0, errorf(a.Line(), "%s: attribute %s not allowed", name, show(a.QName()))
 		}
 		seen |= 1 << j
 		ad := &t.attrs[j]
@@ -222,11 +237,11 @@ func (v *validator) attributes(n xpath.Node, d *elemDecl, t *complexType, st sim
 			return nil, 0, errorf(a.Line(), "%s: attribute %s: %s", name, ad.name, msg)
 		}
 		if ad.fixed != "" && trimBlank(val) != ad.fixed {
-			return nil, 0, errorf(a.Line(), "%s: attribute %s: %q must be %s", name, ad.name, val, ad.fixed)
+			return nil, 0, errorf(a.Line(), "%s: attribute %s: %q must be %s", name, ad.name, Clip(val), ad.fixed)
 		}
 		if t == voeventType && ad.name == "ivorn" {
 			if msg := ivornProblem(val); msg != "" {
-				return nil, 0, errorf(a.Line(), "%s: attribute ivorn: %q is not a valid IVORN: %s", name, val, msg)
+				return nil, 0, errorf(a.Line(), "%s: attribute ivorn: %q is not a valid IVORN: %s", name, Clip(val), msg)
 			}
 		}
 	}
@@ -254,7 +269,7 @@ func (v *validator) simpleContent(n xpath.Node, st simpleType) error {
 	name := n.Local()
 	for c := range n.Children() {
 		if c.Kind() == xpath.ElementNode {
-			return errorf(c.Line(), "%s: element %s not allowed: %s has simple content", name, c.QName(), name)
+			return errorf(c.Line(), "%s: element %s not allowed: %s has simple content", name, show(c.QName()), name)
 		}
 	}
 	if msg := checkSimple(st, n.Value()); msg != "" {
@@ -289,7 +304,7 @@ func checkSimple(st simpleType, s string) string {
 		if !validFloat(s) {
 			ok, what = false, "xs:float"
 		} else if !validSmallFloat(s) {
-			return fmt.Sprintf("%q is not between 0.0 and 1.0", s)
+			return fmt.Sprintf("%q is not between 0.0 and 1.0", Clip(s))
 		}
 	case tID:
 		ok, what = validNCName(s), "xs:ID (an NCName)"
@@ -302,17 +317,17 @@ func checkSimple(st simpleType, s string) string {
 	case tLanguage:
 		ok, what = validLanguage(s), "xs:language"
 	case tENTITY:
-		return fmt.Sprintf("%q is not a declared unparsed entity", s)
+		return fmt.Sprintf("%q is not a declared unparsed entity", Clip(s))
 	case tRoleValues, tDataType, tIDValues, tCiteValues:
 		if slices.Contains(enums[st].values, s) {
 			return ""
 		}
-		return fmt.Sprintf("%q is not one of %s", s, enums[st].list)
+		return fmt.Sprintf("%q is not one of %s", Clip(s), enums[st].list)
 	}
 	if ok {
 		return ""
 	}
-	return fmt.Sprintf("%q is not a valid %s", s, what)
+	return fmt.Sprintf("%q is not a valid %s", Clip(s), what)
 }
 
 // xsiType resolves an xsi:type attribute on n, declared by d, and returns
@@ -327,7 +342,7 @@ func xsiType(n, a xpath.Node, d *elemDecl) (*complexType, simpleType, error) {
 		prefix, local = "", q
 	}
 	bad := func(why string) (*complexType, simpleType, error) {
-		return nil, 0, errorf(a.Line(), "%s: attribute %s: %q %s", n.Local(), a.QName(), a.Value(), why)
+		return nil, 0, errorf(a.Line(), "%s: attribute %s: %q %s", n.Local(), show(a.QName()), Clip(a.Value()), why)
 	}
 	ncname := func(s string) bool { return validNCName(s) && trimBlank(s) == s }
 	if !ncname(local) || found && !ncname(prefix) {
@@ -414,7 +429,7 @@ func xsiType(n, a xpath.Node, d *elemDecl) (*complexType, simpleType, error) {
 	return bad("does not name a type")
 }
 
-func times(n uint8) string {
+func times(n int) string {
 	if n == 1 {
 		return "once"
 	}
@@ -432,14 +447,4 @@ func textLine(c xpath.Node) int {
 }
 
 // quoteText quotes the start of a text for a message.
-func quoteText(s string) string {
-	s = trimBlank(s)
-	if len(s) > 40 {
-		i := 40
-		for i > 0 && s[i]&0xC0 == 0x80 {
-			i--
-		}
-		return fmt.Sprintf("%q...", s[:i])
-	}
-	return fmt.Sprintf("%q", s)
-}
+func quoteText(s string) string { return strconv.Quote(Clip(trimBlank(s))) }

@@ -3,6 +3,8 @@ package voevent
 import (
 	"bytes"
 	"fmt"
+	"hash/maphash"
+	"slices"
 	"unicode/utf8"
 
 	"comet/xpath"
@@ -19,7 +21,8 @@ const (
 	// namespace nodes each element gets for every prefix in scope, text,
 	// comments and processing instructions included. Without it 256
 	// namespace declarations on the root and 100,000 empty elements would
-	// build 25 million namespace nodes (1.2 GB).
+	// build 25 million namespace nodes (1.2 GB). ParseRoot counts the
+	// nodes Parse would build, though it keeps only the root.
 	MaxDocNodes = 3 * MaxNodes
 )
 
@@ -38,18 +41,40 @@ func (e *SyntaxError) Error() string { return fmt.Sprintf("line %d: %s", e.Line,
 // parser is a single-pass XML 1.0 + Namespaces 1.0 scanner over a byte
 // slice. It checks well-formedness as libxml2 does and reports the
 // document to an xpath.Builder as it goes; it never builds tokens.
+//
+// Its work is linear in the input and in the document model: each
+// element, attribute and declaration costs time in proportion to its
+// bytes and to the nodes it adds to the model (the namespace nodes an
+// element gets for the prefixes in scope among them), never to how many
+// namespaces, bindings or attributes came before. MaxDocNodes bounds the
+// model, and so the work beyond the input's size. Prefixes are numbered,
+// so finding the binding in scope is a map lookup and an index;
+// namespace URIs are numbered where they are declared; duplicate
+// attributes are found with a hash table.
 type parser struct {
-	src       []byte
-	i         int
-	lineBase  int // line-number cache: lineBase is the line at linePos
-	linePos   int
-	b         *xpath.Builder
-	open      []openElem
-	ns        []binding
-	attrs     []rawAttr
-	vbuf      []byte
-	cdataIn   []int32 // elements with a CDATA section child (document model indexes)
-	nodes     int
+	src      []byte
+	i        int
+	lineBase int // line-number cache: lineBase is the line at linePos
+	linePos  int
+	b        *xpath.Builder
+	open     []openElem
+	ns       []binding // the namespace declarations of the open elements
+	// scopes holds the namespace-node lists of the open elements that
+	// declare namespaces, as indexes into ns, xml left out.
+	scopes   []int32
+	prefixes *prefixes
+	xmlURI   int32 // the builder's number for xpath.XMLNamespace
+	attrs    []rawAttr
+	dups     []int32 // checkAttrs' hash table
+	vbuf     []byte
+	cdataIn  []int32 // elements with a CDATA section child (document model indexes)
+	nodes    int     // elements and attributes, for MaxNodes
+	model    int     // nodes of the full document model, for MaxDocNodes
+	inText   bool    // the last thing added to the model was character data
+	// work counts the steps of the loops over the parser's own state
+	// (bindings, namespace-node lists, attributes) and the bytes line
+	// numbering reads, so that a test can check they stay linear.
+	work      int
 	rootStart int
 	rootEnd   int
 }
@@ -57,12 +82,58 @@ type parser struct {
 type openElem struct {
 	start, end int32 // the qualified name in src, for end-tag matching
 	nsMark     int32 // len(ns) before this element's declarations
-	node       int32 // the element's index in the document model
+	scopeMark  int32 // len(scopes) before this element's namespace-node list
+	// scope0:scope1 is the element's namespace-node list in scopes; an
+	// element that declares nothing shares its parent's.
+	scope0, scope1 int32
+	node           int32 // the element's index in the document model
 }
 
+// binding is one namespace declaration.
 type binding struct {
-	prefix []byte // "" for the default namespace
-	uri    string // "" undeclares the default namespace
+	prefix int32 // number in prefixes
+	uri    int32 // the builder's number; 0 ("") undeclares the default namespace
+	prev   int32 // the binding of the same prefix it hides, or -1
+}
+
+// prefixes numbers the namespace prefixes met; the default namespace
+// ("") is 0 and xml is 1. It outlives a parse, in the pool, so the
+// prefixes every event uses are not allocated again for each.
+type prefixes struct {
+	ids   map[string]int32
+	names []string
+	bytes int     // the length of names, in all
+	bound []int32 // by number: the index in parser.ns of the binding in scope, or -1
+}
+
+const (
+	defaultPrefix = 0
+	xmlPrefix     = 1
+	// A pooled prefix table that holds more prefixes than keepPrefixes,
+	// or longer ones than keepPrefixBytes in all, is dropped.
+	keepPrefixes    = 256
+	keepPrefixBytes = 16 << 10
+)
+
+func newPrefixes() *prefixes {
+	return &prefixes{ids: map[string]int32{"": defaultPrefix, "xml": xmlPrefix}, names: []string{"", "xml"}, bound: []int32{-1, -1}}
+}
+
+// number returns the number of prefix, giving it one if new.
+func (t *prefixes) number(prefix []byte) int32 {
+	if len(prefix) == 0 {
+		return defaultPrefix
+	}
+	id, ok := t.ids[string(prefix)]
+	if !ok {
+		id = int32(len(t.names))
+		name := string(prefix)
+		t.ids[name] = id
+		t.names = append(t.names, name)
+		t.bytes += len(name)
+		t.bound = append(t.bound, -1)
+	}
+	return id
 }
 
 // rawAttr is an attribute of the start tag being parsed. It holds offsets,
@@ -73,6 +144,7 @@ type rawAttr struct {
 	colon  int32 // index of ':' in the name, or -1
 	v0, v1 int32 // the normalised value: in src if inSrc, else in vbuf
 	pos    int32
+	uri    int32 // the builder's number for the namespace; -1 for a declaration
 	inSrc  bool
 	xmlns  bool
 }
@@ -86,9 +158,14 @@ func (p *parser) attrValue(a *rawAttr) []byte {
 	return p.vbuf[a.v0:a.v1]
 }
 
-// fail aborts the parse; run turns the panic back into an error.
+// fail aborts the parse; run turns the panic back into an error. Names
+// and values from the document must be passed through Clip.
 func (p *parser) fail(pos int, format string, args ...any) {
-	panic(&SyntaxError{Line: p.line(pos), Msg: fmt.Sprintf(format, args...)})
+	panic(syntaxError(p.line(pos), format, args...))
+}
+
+func syntaxError(line int, format string, args ...any) *SyntaxError {
+	return &SyntaxError{Line: line, Msg: clipMessage(fmt.Sprintf(format, args...))}
 }
 
 // line returns the 1-based line of byte offset pos. Offsets asked for
@@ -100,6 +177,7 @@ func (p *parser) line(pos int) int {
 	if pos < p.linePos {
 		p.lineBase, p.linePos = 1, 0
 	}
+	p.work += pos - p.linePos
 	if gap := p.src[p.linePos:pos]; len(gap) < 256 {
 		// Usually the gap is an attribute or some indentation, with one
 		// line end or none: cheaper than bytes.Count.
@@ -129,6 +207,7 @@ func (p *parser) run(start int) (err error) {
 		}
 	}()
 	p.i = start
+	p.model = 1 // the root node
 	p.misc(true)
 	p.element()
 	p.misc(false)
@@ -227,7 +306,7 @@ func (p *parser) qname(what string) (name []byte, colon int) {
 			switch {
 			case c == ':':
 				if colon >= 0 || first {
-					p.fail(p.i, "malformed %s name %q", what, p.src[start:p.i+1])
+					p.fail(p.i, "malformed %s name %q", what, clipb(p.src[start:p.i+1]))
 				}
 				colon = p.i - start
 				first = true
@@ -258,7 +337,7 @@ func (p *parser) qname(what string) (name []byte, colon int) {
 		p.fail(p.i, "expected %s name, found %s", what, p.quoteAt(p.i))
 	}
 	if first {
-		p.fail(p.i, "malformed %s name %q", what, p.src[start:p.i])
+		p.fail(p.i, "malformed %s name %q", what, clipb(p.src[start:p.i]))
 	}
 	return p.src[start:p.i], colon
 }
@@ -304,7 +383,7 @@ func (p *parser) startTag() {
 	for {
 		sp := p.skipSpace()
 		if p.i >= len(p.src) {
-			p.fail(p.i, "unexpected end of document in start tag <%s>", name)
+			p.fail(p.i, "unexpected end of document in start tag <%s>", clipb(name))
 		}
 		c := p.src[p.i]
 		if c == '>' {
@@ -317,24 +396,24 @@ func (p *parser) startTag() {
 				empty = true
 				break
 			}
-			p.fail(p.i, "expected '>' after '/' in <%s>", name)
+			p.fail(p.i, "expected '>' after '/' in <%s>", clipb(name))
 		}
 		if !sp {
-			p.fail(p.i, "expected white space before attribute in <%s>, found %s", name, p.quoteAt(p.i))
+			p.fail(p.i, "expected white space before attribute in <%s>, found %s", clipb(name), p.quoteAt(p.i))
 		}
 		apos := p.i
 		aname, acolon := p.qname("attribute")
 		aend := p.i
 		p.skipSpace()
 		if p.i >= len(p.src) || p.src[p.i] != '=' {
-			p.fail(p.i, "expected '=' after attribute %s", aname)
+			p.fail(p.i, "expected '=' after attribute %s", clipb(aname))
 		}
 		p.i++
 		p.skipSpace()
 		v0, v1, inSrc := p.attValue(aname)
 		xmlns := len(aname) >= 5 && string(aname[:5]) == "xmlns" && (len(aname) == 5 || acolon == 5)
 		if len(p.attrs) == MaxAttrs {
-			p.fail(apos, "more than %d attributes on <%s>", MaxAttrs, name)
+			p.fail(apos, "more than %d attributes on <%s>", MaxAttrs, clipb(name))
 		}
 		p.attrs = append(p.attrs, rawAttr{n0: int32(apos), n1: int32(aend), colon: int32(acolon),
 			v0: int32(v0), v1: int32(v1), pos: int32(apos), inSrc: inSrc, xmlns: xmlns})
@@ -347,46 +426,85 @@ func (p *parser) startTag() {
 	if len(p.open) >= MaxDepth {
 		p.fail(start, "elements nested deeper than %d", MaxDepth)
 	}
-	mark := len(p.ns)
+	var parent openElem // the document's: no namespace nodes
+	if len(p.open) > 0 {
+		parent = p.open[len(p.open)-1]
+	}
+	el := openElem{start: int32(start + 1), end: int32(start + 1 + len(name)),
+		nsMark: int32(len(p.ns)), scopeMark: int32(len(p.scopes)), scope0: parent.scope0, scope1: parent.scope1}
 	declares := p.declare()
-	p.checkDuplicates()
+	prefix, local := split(name, colon)
+	uri := p.resolve(prefix, start, true)
+	attrs := p.checkAttrs()
+	if declares {
+		el.scope0, el.scope1 = p.scope(parent.scope0, parent.scope1, el.nsMark)
+	}
+	// The element, its namespace nodes (xml's and those in scopes) and
+	// its attributes.
+	p.addNodes(start, 2+int(el.scope1-el.scope0)+attrs)
+	p.inText = false
 
 	line := p.line(start)
-	prefix, local := split(name, colon)
-	node := int32(p.b.Nodes())
-	p.b.StartElement(prefix, local, p.resolve(prefix, start, true), line)
+	el.node = int32(p.b.Nodes())
+	p.b.StartElement(prefix, local, uri, line)
 	if declares {
-		p.scope()
+		p.b.Namespace("xml", p.xmlURI)
+		for _, i := range p.scopes[el.scope0:el.scope1] {
+			p.b.Namespace(p.prefixes.names[p.ns[i].prefix], p.ns[i].uri)
+		}
 	} else {
 		p.b.InheritNamespaces()
 	}
 	for i := range p.attrs {
-		a := &p.attrs[i]
-		if a.xmlns {
-			continue
+		if a := &p.attrs[i]; !a.xmlns {
+			ap, al := split(p.attrName(a), int(a.colon))
+			p.b.Attribute(ap, al, a.uri, p.attrValue(a), p.line(int(a.pos)))
 		}
-		ap, al := split(p.attrName(a), int(a.colon))
-		uri := ""
-		if len(ap) > 0 {
-			uri = p.resolve(ap, int(a.pos), false)
-		}
-		p.b.Attribute(ap, al, uri, p.attrValue(a), p.line(int(a.pos)))
 	}
-	p.checkSize(start)
+	p.open = append(p.open, el)
 	if empty {
-		p.b.EndElement()
-		p.ns = p.ns[:mark]
-		return
+		p.endElement()
 	}
-	nameStart := start + 1
-	p.open = append(p.open, openElem{int32(nameStart), int32(nameStart + len(name)), int32(mark), node})
 }
 
-// checkSize enforces MaxDocNodes; every construct that adds nodes calls it.
-func (p *parser) checkSize(pos int) {
-	if p.b.Nodes() > MaxDocNodes {
+// endElement closes the innermost open element, taking its namespace
+// declarations out of scope.
+func (p *parser) endElement() {
+	el := p.open[len(p.open)-1]
+	p.open = p.open[:len(p.open)-1]
+	for i := len(p.ns) - 1; i >= int(el.nsMark); i-- {
+		p.prefixes.bound[p.ns[i].prefix] = p.ns[i].prev
+	}
+	p.work += len(p.ns) - int(el.nsMark)
+	p.ns = p.ns[:el.nsMark]
+	p.scopes = p.scopes[:el.scopeMark]
+	p.b.EndElement()
+	p.inText = false
+}
+
+// addNodes counts n more nodes of the document model, starting at pos,
+// against MaxDocNodes. The count is the parser's own, not the builder's,
+// so that ParseRoot, whose builder keeps only the root, applies the same
+// limit as Parse.
+func (p *parser) addNodes(pos, n int) {
+	p.model += n
+	if p.model > MaxDocNodes {
 		p.fail(pos, "document model larger than %d nodes (namespace, text and comment nodes included)", MaxDocNodes)
 	}
+}
+
+// text adds character data at pos to the model. Consecutive calls, with
+// no markup but CDATA sections between them, make one text node, as in
+// the builder.
+func (p *parser) text(pos int, t []byte, line int) {
+	if len(t) == 0 {
+		return
+	}
+	if !p.inText {
+		p.addNodes(pos, 1)
+		p.inText = true
+	}
+	p.b.Text(t, line)
 }
 
 func split(name []byte, colon int) (prefix, local []byte) {
@@ -422,95 +540,137 @@ func (p *parser) declare() bool {
 		case string(val) == xmlnsURI:
 			p.fail(pos, "no prefix may be bound to %s", val)
 		case len(prefix) > 0 && len(val) == 0:
-			p.fail(pos, "empty namespace name for prefix %s", prefix)
+			p.fail(pos, "empty namespace name for prefix %s", clipb(prefix))
 		}
-		p.ns = append(p.ns, binding{prefix: prefix, uri: internURI(val)})
+		id := p.prefixes.number(prefix)
+		p.ns = append(p.ns, binding{prefix: id, uri: p.b.InternURI(val), prev: p.prefixes.bound[id]})
+		p.prefixes.bound[id] = int32(len(p.ns) - 1)
 	}
 	return declares
 }
 
-// Namespace URIs every VOEvent uses, so declaring them does not allocate.
-var commonURIs = []string{
-	"http://www.ivoa.net/xml/VOEvent/v2.0",
-	"http://www.w3.org/2001/XMLSchema-instance",
-	"http://www.telescope-networks.org/xml/Transport/v1.1",
-	"http://www.ivoa.net/xml/VOEvent/v1.1",
-	"http://www.ivoa.net/xml/VOEvent/VOEvent-v2.0.xsd",
-	"http://www.ivoa.net/xml/VOEvent/VOEvent-v1.1.xsd",
-	"http://www.ivoa.net/xml/STC/stc-v1.30.xsd",
-	"http://www.w3.org/1999/xlink",
-	"",
-}
-
-func internURI(b []byte) string {
-	for _, u := range commonURIs {
-		if string(b) == u {
-			return u
-		}
-	}
-	return string(b)
-}
-
-// resolve maps a prefix to its namespace URI; element names without a
-// prefix take the default namespace.
-func (p *parser) resolve(prefix []byte, pos int, element bool) string {
+// resolve returns the builder's number for the namespace URI prefix is
+// bound to; element names without a prefix take the default namespace,
+// attribute names none.
+func (p *parser) resolve(prefix []byte, pos int, element bool) int32 {
 	if len(prefix) == 0 && !element {
-		return ""
+		return 0
 	}
-	for i := len(p.ns) - 1; i >= 0; i-- {
-		if bytes.Equal(p.ns[i].prefix, prefix) {
-			return p.ns[i].uri
-		}
+	p.work++
+	id := p.prefixes.number(prefix)
+	if b := p.prefixes.bound[id]; b >= 0 {
+		return p.ns[b].uri
 	}
-	if len(prefix) == 0 {
-		return ""
+	switch id {
+	case defaultPrefix:
+		return 0
+	case xmlPrefix:
+		return p.xmlURI
 	}
-	if string(prefix) == "xml" {
-		return xpath.XMLNamespace
-	}
-	p.fail(pos, "undeclared namespace prefix %q", prefix)
-	return ""
+	p.fail(pos, "undeclared namespace prefix %q", clipb(prefix))
+	return 0
 }
 
-// scope gives the element just started one namespace node per prefix in
-// scope: xml first, then outer declarations before inner ones.
-func (p *parser) scope() {
-	p.b.Namespace([]byte("xml"), xpath.XMLNamespace)
-	for i, bd := range p.ns {
-		if string(bd.prefix) == "xml" || len(bd.prefix) == 0 && bd.uri == "" {
+// scope appends to scopes the namespace nodes, xml's left out, of an
+// element that declares namespaces (its declarations are ns[mark:]), and
+// returns where they are. The order is libxml2's: those of the parent
+// (scopes[from:to]) that the element does not rebind to another URI, in
+// the parent's order, then the element's other declarations, last first.
+// An undeclared default namespace (xmlns="") has no node.
+func (p *parser) scope(from, to, mark int32) (int32, int32) {
+	start := int32(len(p.scopes))
+	bound := p.prefixes.bound
+	for _, old := range p.scopes[from:to] {
+		if cur := bound[p.ns[old].prefix]; p.ns[cur].uri == p.ns[old].uri {
+			p.scopes = append(p.scopes, cur)
+		}
+	}
+	for i := int32(len(p.ns)) - 1; i >= mark; i-- {
+		d := &p.ns[i]
+		placed := d.prev >= 0 && p.ns[d.prev].uri == d.uri // by the loop above
+		if d.prefix != xmlPrefix && d.uri != 0 && !placed {
+			p.scopes = append(p.scopes, i)
+		}
+	}
+	p.work += int(to-from) + len(p.ns) - int(mark)
+	return start, int32(len(p.scopes))
+}
+
+// attrSeed keys checkAttrs' hash, so that no document can choose names
+// that collide.
+var attrSeed = maphash.MakeSeed()
+
+// checkAttrs resolves the prefixes of the start tag's attributes, refuses
+// an attribute given twice, by name as written or by expanded name (two
+// prefixes bound to one URI), and returns how many attributes are not
+// namespace declarations. Beyond a few attributes, each is looked up in a
+// hash table of those before it rather than compared with all of them.
+func (p *parser) checkAttrs() int {
+	const few = 8
+	var mask uint64
+	if len(p.attrs) > few {
+		size := 2 * few
+		for size < 2*len(p.attrs) {
+			size *= 2
+		}
+		p.dups = slices.Grow(p.dups[:0], size)[:size]
+		for i := range p.dups {
+			p.dups[i] = -1
+		}
+		mask = uint64(size - 1)
+	}
+	n := 0
+	for i := range p.attrs {
+		a := &p.attrs[i]
+		a.uri = -1
+		if !a.xmlns {
+			n++
+			a.uri = 0
+			if a.colon > 0 {
+				a.uri = p.resolve(p.attrName(a)[:a.colon], int(a.pos), false)
+			}
+		}
+		if mask == 0 {
+			for j := range i {
+				p.work++
+				p.checkPair(a, &p.attrs[j])
+			}
 			continue
 		}
-		shadowed := false
-		for _, later := range p.ns[i+1:] {
-			if bytes.Equal(later.prefix, bd.prefix) {
-				shadowed = true
+		h := maphash.Bytes(attrSeed, p.attrKey(a)) ^ maphash.Comparable(attrSeed, a.uri)
+		for k := h & mask; ; k = (k + 1) & mask {
+			p.work++
+			j := p.dups[k]
+			if j < 0 {
+				p.dups[k] = int32(i)
 				break
 			}
-		}
-		if !shadowed {
-			p.b.Namespace(bd.prefix, bd.uri)
+			p.checkPair(a, &p.attrs[j])
 		}
 	}
+	return n
 }
 
-// checkDuplicates refuses an attribute given twice, by name as written or
-// by expanded name (two prefixes bound to one URI).
-func (p *parser) checkDuplicates() {
-	for i := 1; i < len(p.attrs); i++ {
-		a := &p.attrs[i]
-		for j := 0; j < i; j++ {
-			b := &p.attrs[j]
-			an, bn := p.attrName(a), p.attrName(b)
-			if bytes.Equal(an, bn) {
-				p.fail(int(a.pos), "duplicate attribute %s", an)
-			}
-			if a.colon > 0 && b.colon > 0 && !a.xmlns && !b.xmlns &&
-				bytes.Equal(an[a.colon+1:], bn[b.colon+1:]) &&
-				p.resolve(an[:a.colon], int(a.pos), false) == p.resolve(bn[:b.colon], int(b.pos), false) {
-				p.fail(int(a.pos), "duplicate attribute %s (same namespace as %s)", an, bn)
-			}
-		}
+// attrKey is what, with its namespace number, identifies an attribute:
+// the local part of a prefixed name, else the whole name (declarations
+// have number -1).
+func (p *parser) attrKey(a *rawAttr) []byte {
+	if a.xmlns || a.colon < 0 {
+		return p.attrName(a)
 	}
+	return p.attrName(a)[a.colon+1:]
+}
+
+// checkPair fails if attributes a and b (earlier) have one name.
+func (p *parser) checkPair(a, b *rawAttr) {
+	if a.uri != b.uri || !bytes.Equal(p.attrKey(a), p.attrKey(b)) {
+		return
+	}
+	an, bn := p.attrName(a), p.attrName(b)
+	if bytes.Equal(an, bn) {
+		p.fail(int(a.pos), "duplicate attribute %s", clipb(an))
+	}
+	p.fail(int(a.pos), "duplicate attribute %s (same namespace as %s)", clipb(an), clipb(bn))
 }
 
 // attValue scans a quoted attribute value at p.i and returns where its
@@ -519,7 +679,7 @@ func (p *parser) checkDuplicates() {
 // spaces), else in p.vbuf.
 func (p *parser) attValue(name []byte) (v0, v1 int, inSrc bool) {
 	if p.i >= len(p.src) || p.src[p.i] != '"' && p.src[p.i] != '\'' {
-		p.fail(p.i, "attribute %s: value must be quoted", name)
+		p.fail(p.i, "attribute %s: value must be quoted", clipb(name))
 	}
 	q := p.src[p.i]
 	p.i++
@@ -549,7 +709,7 @@ func (p *parser) attValue(name []byte) (v0, v1 int, inSrc bool) {
 		}
 		p.vbuf = append(p.vbuf, p.src[start:p.i]...)
 		if p.i >= len(p.src) {
-			p.fail(p.i, "unexpected end of document in attribute %s", name)
+			p.fail(p.i, "unexpected end of document in attribute %s", clipb(name))
 		}
 		c := p.src[p.i]
 		switch {
@@ -560,7 +720,7 @@ func (p *parser) attValue(name []byte) (v0, v1 int, inSrc bool) {
 			p.vbuf = append(p.vbuf, c)
 			p.i++
 		case c == '<':
-			p.fail(p.i, "attribute %s: '<' not allowed in a value", name)
+			p.fail(p.i, "attribute %s: '<' not allowed in a value", clipb(name))
 		case c == '&':
 			p.vbuf = utf8.AppendRune(p.vbuf, p.reference())
 		case c == '\r':
@@ -638,7 +798,7 @@ func (p *parser) reference() rune {
 		}
 		p.i++
 		if !isChar(r) {
-			p.fail(start, "character reference %s to an illegal character", p.src[start:p.i])
+			p.fail(start, "character reference %s to an illegal character", clipb(p.src[start:p.i]))
 		}
 		return r
 	}
@@ -659,7 +819,7 @@ func (p *parser) reference() rune {
 	case "quot":
 		return '"'
 	}
-	p.fail(start, "entity reference &%s; not allowed: only the five predefined entities and character references are", name)
+	p.fail(start, "entity reference &%s; not allowed: only the five predefined entities and character references are", clipb(name))
 	return 0
 }
 
@@ -685,11 +845,11 @@ func (p *parser) content() {
 			if line == 0 {
 				line = p.line(start)
 			}
-			p.b.Text(p.src[start:p.i], line)
+			p.text(start, p.src[start:p.i], line)
 		}
 		if p.i >= len(p.src) {
 			top := p.open[len(p.open)-1]
-			p.fail(p.i, "unexpected end of document: <%s> not closed", p.src[top.start:top.end])
+			p.fail(p.i, "unexpected end of document: <%s> not closed", clipb(p.src[top.start:top.end]))
 		}
 		if line == 0 {
 			line = p.line(p.i)
@@ -699,15 +859,16 @@ func (p *parser) content() {
 			return
 		case '&':
 			var buf [utf8.UTFMax]byte
-			p.b.Text(utf8.AppendRune(buf[:0], p.reference()), line)
+			pos := p.i
+			p.text(pos, utf8.AppendRune(buf[:0], p.reference()), line)
 		case ']':
 			if p.has("]]>") {
 				p.fail(p.i, "']]>' not allowed in character data")
 			}
-			p.b.Text(p.src[p.i:p.i+1], line)
+			p.text(p.i, p.src[p.i:p.i+1], line)
 			p.i++
 		case '\r':
-			p.b.Text([]byte{'\n'}, line)
+			p.text(p.i, []byte{'\n'}, line)
 			p.i++
 			if p.i < len(p.src) && p.src[p.i] == '\n' {
 				p.i++
@@ -724,17 +885,14 @@ func (p *parser) endTag() {
 	name, _ := p.qname("element")
 	p.skipSpace()
 	if p.i >= len(p.src) || p.src[p.i] != '>' {
-		p.fail(p.i, "expected '>' to end </%s>", name)
+		p.fail(p.i, "expected '>' to end </%s>", clipb(name))
 	}
 	p.i++
 	top := p.open[len(p.open)-1]
 	if open := p.src[top.start:top.end]; !bytes.Equal(open, name) {
-		p.fail(pos, "end tag </%s> does not match <%s>", name, open)
+		p.fail(pos, "end tag </%s> does not match <%s>", clipb(name), clipb(open))
 	}
-	p.open = p.open[:len(p.open)-1]
-	p.ns = p.ns[:top.nsMark]
-	p.b.EndElement()
-	p.checkSize(pos)
+	p.endElement()
 }
 
 // body returns the text from p.i up to the terminator, checked for
@@ -775,8 +933,9 @@ func (p *parser) comment() {
 		p.fail(p.i-2, "'--' not allowed inside a comment")
 	}
 	p.i++
+	p.addNodes(pos, 1)
+	p.inText = false
 	p.b.Comment(b, p.line(pos))
-	p.checkSize(pos)
 }
 
 // cdata adds a CDATA section to the current text node and notes that its
@@ -785,7 +944,7 @@ func (p *parser) comment() {
 func (p *parser) cdata() {
 	pos := p.i
 	p.i += len("<![CDATA[")
-	p.b.Text(p.body("]]>", "CDATA section"), p.line(pos))
+	p.text(pos, p.body("]]>", "CDATA section"), p.line(pos))
 	if el := p.open[len(p.open)-1].node; len(p.cdataIn) == 0 || p.cdataIn[len(p.cdataIn)-1] != el {
 		p.cdataIn = append(p.cdataIn, el)
 	}
@@ -803,12 +962,13 @@ func (p *parser) pi() {
 	var data []byte
 	if !p.has("?>") {
 		if !p.skipSpace() {
-			p.fail(p.i, "expected white space after processing instruction target %s", target)
+			p.fail(p.i, "expected white space after processing instruction target %s", clipb(target))
 		}
 		data = p.body("?>", "processing instruction")
 	} else {
 		p.i += 2
 	}
+	p.addNodes(pos, 1)
+	p.inText = false
 	p.b.ProcInst(target, data, p.line(pos))
-	p.checkSize(pos)
 }

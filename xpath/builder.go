@@ -5,27 +5,47 @@ package xpath
 // resolved namespaces; the builder only records what it is told, in order.
 //
 // The call sequence for an element is StartElement, then its namespace
-// nodes (Namespace for each prefix in scope, or InheritNamespaces when the
-// element declares none), then Attribute for each attribute, then its
-// content, then EndElement. A Builder can be reused after Reset; it keeps
-// its buffers, so a pooled Builder allocates only the finished Document.
+// nodes (Namespace for each prefix in scope, xml first, or
+// InheritNamespaces when the element declares none), then Attribute for
+// each attribute, then its content, then EndElement. Namespace URIs are
+// passed as the numbers InternURI gives them. A Builder can be reused
+// after Reset; it keeps its buffers, so a pooled Builder allocates only
+// the finished Document.
 type Builder struct {
 	nodes []node
 	uris  []string
-	text  []byte
-	strs  []byte
-	open  []int32 // indexes of the open root and elements
-	inTag bool    // the last StartElement's start tag is still receiving attributes
-	// declared is set when the element just started was given its
-	// namespace nodes one by one (it declares some), so they must be put
-	// in libxml2's order once complete.
-	declared bool
-	scratch  []node
+	// uriIndex maps a namespace URI to its index in uris, valid when its
+	// generation is gen; it outlives Reset, so that the URIs every event
+	// declares are not allocated again for each document. uriBytes is the
+	// length of the URIs it holds.
+	uriIndex map[string]uriEntry
+	uriBytes int
+	gen      uint64 // never wraps
+	text     []byte
+	strs     []byte
+	open     []int32 // indexes of the open root and elements
+	inTag    bool    // the last StartElement's start tag is still receiving attributes
 	// rootOnly keeps the document element and nothing inside it; skip is
 	// how deep the builder is inside elements it is not keeping.
 	rootOnly bool
 	skip     int
 }
+
+var xmlNamespace = []byte(XMLNamespace) // for InternURI
+
+// uriEntry is a URI and its number in the document of generation gen.
+type uriEntry struct {
+	uri   string
+	gen   uint64
+	index int32
+}
+
+// A Builder that has met more distinct namespace URIs than keepURIs, or
+// longer ones than keepURIBytes in all, forgets them at Reset.
+const (
+	keepURIs     = 256
+	keepURIBytes = 16 << 10
+)
 
 // NewBuilder returns a Builder holding an empty document (just the root).
 func NewBuilder() *Builder {
@@ -38,11 +58,14 @@ func NewBuilder() *Builder {
 func (b *Builder) Reset() {
 	b.nodes = append(b.nodes[:0], node{kind: RootNode, parent: -1, first: 1, line: 1})
 	b.uris = append(b.uris[:0], "")
+	if b.uriIndex == nil || len(b.uriIndex) > keepURIs || b.uriBytes > keepURIBytes {
+		b.uriIndex, b.uriBytes = make(map[string]uriEntry), 0
+	}
+	b.gen++
 	b.text = b.text[:0]
 	b.strs = b.strs[:0]
 	b.open = append(b.open[:0], 0)
 	b.inTag = false
-	b.declared = false
 	b.rootOnly = false
 	b.skip = 0
 }
@@ -63,14 +86,26 @@ func (b *Builder) Depth() int { return len(b.open) - 1 }
 // Nodes is the number of nodes so far, namespace and attribute nodes included.
 func (b *Builder) Nodes() int { return len(b.nodes) }
 
-func (b *Builder) uriIndex(uri string) int32 {
-	for i, u := range b.uris {
-		if u == uri {
-			return int32(i)
-		}
+// InternURI returns the number of namespace URI uri in the document being
+// built, numbering it if new ("" is 0). StartElement, Namespace and
+// Attribute take these numbers, so a URI is hashed once where it is
+// declared, not again for every name in its namespace.
+func (b *Builder) InternURI(uri []byte) int32 {
+	if len(uri) == 0 {
+		return 0
 	}
-	b.uris = append(b.uris, uri)
-	return int32(len(b.uris) - 1)
+	e, ok := b.uriIndex[string(uri)]
+	if ok && e.gen == b.gen {
+		return e.index
+	}
+	if !ok {
+		e.uri = string(uri)
+		b.uriBytes += len(uri)
+	}
+	e.gen, e.index = b.gen, int32(len(b.uris))
+	b.uris = append(b.uris, e.uri)
+	b.uriIndex[e.uri] = e
+	return e.index
 }
 
 // addName appends prefix:local to strs and sets n's name fields.
@@ -93,72 +128,21 @@ func (b *Builder) closeTag() {
 	}
 	b.inTag = false
 	e := b.open[len(b.open)-1]
-	if b.nodes[e].attrs == 0 {
-		b.endNamespaces(e)
-	}
+	b.endNamespaces(e)
 	b.nodes[e].first = int32(len(b.nodes))
 }
 
-// endNamespaces records that element e's namespace nodes are complete (its
-// attributes start here) and puts them in the order libxml2's namespace
-// axis gives: xml, then the parent's namespace nodes in the parent's order
-// less those e redeclares, then e's own declarations last to first. The
-// spec leaves this order to the implementation; following libxml2 makes
-// namespace::*[1] give Comet's answer.
+// endNamespaces records, once, that element e's namespace nodes are
+// complete: its attributes start here.
 func (b *Builder) endNamespaces(e int32) {
-	const maxOrdered = 32
-	b.nodes[e].attrs = int32(len(b.nodes))
-	if !b.declared {
-		return
+	if b.nodes[e].attrs == 0 {
+		b.nodes[e].attrs = int32(len(b.nodes))
 	}
-	b.declared = false
-	own := b.nodes[e+1 : b.nodes[e].attrs]
-	if len(own) < 3 && b.nodes[e].parent == 0 {
-		return // xml alone, or xml and one declaration: already in order
-	}
-	var inherited []node
-	if p := b.nodes[e].parent; p > 0 {
-		inherited = b.nodes[p+1 : b.nodes[p].attrs]
-	}
-	// The matching below is quadratic; real documents have a handful of
-	// namespaces, and beyond maxOrdered the source order is kept.
-	if len(own) > maxOrdered || len(inherited) > maxOrdered {
-		return
-	}
-	same := func(x, y *node) bool {
-		return x.uri == y.uri && string(b.strs[x.local:x.name.end]) == string(b.strs[y.local:y.name.end])
-	}
-	inheritedHas := func(n *node) bool {
-		for j := 1; j < len(inherited); j++ {
-			if same(n, &inherited[j]) {
-				return true
-			}
-		}
-		return false
-	}
-	out := append(b.scratch[:0], own[0]) // xml
-	for j := 1; j < len(inherited); j++ {
-		for i := 1; i < len(own); i++ {
-			if same(&own[i], &inherited[j]) {
-				out = append(out, own[i])
-				break
-			}
-		}
-	}
-	for i := len(own) - 1; i >= 1; i-- {
-		if !inheritedHas(&own[i]) {
-			out = append(out, own[i])
-		}
-	}
-	b.scratch = out
-	for i := range out {
-		out[i].first, out[i].end = e+2+int32(i), e+2+int32(i)
-	}
-	copy(own, out)
 }
 
-// StartElement opens an element named prefix:local in namespace uri.
-func (b *Builder) StartElement(prefix, local []byte, uri string, line int) {
+// StartElement opens an element named prefix:local in namespace number
+// uri (see InternURI).
+func (b *Builder) StartElement(prefix, local []byte, uri int32, line int) {
 	b.closeTag()
 	if b.skipping() {
 		b.skip++
@@ -168,28 +152,31 @@ func (b *Builder) StartElement(prefix, local []byte, uri string, line int) {
 		kind:   ElementNode,
 		parent: b.open[len(b.open)-1],
 		line:   int32(line),
-		uri:    b.uriIndex(uri),
+		uri:    uri,
 		val:    span{int32(len(b.text)), 0},
 	}
 	b.addName(&n, prefix, local)
 	b.open = append(b.open, int32(len(b.nodes)))
 	b.nodes = append(b.nodes, n)
 	b.inTag = true
-	b.declared = false
 }
 
-// Namespace adds a namespace node (prefix bound to uri; prefix "" is the
-// default namespace) to the element just started.
-func (b *Builder) Namespace(prefix []byte, uri string) {
+// Namespace adds a namespace node (prefix bound to namespace number uri;
+// prefix "" is the default namespace) to the element just started. The
+// element's namespace nodes keep the order of the calls, which should be
+// libxml2's: see [Node.Namespaces].
+func (b *Builder) Namespace(prefix string, uri int32) {
 	if b.skip > 0 {
 		return
 	}
 	e := b.open[len(b.open)-1]
-	n := node{kind: NamespaceNode, parent: e, line: b.nodes[e].line, uri: b.uriIndex(uri)}
-	b.addName(&n, nil, prefix)
-	n.first, n.end = int32(len(b.nodes))+1, int32(len(b.nodes))+1
+	i := int32(len(b.nodes))
+	n := node{kind: NamespaceNode, parent: e, line: b.nodes[e].line, uri: uri, first: i + 1, end: i + 1}
+	n.name.start = int32(len(b.strs))
+	n.local = n.name.start
+	b.strs = append(b.strs, prefix...)
+	n.name.end = int32(len(b.strs))
 	b.nodes = append(b.nodes, n)
-	b.declared = true
 }
 
 // InheritNamespaces gives the element just started the same namespace nodes
@@ -201,7 +188,7 @@ func (b *Builder) InheritNamespaces() {
 	e := b.open[len(b.open)-1]
 	p := b.nodes[e].parent
 	if p == 0 {
-		b.Namespace([]byte("xml"), XMLNamespace)
+		b.Namespace("xml", b.InternURI(xmlNamespace))
 		return
 	}
 	pn := b.nodes[p]
@@ -214,18 +201,16 @@ func (b *Builder) InheritNamespaces() {
 	}
 }
 
-// Attribute adds an attribute to the element just started. value is the
-// normalised attribute value.
-func (b *Builder) Attribute(prefix, local []byte, uri string, value []byte, line int) {
+// Attribute adds an attribute named prefix:local in namespace number uri
+// to the element just started. value is the normalised attribute value.
+func (b *Builder) Attribute(prefix, local []byte, uri int32, value []byte, line int) {
 	if b.skip > 0 {
 		return
 	}
 	e := b.open[len(b.open)-1]
-	if b.nodes[e].attrs == 0 {
-		b.endNamespaces(e)
-	}
+	b.endNamespaces(e)
 	i := int32(len(b.nodes))
-	n := node{kind: AttributeNode, parent: e, line: int32(line), uri: b.uriIndex(uri), first: i + 1, end: i + 1}
+	n := node{kind: AttributeNode, parent: e, line: int32(line), uri: uri, first: i + 1, end: i + 1}
 	b.addName(&n, prefix, local)
 	n.val.start = int32(len(b.strs))
 	b.strs = append(b.strs, value...)
