@@ -1,6 +1,9 @@
 package seen
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // maxBatch caps the records written by one write+fsync. It bounds how much
 // of the log's tail a crash can leave torn (maxBatch*recordSize bytes), which
@@ -9,10 +12,19 @@ import "fmt"
 // bursts far above the design load.
 const maxBatch = 1024
 
+// The delays before writing again the records CheckAndKeep could not
+// write: minRetry after a failure, doubling after each failed retry up to
+// maxRetry. A successful write of any batch retries at once.
+const (
+	minRetry = time.Second
+	maxRetry = 30 * time.Second
+)
+
 // batch is a group of records written and fsync'd together.
 type batch struct {
 	buf  []byte   // the encoded records
 	keys []prefix // their keys, to forget if the write fails
+	keep []bool   // per key: from CheckAndKeep, kept and retried if the write fails
 	done chan struct{}
 	err  error // set before done is closed
 }
@@ -31,15 +43,26 @@ func (s *Store) openBatch() *batch {
 
 // commitLoop is the committer: it writes the oldest queued batch with one
 // write and one fsync and wakes its callers. While it waits for the disk,
-// new records gather in the next batch; that is the group commit. After
-// Close it drains the queue, then returns.
+// new records gather in the next batch; that is the group commit. When a
+// retry is due it first writes up to maxBatch of the records kept in
+// s.unsaved. After Close it writes what is queued and tries s.unsaved
+// again, stopping at the first failure, then returns.
 func (s *Store) commitLoop() {
 	for {
 		s.mu.Lock()
-		for len(s.queue) == 0 && !s.closed {
+		for len(s.queue) == 0 && !s.retryDue && !s.closed {
 			s.wake.Wait()
 		}
-		if len(s.queue) == 0 {
+		if s.retryDue {
+			s.retryDue = false
+			// Only the committer changes s.unsaved, so buf stays valid
+			// while the lock is released.
+			buf := s.unsaved[:min(len(s.unsaved), maxBatch*recordSize)]
+			s.mu.Unlock()
+			s.retry(buf)
+			continue
+		}
+		if len(s.queue) == 0 { // closed, and nothing left to try
 			s.mu.Unlock()
 			return
 		}
@@ -47,22 +70,79 @@ func (s *Store) commitLoop() {
 		s.queue[0] = nil
 		s.queue = s.queue[1:]
 		s.mu.Unlock()
-
-		err := s.write(b.buf)
-
-		s.mu.Lock()
-		for i := range b.keys {
-			delete(s.pending, b.keys[i])
-			if err != nil {
-				// Not durable, so not seen: a resend must be able to
-				// succeed once the disk recovers.
-				s.idx.del(&b.keys[i])
-			}
-		}
-		s.mu.Unlock()
-		b.err = err
-		close(b.done)
+		s.commit(b)
 	}
+}
+
+// commit writes batch b and wakes its callers.
+func (s *Store) commit(b *batch) {
+	err := s.write(b.buf)
+	s.mu.Lock()
+	for i := range b.keys {
+		delete(s.pending, b.keys[i])
+		switch {
+		case err == nil:
+		case b.keep[i]:
+			// The event is being handled: keep its key so copies are
+			// still recognised, and write its record later.
+			s.unsaved = append(s.unsaved, b.buf[i*recordSize:(i+1)*recordSize]...)
+		default:
+			// Not durable, so not seen: a resend must be able to succeed
+			// once the disk recovers.
+			s.idx.del(&b.keys[i])
+		}
+	}
+	s.settle(err)
+	s.mu.Unlock()
+	b.err = err
+	close(b.done)
+}
+
+// retry writes buf, the first records of s.unsaved, and drops them from it
+// if that succeeds.
+func (s *Store) retry(buf []byte) {
+	err := s.write(buf)
+	s.mu.Lock()
+	if err == nil {
+		s.unsaved = s.unsaved[len(buf):]
+		if len(s.unsaved) == 0 {
+			s.unsaved = nil
+		}
+	}
+	left := len(s.unsaved) / recordSize
+	s.settle(err)
+	s.mu.Unlock()
+	switch {
+	case err != nil:
+		s.log.Error("seen: still cannot write events recorded in memory only",
+			"path", s.path, "events", left, "err", err)
+	case left == 0:
+		s.log.Info("seen: events recorded in memory only are now written", "path", s.path)
+	}
+}
+
+// settle notes a write's outcome and schedules the retry of s.unsaved: at
+// once after a success (the disk works again), else after the backoff
+// (except once closed: Close asks for the last try itself). Call with s.mu
+// held.
+func (s *Store) settle(err error) {
+	s.lastErr = err
+	if err == nil {
+		s.backoff = 0
+		s.retryDue = len(s.unsaved) > 0
+		return
+	}
+	if len(s.unsaved) == 0 || s.retryTimer != nil || s.closed {
+		return
+	}
+	s.backoff = min(max(2*s.backoff, minRetry), maxRetry)
+	s.retryTimer = time.AfterFunc(s.backoff, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.retryTimer = nil
+		s.retryDue = len(s.unsaved) > 0
+		s.wake.Signal()
+	})
 }
 
 // write appends buf at the end of the acknowledged log and fsyncs it. On
@@ -77,7 +157,7 @@ func (s *Store) write(buf []byte) error {
 		if terr := s.file.Truncate(s.size); terr != nil {
 			s.log.Error("seen: could not cut back a failed write", "path", s.path, "offset", s.size, "err", terr)
 		}
-		return fmt.Errorf("seen: record event: %w", err)
+		return err
 	}
 	s.size += int64(len(buf))
 	return nil
@@ -94,7 +174,7 @@ func (s *Store) writeSync(buf []byte) error {
 		// A compaction renamed the log but could not fsync the directory:
 		// until it can, these records may vanish with the rename at a
 		// power loss, so they are not acknowledged.
-		if err := syncDir(s.dir); err != nil {
+		if err := s.syncDir(); err != nil {
 			return fmt.Errorf("sync directory %s: %w", s.dir, err)
 		}
 		s.dirDirty = false

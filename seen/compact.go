@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 )
 
@@ -83,8 +82,9 @@ func (s *Store) compact(evidenceKept bool) (err error) {
 	old, end := s.file, s.size
 	s.fileMu.Unlock()
 
-	tmpPath := filepath.Join(s.dir, tmpName)
-	tmp, err := os.OpenFile(tmpPath, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	// O_EXCL: Open and failed compactions remove the file, so one that
+	// exists is not ours to overwrite (or, if a link, to follow).
+	tmp, err := s.openFile(tmpName, os.O_RDWR|os.O_CREATE|os.O_EXCL)
 	if err != nil {
 		return fmt.Errorf("seen: compact %s: %w", s.path, err)
 	}
@@ -92,7 +92,7 @@ func (s *Store) compact(evidenceKept bool) (err error) {
 	defer func() {
 		if !installed {
 			tmp.Close()
-			os.Remove(tmpPath)
+			s.root.Remove(tmpName)
 		}
 	}()
 	wrap := func(err error) error { return fmt.Errorf("seen: compact %s: %w", s.path, err) }
@@ -201,7 +201,7 @@ func (s *Store) compact(evidenceKept bool) (err error) {
 		"superseded", st.superseded, "unreadable", st.unreadable, "carried_over", st.carried,
 		"bytes_before", end+st.carried*recordSize, "bytes_after", headerSize+(st.kept+st.carried)*recordSize,
 		"duration", time.Since(started))
-	if err := syncDir(s.dir); err != nil {
+	if err := s.syncDir(); err != nil {
 		// The committer keeps retrying before each ack.
 		return fmt.Errorf("seen: compact %s: sync directory: %w", s.path, err)
 	}
@@ -230,7 +230,7 @@ func (s *Store) install(tmp *os.File, old logFile, end, pos int64, buf []byte, w
 	if err := tmp.Sync(); err != nil {
 		return err
 	}
-	if err := os.Rename(filepath.Join(s.dir, tmpName), s.path); err != nil {
+	if err := s.root.Rename(tmpName, logName); err != nil {
 		return err
 	}
 	st.carried = (cur - end) / recordSize

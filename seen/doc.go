@@ -1,11 +1,14 @@
 // Package seen is the broker's memory of which VOEvents it has already
-// handled: the loop-prevention store of SPEC §4.
+// handled, so that an event relayed around a loop of brokers is handled
+// once.
 //
 // An event is identified by a [Key], the SHA-256 of the bytes of its
-// <VOEvent>…</VOEvent> element (SPEC §8). [Store.CheckAndRecord] answers
-// "first time?" and, if so, records the key durably before returning, as one
+// <VOEvent>…</VOEvent> element. [Store.CheckAndRecord] answers "first
+// time?" and, if so, records the key durably before returning, as one
 // atomic step: of two simultaneous copies of an event exactly one is
-// accepted. Keys are forgotten after [Options.Expiry] (30 days by default).
+// accepted. [Store.CheckAndKeep] does the same for events that cannot be
+// refused and sent again (see "Durability and group commit"). Keys are
+// forgotten after [Options.Expiry] (30 days by default).
 //
 // # Why SHA-256
 //
@@ -24,7 +27,8 @@
 //
 // # On disk
 //
-// The store is one directory (the broker's --eventdb) holding:
+// The store is one directory (the broker's --eventdb; [DefaultDir] when
+// none is given) holding:
 //
 //	seen.lock                 flock(2)ed while a Store is open: one owner at a time
 //	seen.log                  the append-only log
@@ -41,6 +45,24 @@
 // the file unreadable ("gob: duplicate type received") and a torn tail
 // cannot be resynchronised.
 //
+// # Who may touch the store
+//
+// Another user who could write in the store directory could plant a
+// symbolic link named seen.log and have the broker write over a file of
+// his choosing, or take the lock first and keep the broker from starting.
+// So Open creates a missing directory (and missing parents) with mode
+// 0700, and refuses a directory that is a symbolic link (whoever controls
+// the link could move the store), or, on Unix, one owned by another user
+// or writable by group or others, sticky bit or not (so /tmp itself is
+// refused); the error says how to fix it. The checks are made on the
+// directory as opened, and every file is then opened through an [os.Root]
+// on it and checked: a store file that is a symbolic link, or not a
+// regular file, is refused, naming it, before anything is read or written
+// through it. The lock file is kept readable by its owner only, since flock
+// needs no more than a read-only open. Off Unix the ownership and mode
+// checks are skipped, but the store does not open there anyway: it has no
+// lock.
+//
 // # Durability and group commit
 //
 // CheckAndRecord returns first=true only after the record is on disk
@@ -49,8 +71,22 @@
 // while the previous sync ran with a single write and a single sync, then
 // wakes all their callers: with many concurrent authors and peers,
 // durability costs one sync per batch, not per event. A failed write or
-// sync is returned to every caller in the batch and their keys are
-// forgotten, so the broker naks and a resend can succeed later.
+// sync is returned to every caller in the batch and CheckAndRecord's keys
+// are forgotten, so the broker naks the author and a resend can succeed
+// later.
+//
+// An event from a remote broker will not be sent again, so refusing it
+// would lose it. For those the broker calls CheckAndKeep: if the write
+// fails, the first caller still gets first=true (with an error saying the
+// key is not durable), the key stays in memory, so later copies are still
+// recognised, and its record waits in memory to be written again: at once
+// after any later write succeeds, else on a timer, after 1 s and then
+// twice as long after each failure, up to 30 s. Those retries go through
+// the committer in batches no larger than the others. [Store.Err] is
+// non-nil while keys wait, saying how many, and while the last write
+// failed; it is nil again once they are written. Close tries them once more
+// and reports any it could not write: those are lost, and a copy of their
+// events arriving after a restart would be taken for new.
 //
 // # Crash safety
 //

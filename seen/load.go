@@ -183,7 +183,7 @@ func (s *Store) initLog(f *os.File) (loadResult, error) {
 	if err := f.Sync(); err != nil {
 		return loadResult{}, fmt.Errorf("seen: create %s: %w", s.path, err)
 	}
-	if err := syncDir(s.dir); err != nil {
+	if err := s.syncDir(); err != nil {
 		return loadResult{}, fmt.Errorf("seen: create %s: sync directory: %w", s.path, err)
 	}
 	return loadResult{idx: newIndex(), size: headerSize}, nil
@@ -193,12 +193,12 @@ func (s *Store) initLog(f *os.File) (loadResult, error) {
 // seen.log.corrupt-<unix time>[.n] and returns its path. If no copy can be
 // made the store refuses to open rather than rewrite the only evidence.
 func (s *Store) keepCopy(src io.ReaderAt, size int64) (string, error) {
-	base := filepath.Join(s.dir, corruptName+strconv.FormatInt(s.now().Unix(), 10))
+	base := corruptName + strconv.FormatInt(s.now().Unix(), 10)
 	name := base
 	var dst *os.File
 	for i := 1; ; i++ {
 		var err error
-		dst, err = os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		dst, err = s.openFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 		if err == nil {
 			break
 		}
@@ -215,11 +215,11 @@ func (s *Store) keepCopy(src io.ReaderAt, size int64) (string, error) {
 		err = cerr
 	}
 	if err == nil {
-		err = syncDir(s.dir)
+		err = s.syncDir()
 	}
 	if err != nil {
-		os.Remove(name)
+		s.root.Remove(name)
 		return "", fmt.Errorf("seen: %s is damaged and no copy could be kept: %w", s.path, err)
 	}
-	return name, nil
+	return filepath.Join(s.dir, name), nil
 }

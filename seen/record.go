@@ -8,7 +8,7 @@ import (
 )
 
 // Key identifies an event: the SHA-256 of the bytes of the
-// <VOEvent>…</VOEvent> element (SPEC §8).
+// <VOEvent>…</VOEvent> element.
 type Key [32]byte
 
 // KeyOf hashes an event's VOEvent element span: the bytes from the '<' of

@@ -19,9 +19,9 @@ var ErrClosed = errors.New("seen: store is closed")
 
 // ErrLocked is wrapped by Open's error when another Store, in this process
 // or another, has the directory open.
-var ErrLocked = errors.New("seen: store is already in use")
+var ErrLocked = errors.New("in use by another comet process")
 
-// Defaults for [Options]; SPEC §4.
+// Defaults for [Options].
 const (
 	DefaultExpiry       = 30 * 24 * time.Hour
 	DefaultCompactEvery = 6 * time.Hour
@@ -55,6 +55,7 @@ type logFile interface {
 // Store is an open seen-events store. It is safe for concurrent use.
 type Store struct {
 	dir, path string
+	root      *os.Root // the directory: every file is opened through it
 	log       *slog.Logger
 	now       func() time.Time
 	expiry    int64 // seconds
@@ -65,11 +66,19 @@ type Store struct {
 	// It is never held across I/O except a compaction's brief per-chunk
 	// index lookups.
 	mu      sync.Mutex
-	wake    *sync.Cond // on mu: the queue is non-empty or the store closed
+	wake    *sync.Cond // on mu: the queue is non-empty, a retry is due, or the store closed
 	idx     *index
-	pending map[prefix]*batch // keys whose record is not yet durable
+	pending map[prefix]*batch // keys whose record is being written
 	queue   []*batch          // batches waiting for the committer, oldest first
 	closed  bool
+
+	// Records of CheckAndKeep's keys whose write failed, and the state of
+	// their retry (see commit.go). Only the committer changes unsaved.
+	unsaved    []byte
+	lastErr    error // the last write's error, nil if it succeeded
+	retryDue   bool  // unsaved is to be written now
+	retryTimer *time.Timer
+	backoff    time.Duration
 
 	// fileMu is held by the committer while it writes and syncs a batch,
 	// and by compaction while it carries over the last records and swaps
@@ -87,11 +96,14 @@ type Store struct {
 	closeErr  error
 }
 
-// Open opens (creating if needed) the store in directory dir, the broker's
-// --eventdb. It recovers from a crash (see the package documentation) and
-// starts the committer and the periodic compaction. Errors name the path:
-// not a directory, not writable, or already in use by another Store or
-// process (wrapping [ErrLocked]).
+// Open opens the store in directory dir, the broker's --eventdb (see
+// [DefaultDir]), creating it with mode 0700 if missing. It refuses an
+// unsafe directory (a symbolic link; on Unix, one owned by another user or
+// writable by group or others) and any store file that is a symbolic link,
+// with an error that says how to fix it. It recovers from a crash (see the
+// package documentation) and starts the committer and the periodic
+// compaction. Errors name the path: not a directory, not writable, or
+// already in use by another Store or process (wrapping [ErrLocked]).
 func Open(dir string, opts Options) (*Store, error) {
 	if opts.Expiry == 0 {
 		opts.Expiry = DefaultExpiry
@@ -109,28 +121,18 @@ func Open(dir string, opts Options) (*Store, error) {
 		opts.Logger = slog.Default()
 	}
 	start := time.Now()
-	if err := prepareDir(dir); err != nil {
-		return nil, err
-	}
-	lockPath := filepath.Join(dir, lockName)
-	lock, err := lockFile(lockPath)
-	if errors.Is(err, errLockHeld) {
-		return nil, fmt.Errorf("%w: %s (lock on %s is held)", ErrLocked, dir, lockPath)
-	}
-	if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
-		return nil, fmt.Errorf("seen: store directory %s is not writable: %w", dir, err)
-	}
+	root, err := openDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("seen: open store %s: %w", dir, err)
+		return nil, err
 	}
 	s := &Store{
 		dir:     dir,
 		path:    filepath.Join(dir, logName),
+		root:    root,
 		log:     opts.Logger,
 		now:     opts.Now,
 		expiry:  int64(opts.Expiry / time.Second),
 		every:   opts.CompactEvery,
-		lock:    lock,
 		pending: make(map[prefix]*batch),
 		stop:    make(chan struct{}),
 	}
@@ -141,13 +143,19 @@ func Open(dir string, opts Options) (*Store, error) {
 			if s.file != nil {
 				s.file.Close()
 			}
-			lock.Close()
+			if s.lock != nil {
+				s.lock.Close()
+			}
+			root.Close()
 		}
 	}()
+	if err := s.takeLock(); err != nil {
+		return nil, err
+	}
 	if err := s.checkWritable(); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(s.path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := s.openFile(logName, os.O_RDWR|os.O_CREATE)
 	if err != nil {
 		return nil, fmt.Errorf("seen: open store %s: %w", dir, err)
 	}
@@ -173,25 +181,31 @@ func Open(dir string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// prepareDir makes sure dir is a directory, creating it if missing.
-func prepareDir(dir string) error {
-	fi, err := os.Stat(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("seen: create store directory %s: %w", dir, err)
+// takeLock opens the lock file and locks it. The file is made readable and
+// writable by its owner only: flock needs no more than a read-only open, so
+// in a directory others may enter (mode 0755, say) a lock file they could
+// read would let them take the lock first and keep the broker from starting.
+func (s *Store) takeLock() error {
+	lockPath := filepath.Join(s.dir, lockName)
+	f, err := s.openFile(lockName, os.O_RDWR|os.O_CREATE)
+	if err == nil {
+		s.lock = f
+		var fi fs.FileInfo
+		if fi, err = f.Stat(); err == nil && fi.Mode().Perm() != 0o600 {
+			err = f.Chmod(0o600)
 		}
-		// Make the new directory's entry durable, or a power loss could
-		// take it and every key recorded in it.
-		if err := syncDir(filepath.Dir(filepath.Clean(dir))); err != nil {
-			return fmt.Errorf("seen: create store directory %s: %w", dir, err)
-		}
-		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("seen: open store %s: %w", dir, err)
+	if err == nil {
+		err = lockFile(f)
 	}
-	if !fi.IsDir() {
-		return fmt.Errorf("seen: open store %s: not a directory", dir)
+	switch {
+	case errors.Is(err, errLockHeld):
+		return fmt.Errorf("seen: %s is %w (lock held on %s); stop it or give this broker its own --eventdb",
+			s.dir, ErrLocked, lockPath)
+	case errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS):
+		return fmt.Errorf("seen: store directory %s is not writable: %w", s.dir, err)
+	case err != nil:
+		return fmt.Errorf("seen: open store %s: %w", s.dir, err)
 	}
 	return nil
 }
@@ -201,17 +215,20 @@ func prepareDir(dir string) error {
 // fails at start-up rather than at the first compaction.
 func (s *Store) checkWritable() error {
 	tmp := filepath.Join(s.dir, tmpName)
-	if err := os.Remove(tmp); err == nil {
+	if fi, err := s.root.Lstat(tmpName); err == nil && !fi.Mode().IsRegular() {
+		return fmt.Errorf("seen: open store %s: %w", s.dir, s.notRegular(tmpName, fi))
+	}
+	if err := s.root.Remove(tmpName); err == nil {
 		s.log.Info("seen: removed unfinished compaction file", "path", tmp)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("seen: store directory %s is not writable: %w", s.dir, err)
 	}
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := s.openFile(tmpName, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
 		return fmt.Errorf("seen: store directory %s is not writable: %w", s.dir, err)
 	}
 	f.Close()
-	if err := os.Remove(tmp); err != nil {
+	if err := s.root.Remove(tmpName); err != nil {
 		return fmt.Errorf("seen: store directory %s is not writable: %w", s.dir, err)
 	}
 	return nil
@@ -226,18 +243,48 @@ func (s *Store) checkWritable() error {
 // A non-nil error means the record could not be made durable (a full or
 // failing disk, or [ErrClosed]); the key is then not remembered, so the
 // event should be refused (nak "temporary storage failure") and a resend can
-// succeed once the disk recovers.
+// succeed once the disk recovers. Use it for events whose sender can be
+// refused and will send again: an author's.
 func (s *Store) CheckAndRecord(key Key) (first bool, err error) {
+	return s.check(key, false)
+}
+
+// CheckAndKeep is CheckAndRecord for events that no one will send again,
+// such as those from a remote broker, where refusing an event loses it. It
+// makes the same atomic check and records the key the same way, and when
+// the disk works it returns the same results. When the record cannot be
+// written it still returns first=true to the one caller that saw the key
+// first, with an error saying the key is not durable yet: the key stays
+// in memory, so copies of the event are still recognised, and the store
+// tries to write its record again in the background until it succeeds,
+// while [Store.Err] reports it. The event should then be handled as new
+// and the error logged. A call that finds the key being written by
+// another caller waits for that outcome; if that caller's record failed
+// and its key was forgotten (it came from CheckAndRecord), this call takes
+// the key over. The only error with first=false is [ErrClosed].
+func (s *Store) CheckAndKeep(key Key) (first bool, err error) {
+	return s.check(key, true)
+}
+
+// check is CheckAndRecord, or CheckAndKeep if keep is set.
+func (s *Store) check(key Key, keep bool) (first bool, err error) {
 	p := prefixOf(&key)
 	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return false, ErrClosed
-	}
-	if b := s.pending[p]; b != nil {
+	for {
+		if s.closed {
+			s.mu.Unlock()
+			return false, ErrClosed
+		}
+		b := s.pending[p]
+		if b == nil {
+			break
+		}
 		s.mu.Unlock()
 		<-b.done
-		return false, b.err
+		if !keep {
+			return false, recordErr(b.err)
+		}
+		s.mu.Lock() // look again: the key is known now, or was forgotten
 	}
 	now := s.unixNow()
 	if ts, ok := s.idx.get(&p); ok && !s.expired(ts, now) {
@@ -248,14 +295,48 @@ func (s *Store) CheckAndRecord(key Key) (first bool, err error) {
 	b := s.openBatch()
 	b.buf = appendRecord(b.buf, &key, now)
 	b.keys = append(b.keys, p)
+	b.keep = append(b.keep, keep)
 	s.pending[p] = b
 	s.wake.Signal()
 	s.mu.Unlock()
 	<-b.done
-	if b.err != nil {
-		return false, b.err
+	switch {
+	case b.err == nil:
+		return true, nil
+	case keep:
+		return true, fmt.Errorf("seen: event kept in memory only, its record will be written when the disk allows: %w", b.err)
 	}
-	return true, nil
+	return false, recordErr(b.err)
+}
+
+func recordErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("seen: record event: %w", err)
+}
+
+// Err reports whether the store is healthy: nil if the last write
+// succeeded and every key is durable; otherwise an error saying how many
+// keys from CheckAndKeep are in memory only, waiting to be written, and
+// wrapping the last write's error.
+func (s *Store) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.errLocked()
+}
+
+func (s *Store) errLocked() error {
+	n := len(s.unsaved) / recordSize
+	switch {
+	case n > 0 && s.lastErr != nil:
+		return fmt.Errorf("seen: %d event(s) recorded in memory only, not yet written to %s: %w", n, s.path, s.lastErr)
+	case n > 0:
+		return fmt.Errorf("seen: %d event(s) recorded in memory only, not yet written to %s", n, s.path)
+	case s.lastErr != nil:
+		return fmt.Errorf("seen: the last write to %s failed: %w", s.path, s.lastErr)
+	}
+	return nil
 }
 
 // Len reports how many keys the store holds: those recorded since Open or
@@ -270,8 +351,11 @@ func (s *Store) Len() int {
 
 // Close stops the compaction timer (abandoning a compaction in progress,
 // which leaves the log as it was), writes and fsyncs every record already
-// queued, closes the log and releases the lock. Calls after the first
-// return the first one's result.
+// queued, tries once more to write those that CheckAndKeep could not,
+// closes the log and releases the lock. If some keys are still not written
+// the error says how many: they are lost, so after a restart a copy of
+// their events would be taken for new. Calls after the first return the
+// first one's result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() { s.closeErr = s.close() })
 	return s.closeErr
@@ -280,6 +364,11 @@ func (s *Store) Close() error {
 func (s *Store) close() error {
 	s.mu.Lock()
 	s.closed = true
+	if s.retryTimer != nil {
+		s.retryTimer.Stop()
+		s.retryTimer = nil
+	}
+	s.retryDue = len(s.unsaved) > 0 // the last try
 	s.wake.Broadcast()
 	s.mu.Unlock()
 	close(s.stop)
@@ -289,8 +378,13 @@ func (s *Store) close() error {
 	s.fileMu.Lock()
 	defer s.fileMu.Unlock()
 	var errs []error
+	s.mu.Lock()
+	if len(s.unsaved) > 0 {
+		errs = append(errs, s.errLocked())
+	}
+	s.mu.Unlock()
 	if s.dirDirty {
-		if err := syncDir(s.dir); err != nil {
+		if err := s.syncDir(); err != nil {
 			errs = append(errs, fmt.Errorf("seen: close %s: sync directory: %w", s.path, err))
 		}
 	}
@@ -303,6 +397,9 @@ func (s *Store) close() error {
 	if err := s.lock.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("seen: release lock in %s: %w", s.dir, err))
 	}
+	if err := s.root.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("seen: close %s: %w", s.dir, err))
+	}
 	return errors.Join(errs...)
 }
 
@@ -314,18 +411,4 @@ func (s *Store) unixNow() int64 {
 // expired reports whether a key recorded at ts is forgotten at now.
 func (s *Store) expired(ts uint32, now int64) bool {
 	return now-int64(ts) >= s.expiry
-}
-
-// syncDir fsyncs a directory so a file created or renamed in it survives
-// a power loss.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

@@ -93,13 +93,22 @@ func TestSecondOpenFails(t *testing.T) {
 	if !errors.Is(err, ErrLocked) {
 		t.Fatalf("second Open: %v, want ErrLocked", err)
 	}
-	if !strings.Contains(err.Error(), dir) {
-		t.Fatalf("error %q does not name %s", err, dir)
-	}
+	wantLockedErr(t, err, dir)
 	record(t, s, keyN(1), true) // the first is unharmed
 	closeT(t, s)
 	s = openT(t, dir, Options{})
 	record(t, s, keyN(1), false)
+}
+
+// wantLockedErr checks the error of Open on a locked store: it names the
+// directory and the lock file, and says what to do.
+func wantLockedErr(t *testing.T, err error, dir string) {
+	t.Helper()
+	want := "seen: " + dir + " is in use by another comet process (lock held on " +
+		filepath.Join(dir, lockName) + "); stop it or give this broker its own --eventdb"
+	if err == nil || err.Error() != want {
+		t.Fatalf("Open of a locked store: %v\nwant: %s", err, want)
+	}
 }
 
 func TestOpenErrors(t *testing.T) {
