@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +27,10 @@ type config struct {
 	testInterval         time.Duration
 	authorWL, subWL      vtp.Whitelist
 	maxFrame             int
+	maxConns             int // --max-connections
+	maxConnsPerAddr      int // --max-connections-per-address
+	maxFilters           int // --max-subscriber-filters
+	maxFilterBytes       int // --max-subscriber-filter-bytes
 	verbose, quiet       int
 	plugins              []*pluginFlags
 	help, version        bool
@@ -51,7 +54,9 @@ func (e *usageError) Error() string { return e.msg }
 // single or double dashes, repeatable flags accumulating, and stacked
 // short switches ("-rbv").
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
-	cfg := &config{receivePort: 8098, broadcastPort: 8099, testInterval: time.Hour, maxFrame: vtp.DefaultMaxFrame}
+	cfg := &config{receivePort: 8098, broadcastPort: 8099, testInterval: time.Hour, maxFrame: vtp.DefaultMaxFrame,
+		maxConns: vtp.DefaultMaxConns, maxConnsPerAddr: vtp.DefaultMaxConnsPerAddr,
+		maxFilters: vtp.DefaultMaxFilters, maxFilterBytes: vtp.DefaultMaxFilterBytes}
 	fs := flag.NewFlagSet("comet", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 
@@ -78,7 +83,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}), "subscribe", "")
 	fs.Var(funcFlag(func(s string) error { cfg.filters = append(cfg.filters, s); return nil }), "filter", "")
 	fs.StringVar(&cfg.localIVO, "local-ivo", "", "")
-	fs.StringVar(&cfg.eventDB, "eventdb", os.TempDir(), "")
+	fs.StringVar(&cfg.eventDB, "eventdb", "", "") // "": seen.DefaultDir
 	fs.Var(funcFlag(func(s string) (err error) { cfg.receivePort, err = parsePort(s); return }), "receive-port", "")
 	fs.Var(funcFlag(func(s string) (err error) { cfg.broadcastPort, err = parsePort(s); return }), "broadcast-port", "")
 	fs.Var(funcFlag(func(s string) error {
@@ -106,6 +111,26 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		cfg.maxFrame = n
 		return nil
 	}), "max-frame-size", "")
+	for _, f := range []struct {
+		name string
+		v    *int
+		min  int
+		max  int
+	}{
+		{"max-connections", &cfg.maxConns, 1, 1 << 20},
+		{"max-connections-per-address", &cfg.maxConnsPerAddr, 1, 1 << 20},
+		{"max-subscriber-filters", &cfg.maxFilters, 1, 1 << 20},
+		{"max-subscriber-filter-bytes", &cfg.maxFilterBytes, 1, 1 << 30},
+	} {
+		fs.Var(funcFlag(func(s string) error {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < f.min || n > f.max {
+				return fmt.Errorf("want a whole number from %d to %d", f.min, f.max)
+			}
+			*f.v = n
+			return nil
+		}), f.name, "")
+	}
 	for _, n := range []string{"v", "verbose"} {
 		fs.Var(countFlag{&cfg.verbose}, n, "")
 	}
@@ -238,7 +263,9 @@ subscribers, subscribes to other brokers and runs handlers on each event.
       --subscribe=tcp:HOST:PORT   the same, as an endpoint
       --filter=XPATH              XPath 1.0 filter sent to remote brokers (repeatable)
       --local-ivo=IVOID           this broker's identity (required for --receive, --broadcast)
-      --eventdb=DIR               where the seen-events store lives [default: %s]
+      --eventdb=DIR               where the seen-events store lives, a private directory
+                                  [default: systemd's $STATE_DIRECTORY, else /var/lib/comet
+                                  for root, else $XDG_STATE_HOME/comet or ~/.local/state/comet]
       --receive-port=PORT         author port [default: 8098]
       --broadcast-port=PORT       subscriber port [default: 8099]
       --broadcast-test-interval=S seconds between test events, 0 to disable [default: 3600]
@@ -246,13 +273,20 @@ subscribers, subscribes to other brokers and runs handlers on each event.
                                   repeatable) [default: every IPv4 and IPv6 address]
       --subscriber-whitelist=NET  network allowed to subscribe (same forms)
       --max-frame-size=BYTES      largest message accepted [default: %d]
+      --max-connections=N         connections accepted at once, all ports [default: %d]
+      --max-connections-per-address=N
+                                  from one IP address to one port [default: %d]
+      --max-subscriber-filters=N  filters one subscriber may install [default: %d]
+      --max-subscriber-filter-bytes=N
+                                  their total size in bytes [default: %d]
   -v, --verbose                   more logging (DEBUG)
   -q, --quiet                     less logging (WARNING; twice: ERROR)
       --version                   print the version and exit
       --help                      print this help and exit
 
 Handlers (enabled with --NAME, configured with --NAME-OPTION=value):
-`, os.TempDir(), vtp.DefaultMaxFrame)
+`, vtp.DefaultMaxFrame, vtp.DefaultMaxConns, vtp.DefaultMaxConnsPerAddr,
+		vtp.DefaultMaxFilters, vtp.DefaultMaxFilterBytes)
 	for _, p := range handlers.Plugins() {
 		name := "--" + p.Name
 		if p.Arg != "" {

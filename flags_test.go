@@ -17,7 +17,8 @@ func TestParseFlags(t *testing.T) {
 		"--eventdb=/var/lib/comet", "--receive-port", "9098", "--broadcast-port=9099",
 		"--broadcast-test-interval=0", "--author-whitelist=10.0.0.0/8", "--author-whitelist", "127.0.0.1/255.255.255.255",
 		"--subscriber-whitelist=::1", "-vv", "-q", "--save-event", "--save-event-directory=/tmp/ev",
-		"--cmd=/bin/true", "--cmd", "/bin/false",
+		"--cmd=/bin/true", "--cmd", "/bin/false", "--max-connections=10000", "--max-connections-per-address", "2000",
+		"--max-subscriber-filters=8", "--max-subscriber-filter-bytes=4096",
 	}, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
@@ -33,6 +34,7 @@ func TestParseFlags(t *testing.T) {
 	check("remotes", cfg.remotes, []string{"broker.example.org:8099", "[::1]:9000", "10.0.0.1:8100"})
 	check("filters", cfg.filters, []string{"//Param", `/*[@role!="test"]`})
 	check("eventdb", cfg.eventDB, "/var/lib/comet")
+	check("limits", []int{cfg.maxConns, cfg.maxConnsPerAddr, cfg.maxFilters, cfg.maxFilterBytes}, []int{10000, 2000, 8, 4096})
 	check("ports", []int{cfg.receivePort, cfg.broadcastPort}, []int{9098, 9099})
 	check("test interval", cfg.testInterval, time.Duration(0))
 	check("author whitelist", len(cfg.authorWL), 2)
@@ -58,7 +60,8 @@ func TestParseFlagsDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.receivePort != 8098 || cfg.broadcastPort != 8099 || cfg.testInterval != time.Hour ||
-		cfg.eventDB != os.TempDir() || cfg.maxFrame != 1<<20 || len(cfg.authorWL) != 0 {
+		cfg.eventDB != "" || cfg.maxFrame != 1<<20 || len(cfg.authorWL) != 0 ||
+		cfg.maxConns != 4096 || cfg.maxConnsPerAddr != 64 || cfg.maxFilters != 64 || cfg.maxFilterBytes != 64<<10 {
 		t.Errorf("defaults: %+v", cfg)
 	}
 }
@@ -109,6 +112,10 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"-r", "extra"}, 2, []string{`unexpected argument "extra"`}},
 		{[]string{"--max-frame-size=12", "-r"}, 2, []string{"--max-frame-size", "12"}},
 		{[]string{"-vx"}, 2, []string{"-vx"}},
+		{[]string{"--max-connections=0", "-r"}, 2, []string{"--max-connections", `"0"`}},
+		{[]string{"--max-connections-per-address=x", "-r"}, 2, []string{"--max-connections-per-address", `"x"`}},
+		{[]string{"--max-subscriber-filters=-1", "-b"}, 2, []string{"--max-subscriber-filters", `"-1"`}},
+		{[]string{"--max-subscriber-filter-bytes=1e9", "-b"}, 2, []string{"--max-subscriber-filter-bytes", `"1e9"`}},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
@@ -134,7 +141,8 @@ func TestHelpAndVersion(t *testing.T) {
 	for _, flag := range []string{"--receive", "--broadcast", "--remote", "--filter", "--local-ivo", "--eventdb",
 		"--receive-port", "--broadcast-port", "--broadcast-test-interval", "--author-whitelist",
 		"--subscriber-whitelist", "--cmd=PATH", "--print-event", "--save-event", "--save-event-directory",
-		"--verbose", "--quiet", "--version"} {
+		"--verbose", "--quiet", "--version", "--max-connections", "--max-connections-per-address",
+		"--max-subscriber-filters", "--max-subscriber-filter-bytes"} {
 		if !strings.Contains(stdout.String(), flag) {
 			t.Errorf("--help does not mention %s", flag)
 		}

@@ -75,7 +75,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := serve(ctx, cfg, newLogger(stderr, cfg.verbose-cfg.quiet)); err != nil {
+	// SIGHUP, sent after log rotation, must not kill the broker (its
+	// default action): it is caught from the start and logged.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	if err := serve(ctx, hup, cfg, newLogger(stderr, cfg.verbose-cfg.quiet)); err != nil {
 		fmt.Fprintln(stderr, "comet:", err)
 		return 1
 	}
@@ -115,9 +120,16 @@ func newLogger(w io.Writer, verbosity int) *slog.Logger {
 
 // serve runs the broker until ctx is done, then shuts it down within
 // shutdownBudget: listeners close, author transactions in progress finish,
-// handlers drain, and the seen store is flushed.
-func serve(ctx context.Context, cfg *config, log *slog.Logger) (err error) {
-	store, err := seen.Open(cfg.eventDB, seen.Options{Logger: log})
+// handlers drain, and the seen store is flushed. Each value on hup is a
+// SIGHUP.
+func serve(ctx context.Context, hup <-chan os.Signal, cfg *config, log *slog.Logger) (err error) {
+	dir := cfg.eventDB
+	if dir == "" {
+		if dir, err = seen.DefaultDir(); err != nil {
+			return err
+		}
+	}
+	store, err := seen.Open(dir, seen.Options{Logger: log})
 	if err != nil {
 		return err
 	}
@@ -128,8 +140,13 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) (err error) {
 		AuthorWhitelist:     cfg.authorWL,
 		SubscriberWhitelist: cfg.subWL,
 		Filters:             cfg.filters,
+		MaxFilters:          cfg.maxFilters,
+		MaxFilterBytes:      cfg.maxFilterBytes,
+		MaxConns:            cfg.maxConns,
+		MaxConnsPerAddr:     cfg.maxConnsPerAddr,
 		Validate:            voevent.Validate,
 		Seen:                func(el []byte) (bool, error) { return store.CheckAndRecord(seen.KeyOf(el)) },
+		SeenRemote:          func(el []byte) (bool, error) { return store.CheckAndKeep(seen.KeyOf(el)) },
 		Deliver:             disp.Deliver,
 		Logger:              log,
 	})
@@ -150,9 +167,6 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) (err error) {
 		log.Info("comet stopped")
 	}()
 
-	if cfg.broadOn {
-		disp.Add("relay", handlers.Relay(broker))
-	}
 	for _, pf := range cfg.plugins {
 		if !pf.enabled {
 			continue
@@ -200,9 +214,17 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) (err error) {
 		})
 	}
 	log.Info("comet started", "version", version, "local-ivo", cfg.localIVO)
-	<-ctx.Done()
-	log.Info("shutting down")
-	return nil
+	for {
+		select {
+		case <-hup:
+			// Logs go to standard error, which the service manager
+			// rotates: there is no file of ours to reopen.
+			log.Info("SIGHUP received: nothing to reload; still serving")
+		case <-ctx.Done():
+			log.Info("shutting down")
+			return nil
+		}
+	}
 }
 
 // listen opens an endpoint. A Unix socket left behind by a broker that

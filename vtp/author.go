@@ -21,22 +21,27 @@ const (
 
 // HandleAuthor plays the broker in the Author→Broker role on c: it reads
 // events and answers each with ack or nak, until the author disconnects,
-// fails to deliver a complete event within AuthorTimeout, sends a bad
-// frame, or the broker shuts down. Several events on one connection each
+// fails to deliver a complete event within AuthorTimeout of connecting or
+// of its previous event, sends a bad frame, or the broker shuts down.
+// Frames that are not events do not extend that time, so a peer cannot
+// hold a connection open with them. Several events on one connection each
 // get their answer (Comet answers the first and closes).
 func (b *Broker) HandleAuthor(c net.Conn) {
 	defer c.Close()
+	peer := c.RemoteAddr().String()
+	defer b.recovered(peer, func() { c.Close() })
 	if !b.track(b.authors, c) {
 		return
 	}
 	defer b.untrack(b.authors, c)
-	log := b.log.With("peer", c.RemoteAddr().String())
+	log := b.log.With("peer", peer)
 	log.Debug("author connected")
 	start, messages := time.Now(), 0
+	deadline := start.Add(b.cfg.Timers.AuthorTimeout)
 	var warn warnings
 	r := bufio.NewReader(c)
 	for ; ; messages++ {
-		c.SetReadDeadline(time.Now().Add(b.cfg.Timers.AuthorTimeout))
+		c.SetReadDeadline(deadline)
 		if b.closing.Load() { // checked after the deadline: Shutdown sets closing, then the deadline
 			return
 		}
@@ -55,14 +60,18 @@ func (b *Broker) HandleAuthor(c net.Conn) {
 				"author", err, b.cfg.Timers.AuthorTimeout)
 			return
 		}
-		reply, ev := b.fromAuthor(raw, log, &warn)
-		// An accepted event is queued for its handlers before the ack goes
-		// out: an author that waits for each ack then sees its events
-		// relayed in the order it sent them. Handlers run on their own
-		// goroutines, so they never delay the ack. The event is recorded as
-		// seen, so it is delivered even if the ack cannot be written.
-		if ev != nil && b.cfg.Deliver != nil {
-			b.cfg.Deliver(ev)
+		reply, ev, isEvent := b.fromAuthor(raw, log, &warn)
+		if isEvent {
+			deadline = time.Now().Add(b.cfg.Timers.AuthorTimeout)
+		}
+		// An accepted event is queued for subscribers and handlers before
+		// the ack goes out: an author that waits for each ack then sees its
+		// events relayed in the order it sent them. Queueing never blocks,
+		// so neither subscribers nor handlers delay the ack. The event is
+		// recorded as seen, so it is delivered even if the ack cannot be
+		// written.
+		if ev != nil {
+			b.accepted(ev)
 		}
 		if reply != nil {
 			c.SetWriteDeadline(time.Now().Add(b.cfg.Timers.WriteTimeout))
@@ -70,6 +79,15 @@ func (b *Broker) HandleAuthor(c net.Conn) {
 				log.Warn("cannot answer author", "err", err)
 			}
 		}
+	}
+}
+
+// accepted passes a new event on: to every subscriber, then to the
+// handlers. Neither waits.
+func (b *Broker) accepted(ev *voevent.Event) {
+	b.Broadcast(ev)
+	if b.cfg.Deliver != nil {
+		b.cfg.Deliver(ev)
 	}
 }
 
@@ -93,37 +111,38 @@ func (b *Broker) readEnded(log *slog.Logger, who string, err error, timeout time
 
 // fromAuthor decides the answer to one message from an author: nil if it
 // deserves none (it has no event role), and the event if it was accepted.
+// isEvent says whether the message was an event at all, accepted or not.
 // A document with an event role is an event whatever its root element, so
 // a wrong root gets a nak from validation saying so.
-func (b *Broker) fromAuthor(raw []byte, log *slog.Logger, warn *warnings) (reply []byte, accepted *voevent.Event) {
+func (b *Broker) fromAuthor(raw []byte, log *slog.Logger, warn *warnings) (reply []byte, accepted *voevent.Event, isEvent bool) {
 	now := time.Now()
 	ev, err := voevent.Parse(raw)
 	if err != nil {
 		warn.warn(log, "event rejected: not well-formed", "err", err)
-		return Nak("", b.cfg.LocalIVO, "not well-formed XML: "+err.Error(), now), nil
+		return Nak("", b.cfg.LocalIVO, "not well-formed XML: "+err.Error(), now), nil, false
 	}
 	if !IsEventRole(ev.Role) {
-		warn.warn(log, "incomprehensible message from author: ignored", "root", ev.Root, "role", ev.Role)
-		return nil, nil
+		warn.warn(log, "incomprehensible message from author: ignored", "root", voevent.Clip(ev.Root), "role", voevent.Clip(ev.Role))
+		return nil, nil, false
 	}
-	log = log.With("ivorn", ev.IVORN)
+	log = log.With("ivorn", voevent.Clip(ev.IVORN))
 	if b.cfg.Validate != nil {
 		if err := b.cfg.Validate(ev); err != nil {
 			log.Info("event rejected", "verdict", "nak", "err", err)
-			return Nak(ev.IVORN, b.cfg.LocalIVO, err.Error(), now), nil
+			return Nak(ev.IVORN, b.cfg.LocalIVO, err.Error(), now), nil, true
 		}
 	}
 	if b.cfg.Seen != nil {
 		first, err := b.cfg.Seen(ev.Element())
 		if err != nil {
 			log.Error("event rejected: cannot record it as seen", "verdict", "nak", "err", err)
-			return Nak(ev.IVORN, b.cfg.LocalIVO, ReasonStorageFailure, now), nil
+			return Nak(ev.IVORN, b.cfg.LocalIVO, ReasonStorageFailure, now), nil, true
 		}
 		if !first {
 			log.Info("duplicate event: not relayed again", "verdict", "ack")
-			return Ack(ev.IVORN, b.cfg.LocalIVO, ReasonDuplicate, now), nil
+			return Ack(ev.IVORN, b.cfg.LocalIVO, ReasonDuplicate, now), nil, true
 		}
 	}
 	log.Info("event accepted", "verdict", "ack", "role", ev.Role, "bytes", len(raw))
-	return Ack(ev.IVORN, b.cfg.LocalIVO, "", now), ev
+	return Ack(ev.IVORN, b.cfg.LocalIVO, "", now), ev, true
 }

@@ -22,8 +22,8 @@ func BenchmarkRelayDistinctFilters(b *testing.B) {
 }
 
 func benchRelay(b *testing.B, k int) {
-	br := New(Config{LocalIVO: brokerIVO, Logger: discardLogger(), QueueLen: 1 << 16})
-	br.cfg.Deliver = br.Broadcast
+	br := New(Config{LocalIVO: brokerIVO, Logger: discardLogger(), QueueLen: 1 << 16, MaxConnsPerAddr: 2 * k})
+
 	lr, _ := net.Listen("tcp", "127.0.0.1:0")
 	lb, _ := net.Listen("tcp", "127.0.0.1:0")
 	go br.ServeAuthors(lr)

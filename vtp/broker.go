@@ -3,8 +3,10 @@ package vtp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -59,11 +61,28 @@ type Config struct {
 	// Seen records an event's root element span and reports whether it was
 	// new; it must be durable when it returns. nil treats every event as new.
 	Seen func(element []byte) (first bool, err error)
-	// Deliver receives every accepted event, after it was acknowledged:
-	// relay and the other handlers hang off it. nil drops them.
+	// SeenRemote is Seen for events from remote brokers, which are acked
+	// whatever happens. When the record cannot be made durable it should
+	// still remember the event, so loops stay prevented, report first
+	// truthfully and return the error: a first event is relayed all the
+	// same. nil uses Seen, taking an event it fails on as first.
+	SeenRemote func(element []byte) (first bool, err error)
+	// Deliver receives every accepted event for the local handlers, before
+	// it is acknowledged; it must not block. Relaying to subscribers does
+	// not go through it: the broker queues accepted events for its
+	// subscribers itself. nil runs no handlers.
 	Deliver func(*voevent.Event)
 	// QueueLen bounds each subscriber's queue of events not yet written (default 4096).
 	QueueLen int
+	// MaxFilters and MaxFilterBytes bound what one subscriber may install
+	// (defaults DefaultMaxFilters, DefaultMaxFilterBytes): beyond them the
+	// first filters are kept and the rest ignored.
+	MaxFilters, MaxFilterBytes int
+	// MaxConns bounds the connections accepted on all ports together and
+	// MaxConnsPerAddr those from one IP address on one port (defaults
+	// DefaultMaxConns, DefaultMaxConnsPerAddr); connections beyond them
+	// are closed at once.
+	MaxConns, MaxConnsPerAddr int
 	// Dial connects to remote brokers (default net.Dialer); tests replace it.
 	Dial func(ctx context.Context, addr string) (net.Conn, error)
 	// Timers default to DefaultTimers where zero.
@@ -90,7 +109,18 @@ type Broker struct {
 	authCount atomic.Int64
 	stop      context.CancelFunc // ends Subscribe loops
 	stopCtx   context.Context
+
+	conns conns    // connections accepted, for the limits
+	warn  warnings // rate-limits warnings not tied to one connection
 }
+
+// Defaults for the limits in Config.
+const (
+	DefaultMaxFilters      = 64
+	DefaultMaxFilterBytes  = 64 << 10
+	DefaultMaxConns        = 4096
+	DefaultMaxConnsPerAddr = 64
+)
 
 // New returns a Broker for cfg.
 func New(cfg Config) *Broker {
@@ -99,6 +129,24 @@ func New(cfg Config) *Broker {
 	}
 	if cfg.QueueLen <= 0 {
 		cfg.QueueLen = 4096
+	}
+	if cfg.SeenRemote == nil && cfg.Seen != nil {
+		seen := cfg.Seen
+		cfg.SeenRemote = func(el []byte) (bool, error) {
+			first, err := seen(el)
+			return first || err != nil, err // relay when in doubt: never lose an acked event
+		}
+	}
+	for _, f := range []struct {
+		v *int
+		d int
+	}{
+		{&cfg.MaxFilters, DefaultMaxFilters}, {&cfg.MaxFilterBytes, DefaultMaxFilterBytes},
+		{&cfg.MaxConns, DefaultMaxConns}, {&cfg.MaxConnsPerAddr, DefaultMaxConnsPerAddr},
+	} {
+		if *f.v <= 0 {
+			*f.v = f.d
+		}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -167,15 +215,38 @@ func (b *Broker) serve(l net.Listener, wl Whitelist, kind string, handle func(ne
 			continue
 		}
 		delay = 0
-		if addr, ok := peerAddr(c); ok && !wl.Allows(addr) {
-			b.log.Warn("connection refused: not in whitelist", "port", kind, "peer", c.RemoteAddr().String())
+		addr, hasAddr := peerAddr(c)
+		if hasAddr && !wl.Allows(addr) {
+			b.warn.warn(b.log, "connection refused: not in whitelist", "port", kind, "peer", c.RemoteAddr().String())
 			c.Close()
 			continue
 		}
-		if !b.spawn(func() { handle(c) }) {
+		if why := b.conns.admit(kind, addr, b.cfg.MaxConns, b.cfg.MaxConnsPerAddr); why != "" {
+			b.warn.warn(b.log, why, "port", kind, "peer", c.RemoteAddr().String(),
+				"limit", b.cfg.MaxConns, "per_address", b.cfg.MaxConnsPerAddr)
+			c.Close()
+			continue
+		}
+		if !b.spawn(func() {
+			defer b.conns.release(kind, addr)
+			handle(c)
+		}) {
+			b.conns.release(kind, addr)
 			c.Close()
 			return ErrClosed
 		}
+	}
+}
+
+// recovered is the last-resort net of every connection goroutine, used as
+// "defer b.recovered(peer, close)": a panic is a bug, so it is logged with
+// the peer's address and closes that one connection, and every other
+// connection goes on being served.
+func (b *Broker) recovered(peer string, close func()) {
+	if r := recover(); r != nil {
+		b.log.Error("internal error serving a connection: closing it", "peer", peer,
+			"panic", voevent.Clip(fmt.Sprint(r)), "stack", string(debug.Stack()))
+		close()
 	}
 }
 

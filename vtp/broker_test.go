@@ -438,7 +438,8 @@ func TestFromRemote(t *testing.T) {
 	}{
 		{"new event", event, RoleAck, "", true, nil},
 		{"duplicate", event, RoleAck, "", false, nil},
-		{"seen store failing", testEvent(ivorn("fail"), "test", ""), RoleAck, "", false, func() { seen.fail.Store(true) }},
+		// Acked upstream, so it must not be lost: relayed all the same.
+		{"seen store failing", testEvent(ivorn("fail"), "test", ""), RoleAck, "", true, func() { seen.fail.Store(true) }},
 		{"unparsable", []byte("<voe:VOEvent"), RoleAck, "", false, func() { seen.fail.Store(false) }},
 		{"event role, not a VOEvent", []byte(`<Alert role="observation" ivorn="ivo://x.y/z#1"/>`), RoleAck, "ivo://x.y/z#1", false, nil},
 		{"schema-invalid VOEvent: not checked", []byte(`<VOEvent role="test" ivorn="nonsense"/>`), RoleAck, "nonsense", true, nil},

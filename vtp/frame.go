@@ -4,7 +4,7 @@
 // from authors, broadcasting to subscribers, and subscribing to remote
 // brokers.
 //
-// Protocol flow (SPEC §2):
+// Protocol flow:
 //
 //	author    → broker : VOEvent            broker → author     : ack | nak
 //	broker    → subscr : authenticate       subscr → broker     : authenticate (+ filters)
@@ -89,7 +89,6 @@ func ReadFrame(r *bufio.Reader, max int) ([]byte, error) {
 	// A large frame's buffer grows with what actually arrives, so a peer
 	// that announces a megabyte and sends nothing costs nothing.
 	var buf bytes.Buffer
-	buf.Grow(eagerFrame)
 	if _, err := io.CopyN(&buf, r, int64(n)); err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
@@ -100,8 +99,9 @@ func ReadFrame(r *bufio.Reader, max int) ([]byte, error) {
 }
 
 // eagerFrame is the largest frame whose buffer is allocated as soon as its
-// length is read; real events are under 16 KB.
-const eagerFrame = 64 << 10
+// length is read; nearly all real events are under 8 KB. Connections that
+// announce frames and send nothing then hold at most this much each.
+const eagerFrame = 16 << 10
 
 // Frame returns payload with its length prefix, ready to write. A relayed
 // event is framed once and the same bytes are written to every subscriber.

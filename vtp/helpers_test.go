@@ -103,8 +103,8 @@ type testBroker struct {
 }
 
 // startBroker runs a broker on loopback ports chosen by the kernel, with
-// an in-memory seen store; accepted events are relayed and also sent to
-// delivered (buffered) for tests to count.
+// an in-memory seen store; accepted events are relayed by the broker and
+// handed to delivered (buffered) as the handlers' Deliver for tests to count.
 func startBroker(t *testing.T, ivo string, mod func(*Config)) *testBroker {
 	t.Helper()
 	tb := &testBroker{seen: newMemSeen(), log: &logBuf{}, delivered: make(chan *voevent.Event, 1000)}
@@ -118,10 +118,7 @@ func startBroker(t *testing.T, ivo string, mod func(*Config)) *testBroker {
 		mod(&cfg)
 	}
 	tb.Broker = New(cfg)
-	tb.Broker.cfg.Deliver = func(ev *voevent.Event) {
-		tb.Broadcast(ev)
-		tb.delivered <- ev
-	}
+	tb.Broker.cfg.Deliver = func(ev *voevent.Event) { tb.delivered <- ev }
 	lr, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

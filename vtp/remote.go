@@ -78,6 +78,7 @@ func (bo *backoff) next() time.Duration {
 // ones, because a nak would get us dropped; only new events are delivered.
 func (b *Broker) HandleRemote(c net.Conn, log *slog.Logger) {
 	defer c.Close()
+	defer b.recovered(c.RemoteAddr().String(), func() { c.Close() })
 	if !b.track(b.remotes, c) {
 		return
 	}
@@ -100,8 +101,8 @@ func (b *Broker) HandleRemote(c net.Conn, log *slog.Logger) {
 			return
 		}
 		reply, ev := b.fromRemote(raw, log, &warn)
-		if ev != nil && b.cfg.Deliver != nil {
-			b.cfg.Deliver(ev)
+		if ev != nil {
+			b.accepted(ev)
 		}
 		if reply != nil {
 			c.SetWriteDeadline(time.Now().Add(b.cfg.Timers.WriteTimeout))
@@ -126,36 +127,38 @@ func (b *Broker) fromRemote(raw []byte, log *slog.Logger, warn *warnings) (reply
 	switch {
 	case IsEventRole(ev.Role) && !ev.IsVOEvent():
 		// Sent as an event, so acknowledged like one, but not ours to relay.
-		warn.warn(log, "message with an event role is not a VOEvent: acknowledged, not relayed", "root", ev.Root, "role", ev.Role)
+		warn.warn(log, "message with an event role is not a VOEvent: acknowledged, not relayed", "root", voevent.Clip(ev.Root), "role", voevent.Clip(ev.Role))
 		ivorn, _ := ev.Doc.Element().Attr("", "ivorn")
 		return Ack(ivorn, b.cfg.LocalIVO, "", now), nil
 	case IsEventRole(ev.Role):
-		log := log.With("ivorn", ev.IVORN)
+		log := log.With("ivorn", voevent.Clip(ev.IVORN))
 		ack := Ack(ev.IVORN, b.cfg.LocalIVO, "", now)
-		if b.cfg.Seen == nil {
+		if b.cfg.SeenRemote == nil {
 			log.Info("event received", "role", ev.Role)
 			return ack, ev
 		}
-		first, err := b.cfg.Seen(ev.Element())
-		switch {
-		case err != nil:
-			log.Error("event not relayed: cannot record it as seen", "err", err)
-			return ack, nil
-		case !first:
+		// The upstream gets an ack whatever happens, so an event that
+		// cannot be recorded durably is relayed all the same: the store
+		// still remembers it (loops stay prevented) and retries the write.
+		first, err := b.cfg.SeenRemote(ev.Element())
+		if !first {
 			log.Info("duplicate event from remote: not relayed")
 			return ack, nil
+		}
+		if err != nil {
+			log.Error("event relayed, but not yet recorded durably as seen", "err", err)
 		}
 		log.Info("event received", "role", ev.Role, "bytes", len(raw))
 		return ack, ev
 	case ev.Role == RoleIAmAlive:
 		t := ParseTransport(ev)
-		log.Debug("iamalive from remote broker", "origin", t.Origin)
+		log.Debug("iamalive from remote broker", "origin", voevent.Clip(t.Origin))
 		return IAmAliveResponse(t.Origin, b.cfg.LocalIVO, now), nil
 	case ev.Role == RoleAuthenticate:
 		t := ParseTransport(ev)
-		log.Info("authenticating to remote broker", "origin", t.Origin, "filters", len(b.cfg.Filters))
+		log.Info("authenticating to remote broker", "origin", voevent.Clip(t.Origin), "filters", len(b.cfg.Filters))
 		return AuthenticateResponse(t.Origin, b.cfg.LocalIVO, b.cfg.Filters, now), nil
 	}
-	warn.warn(log, "incomprehensible message from remote broker: ignored", "root", ev.Root, "role", ev.Role)
+	warn.warn(log, "incomprehensible message from remote broker: ignored", "root", voevent.Clip(ev.Root), "role", voevent.Clip(ev.Role))
 	return nil, nil
 }

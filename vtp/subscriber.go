@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -81,8 +82,14 @@ func (b *Broker) HandleSubscriber(c net.Conn) {
 	defer b.removeSubscriber(s)
 	s.log.Info("subscriber connected")
 	var reader sync.WaitGroup
-	reader.Go(s.readLoop)
-	s.writeLoop()
+	reader.Go(func() {
+		defer b.recovered(c.RemoteAddr().String(), func() { s.drop("internal error") })
+		s.readLoop()
+	})
+	func() {
+		defer b.recovered(c.RemoteAddr().String(), func() { s.drop("internal error") })
+		s.writeLoop()
+	}()
 	s.drop("") // no-op if already dropped with a reason
 	reader.Wait()
 }
@@ -200,20 +207,25 @@ func (s *subscriber) writeLoop() {
 }
 
 // write sends a batch of at most maxWriteBatch items, leaving out events
-// the subscriber's filters reject, under one write deadline.
+// the subscriber's filters reject, under one write deadline. A subscriber
+// that has gone costs no more filtering from that moment.
 func (s *subscriber) write(batch []item) bool {
 	bufs := s.bufs[:0]
 	for i, it := range batch {
 		if it.ev != nil {
+			if s.gone() {
+				clear(batch)
+				return false
+			}
 			if !s.wants(it.ev) {
 				if s.debug {
-					s.log.Debug("event filtered out", "ivorn", it.ev.IVORN)
+					s.log.Debug("event filtered out", "ivorn", voevent.Clip(it.ev.IVORN))
 				}
 				continue
 			}
 			s.outstanding.Add(1)
 			if s.debug {
-				s.log.Debug("relaying event", "ivorn", it.ev.IVORN)
+				s.log.Debug("relaying event", "ivorn", voevent.Clip(it.ev.IVORN))
 			}
 		}
 		hdr := s.hdrs[4*i : 4*i+4]
@@ -237,20 +249,39 @@ func (s *subscriber) write(batch []item) bool {
 	return true
 }
 
-// wants reports whether any of the subscriber's filters accepts ev.
+// gone reports whether the subscriber has been dropped.
+func (s *subscriber) gone() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// wants reports whether any of the subscriber's filters accepts ev. All
+// its filters share one work budget per event, so a subscriber's filters
+// together cost at most what one expensive filter may; once it is spent,
+// the filters not yet tried count as no match. Filters are tried in the
+// order the subscriber sent them.
 func (s *subscriber) wants(ev *voevent.Event) bool {
 	fs := s.filters.Load()
 	if fs == nil {
 		return true
 	}
+	budget := xpath.NewBudget(ev.Doc)
 	for _, f := range *fs {
-		ok, err := f.Matches(ev.Doc)
+		if s.gone() {
+			return false
+		}
+		ok, err := f.MatchesWithin(ev.Doc, &budget)
 		if errors.Is(err, xpath.ErrTooExpensive) {
-			s.warn.warn(s.log, "filter cut off: too expensive, counted as no match", "filter", f.String(), "ivorn", ev.IVORN)
-			continue
+			s.warn.warn(s.log, "filters cut off: their work budget for this event is spent, counted as no match",
+				"filter", voevent.Clip(f.String()), "ivorn", voevent.Clip(ev.IVORN))
+			return false
 		}
 		if err != nil {
-			s.log.Debug("filter failed, counted as no match", "filter", f.String(), "ivorn", ev.IVORN, "err", err)
+			s.log.Debug("filter failed, counted as no match", "filter", voevent.Clip(f.String()), "ivorn", voevent.Clip(ev.IVORN), "err", err)
 			continue
 		}
 		if ok {
@@ -266,22 +297,40 @@ func (s *subscriber) wants(ev *voevent.Event) bool {
 // unknown function) stays installed and never matches, because lxml
 // compiles it and fails on every event. So "//voe:Param" alone means no
 // events, while "//Param[" alone means all of them.
+//
+// At most MaxFilters filters of MaxFilterBytes in all are taken, the first
+// ones sent; the rest are ignored and a warning says so.
 func (s *subscriber) setFilters(exprs []string) {
 	defer s.b.authCount.Add(1)
+	sent := len(exprs)
+	size := 0
+	for i, e := range exprs {
+		if size += len(e); i == s.b.cfg.MaxFilters || size > s.b.cfg.MaxFilterBytes {
+			exprs = exprs[:i]
+			break
+		}
+	}
+	if len(exprs) < sent {
+		s.log.Warn("subscriber sent more filters than allowed: keeping the first ones, ignoring the rest",
+			"sent", sent, "kept", len(exprs), "max_filters", s.b.cfg.MaxFilters, "max_filter_bytes", s.b.cfg.MaxFilterBytes)
+	}
 	var fs []*xpath.Expr
 	installed := 0
 	for _, e := range exprs {
 		f, err := xpath.Compile(e)
 		switch {
 		case errors.Is(err, xpath.ErrSemantic):
-			s.warn.warn(s.log, "filter can never match: kept, as Comet keeps it", "filter", e, "err", err)
+			s.warn.warn(s.log, "filter can never match: kept, as Comet keeps it", "filter", voevent.Clip(e), "err", err)
 			installed++
 		case err != nil:
-			s.warn.warn(s.log, "ignoring invalid filter", "filter", e, "err", err)
+			s.warn.warn(s.log, "ignoring invalid filter", "filter", voevent.Clip(e), "err", err)
 		default:
 			fs = append(fs, f)
 			installed++
 		}
+	}
+	if s.debug {
+		s.log.Debug("subscriber's filters", "filters", exprs)
 	}
 	if installed == 0 {
 		s.filters.Store(nil)
@@ -289,7 +338,7 @@ func (s *subscriber) setFilters(exprs []string) {
 		return
 	}
 	s.filters.Store(&fs)
-	s.log.Info("subscriber authenticated", "filters", exprs)
+	s.log.Info("subscriber authenticated", "filters", installed)
 }
 
 // readLoop handles what the subscriber sends: acks, naks, iamalive and
@@ -311,12 +360,12 @@ func (s *subscriber) readLoop() {
 		// message but builds only its root. The rare messages whose content
 		// counts are parsed in full below.
 		ev, err := voevent.ParseRoot(raw)
+		if err == nil && (ev.Role == RoleNak || ev.Role == RoleAuthenticate || ev.Role == RoleAck && s.debug) {
+			ev, err = voevent.Parse(raw)
+		}
 		if err != nil {
 			s.warn.warn(s.log, "unparsable message from subscriber: ignored", "err", err)
 			continue
-		}
-		if ev.Role == RoleNak || ev.Role == RoleAuthenticate || ev.Role == RoleAck && s.debug {
-			ev, _ = voevent.Parse(raw) // cannot fail: ParseRoot accepted it
 		}
 		switch ev.Role {
 		case RoleAck, RoleNak:
@@ -329,9 +378,9 @@ func (s *subscriber) readLoop() {
 			if ev.Role == RoleNak {
 				// VTP 2.0: a nak abandons that event only (Comet drops the subscriber).
 				t := ParseTransport(ev)
-				s.log.Info("subscriber refused an event", "ivorn", t.Origin, "reason", t.Results)
+				s.warn.warn(s.log, "subscriber refused an event", "ivorn", voevent.Clip(t.Origin), "reason", voevent.Clip(strings.Join(t.Results, "; ")))
 			} else if s.debug {
-				s.log.Debug("subscriber acknowledged", "ivorn", ParseTransport(ev).Origin)
+				s.log.Debug("subscriber acknowledged", "ivorn", voevent.Clip(ParseTransport(ev).Origin))
 			}
 		case RoleIAmAlive:
 			s.answered.Store(true)
@@ -339,12 +388,12 @@ func (s *subscriber) readLoop() {
 		case RoleAuthenticate:
 			s.setFilters(ParseTransport(ev).Filters)
 		default:
-			s.warn.warn(s.log, "incomprehensible message from subscriber: ignored", "root", ev.Root, "role", ev.Role)
+			s.warn.warn(s.log, "incomprehensible message from subscriber: ignored", "root", voevent.Clip(ev.Root), "role", voevent.Clip(ev.Role))
 		}
 	}
 }
 
-// SendTestEvents broadcasts a test event (SPEC §6) now and then every
+// SendTestEvents broadcasts a test event now and then every
 // interval until Shutdown. make builds the event; test events are relayed
 // to subscribers, filters permitting, but not recorded or handled.
 func (b *Broker) SendTestEvents(interval time.Duration, make func(time.Time) []byte) {

@@ -3,6 +3,7 @@ package vtp
 import (
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"comet/voevent"
 )
@@ -90,9 +91,44 @@ func Ack(ivorn, local, result string, now time.Time) []byte {
 	return message(RoleAck, ivorn, local, now, resultMeta(result))
 }
 
-// Nak refuses the event ivorn; reason goes in Meta/Result as "Event rejected: reason".
+// Nak refuses the event ivorn; reason goes in Meta/Result as "Event
+// rejected: reason". Both come from the peer's message, so both are cut
+// (with "…") to keep a nak under 1 KiB whatever the peer sent: a refusal
+// must never cost more to send than the refused message.
 func Nak(ivorn, local, reason string, now time.Time) []byte {
-	return message(RoleNak, ivorn, local, now, resultMeta("Event rejected: "+reason))
+	return message(RoleNak, clipEscaped(ivorn, maxNakOrigin), local, now,
+		resultMeta(clipEscaped("Event rejected: "+reason, maxNakReason)))
+}
+
+// Escaped sizes of what a nak quotes. Real ivorns are under 100 bytes and
+// real reasons under 200.
+const (
+	maxNakOrigin = 160
+	maxNakReason = 320
+)
+
+// clipEscaped cuts s, ending it with "…", so that escaped for XML it takes
+// about max bytes at most.
+func clipEscaped(s string, max int) string {
+	if 6*len(s) <= max { // no character escapes to more than 6 bytes
+		return s
+	}
+	n := 0
+	for i, r := range s {
+		w := utf8.RuneLen(r)
+		switch r {
+		case '&', '\r', '\n', '\t':
+			w = 5
+		case '<', '>':
+			w = 4
+		case '"':
+			w = 6
+		}
+		if n += w; n > max-len("…") {
+			return s[:i] + "…"
+		}
+	}
+	return s
 }
 
 // IAmAlive is the broker's keep-alive probe, from local.
