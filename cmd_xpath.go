@@ -16,7 +16,7 @@ import (
 const xpathUsage = `usage: comet xpath EXPR FILE...
 
 Evaluates the XPath 1.0 filter EXPR against each saved event FILE as the
-broker does for a subscriber (SPEC §7: the context node is the root element,
+broker does for a subscriber (the context node is the root element,
 no namespace prefixes are bound) and prints one tab-separated line per file:
 
 	FILE  match|nomatch  TYPE  VALUE

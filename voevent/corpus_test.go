@@ -11,7 +11,7 @@ import (
 
 const corpusDir = "../../shared/voevents/real"
 
-// ivornRule is SPEC §3 item 3 as a regular expression, independent of
+// ivornRule is the broker's ivorn rule as a regular expression, independent of
 // ivoid.go: an IVOID with a non-empty local part.
 var (
 	ivornRule = regexp.MustCompile(`^ivo://[A-Za-z0-9][A-Za-z0-9_~*'().-]{2,}((/[A-Za-z0-9_~*'().-]+)*)#(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})+$`)

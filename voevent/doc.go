@@ -13,7 +13,7 @@
 //     the same checks, limits included, and keeps only the root element.
 //   - [Validate] applies VOEvent-v2.0.xsd, written out by hand (schema.go)
 //     with libxml2's lexical rules for the built-in types (types.go), and
-//     the IVOID rule of SPEC §3. Its verdicts equal those of
+//     the IVOID rule for ivorns. Its verdicts equal those of
 //     "xmllint --schema VOEvent-v2.0.xsd" (libxml2 2.9.14) plus the IVOID
 //     rule on the real packets of ../shared/voevents and on tens of
 //     thousands of mutations of them (testdata/voevent/agree.go). It fails

@@ -6,7 +6,7 @@ import (
 )
 
 // IVOA identifiers (IVOA Identifiers 2.0, REC-20160523 §2), as Comet
-// checks them and SPEC §3 states them:
+// checks them:
 //
 //	ivo://authority[/resource/key][#local-part]
 //
@@ -36,7 +36,7 @@ func ValidIVOID(s string) error {
 }
 
 // ValidIVORN checks s as an event identifier: an IVOID with a non-empty
-// local part after '#' (VOEvent 2.0 §2.2 and SPEC §3, item 3).
+// local part after '#' (VOEvent 2.0 §2.2).
 func ValidIVORN(s string) error {
 	if msg := ivornProblem(s); msg != "" {
 		return fmt.Errorf("invalid IVORN %q: %s", Clip(s), msg)

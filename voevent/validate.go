@@ -43,8 +43,8 @@ func show(s string) string {
 	return s
 }
 
-// Validate applies the checks an author's submission gets (SPEC §3, items
-// 2 and 3): e must be valid against VOEvent-v2.0.xsd, with the verdict
+// Validate applies the checks an author's submission gets, besides
+// de-duplication: e must be valid against VOEvent-v2.0.xsd, with the verdict
 // libxml2 (xmllint --schema) gives, and its ivorn must be an IVOID with a
 // non-empty local part (see [ValidIVORN]). It returns nil or an *Error
 // naming the first problem.

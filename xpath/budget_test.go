@@ -42,7 +42,7 @@ func syntheticEvent(tb testing.TB, size int) *xpath.Document {
 	return ev.Doc
 }
 
-// TestHostileExpressionCutOff: the expression of issue 4, cubic in the
+// TestHostileExpressionCutOff: an expression cubic in the
 // number of elements, is stopped by the work budget on a 10 KB event
 // rather than running for seconds.
 func TestHostileExpressionCutOff(t *testing.T) {
@@ -107,7 +107,7 @@ func doubling(k int) string {
 	return "concat(" + d + "," + d + ")"
 }
 
-// realisticFilters are filters in the style of SPEC §7 and Comet's users,
+// realisticFilters are filters in the style of Comet's users,
 // heavier than most: each must complete on the largest event accepted.
 var realisticFilters = []string{
 	`//Param[@name="Sun_Distance" and @value>40]`,

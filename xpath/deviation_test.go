@@ -8,7 +8,7 @@ import (
 )
 
 // Where libxml2 (xmllint 2.9.14, the engine behind Comet's lxml) and the
-// XPath 1.0 Recommendation disagree, SPEC §7 and issue 4 decide: match
+// XPath 1.0 Recommendation disagree, we match
 // libxml2 for exponents in numbers and for NaN counting as a match, follow
 // the spec everywhere else. Each choice is listed in the package doc and
 // tested here; libxml2 is the answer xmllint gives on the same input.

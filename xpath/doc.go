@@ -48,7 +48,7 @@
 //
 // # Where libxml2 and the spec differ
 //
-// SPEC §7 asks for libxml2's answers, and XPath 1.0 is what libxml2
+// Subscribers expect libxml2's answers, and XPath 1.0 is what libxml2
 // implements, but libxml2 departs from the Recommendation in places. We
 // match libxml2 only where Comet's users depend on it, and follow the spec
 // elsewhere; each choice has a test in deviation_test.go.

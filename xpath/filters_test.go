@@ -16,7 +16,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/xpath/filters.golden")
 
-// goldenFilters are the filters of SPEC §7 and Comet's documentation and
+// goldenFilters are the typical filters of Comet's documentation and
 // tests, and others in the style subscribers write.
 var goldenFilters = append(slices.Clone(specFilters),
 	// Why the documentation says to use local-name(): the root is in a
@@ -135,7 +135,7 @@ func lineDiff(want, got string) string {
 	return strings.Join(out, "\n")
 }
 
-// TestMatchesContext checks the context SPEC §7 prescribes: the root
+// TestMatchesContext checks the context Comet uses: the root
 // element, so that relative paths start there and absolute ones at the
 // root node above it.
 func TestMatchesContext(t *testing.T) {

@@ -92,7 +92,7 @@ func (v Value) String() string {
 }
 
 // Match reports whether v counts as a match under Comet's filter
-// semantics (SPEC §7): boolean true, a number that is not zero (NaN is a
+// semantics: boolean true, a number that is not zero (NaN is a
 // match, because Comet tests the Python float for truth), a non-empty
 // string or a non-empty node-set. It differs from Boolean only for NaN.
 func (v Value) Match() bool {

@@ -89,7 +89,7 @@ func (e *Expr) evaluate(ctx Node, budget int64) (v Value, work int64, err error)
 	return v, work, nil
 }
 
-// Matches applies Comet's filter semantics (SPEC §7) to d: the context
+// Matches applies Comet's filter semantics to d: the context
 // node is the document element, and the filter matches if its value is
 // boolean true, a number that is not zero (NaN counts as a match, as in
 // Comet), a non-empty string or a non-empty node-set. An evaluation error

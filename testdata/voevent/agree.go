@@ -2,7 +2,7 @@
 
 // Command agree compares the verdict of comet's validator (voevent.Parse
 // then voevent.Validate) with the reference: xmllint --schema
-// VOEvent-v2.0.xsd, plus the IVOID rule of SPEC §3 on the root's ivorn,
+// VOEvent-v2.0.xsd, plus the IVOID rule (an ivorn needs a local part) on the root's ivorn,
 // checked here with an independent regular expression. It runs both over
 // a corpus of real packets and over mutations generated from every
 // packet the reference finds valid, and prints each disagreement.
@@ -218,7 +218,7 @@ func judge(docs []*doc) {
 	}
 }
 
-// The IVOID rule of SPEC §3 item 3, written independently of voevent.
+// The IVOID rule for ivorns (a non-empty local part), written independently of voevent.
 var (
 	ivornRE  = regexp.MustCompile(`^ivo://[A-Za-z0-9][A-Za-z0-9_~*'().-]{2,}((/[A-Za-z0-9_~*'().-]+)*)#(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})+$`)
 	dotSegRE = regexp.MustCompile(`/\.\.?(/|$)`)
