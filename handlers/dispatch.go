@@ -93,7 +93,7 @@ func (d *Dispatcher) Deliver(ev *voevent.Event) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	if d.closed {
-		d.log.Error("event not handled: handlers already stopped", "ivorn", ev.IVORN)
+		d.log.Error("event not handled: handlers already stopped", "ivorn", voevent.Clip(ev.IVORN))
 		return
 	}
 	for _, w := range d.workers {
@@ -123,7 +123,7 @@ func (w *worker) skip(ev *voevent.Event) {
 	w.warnMu.Lock()
 	defer w.warnMu.Unlock()
 	if w.unwarned == 0 {
-		w.firstSkipped = ev.IVORN
+		w.firstSkipped = voevent.Clip(ev.IVORN)
 	}
 	w.unwarned++
 	if w.quiet == nil {
@@ -179,12 +179,12 @@ func (d *Dispatcher) handle(w *worker, ev *voevent.Event) {
 	defer func() {
 		if r := recover(); r != nil {
 			w.failed.Add(1)
-			w.log.Error("handler panicked", "ivorn", ev.IVORN, "panic", fmt.Sprint(r))
+			w.log.Error("handler panicked", "ivorn", voevent.Clip(ev.IVORN), "panic", voevent.Clip(fmt.Sprint(r)))
 		}
 	}()
 	if err := w.h.Handle(d.ctx, ev); err != nil {
 		w.failed.Add(1)
-		w.log.Warn("handler failed", "ivorn", ev.IVORN, "err", err)
+		w.log.Warn("handler failed", "ivorn", voevent.Clip(ev.IVORN), "err", err)
 		return
 	}
 	w.done.Add(1)

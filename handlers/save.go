@@ -103,7 +103,7 @@ func (s *saver) Handle(_ context.Context, ev *voevent.Event) error {
 		}
 		name += "_"
 	}
-	return fmt.Errorf("save-event: no free file name for %q", ev.IVORN)
+	return fmt.Errorf("save-event: no free file name for %q", voevent.Clip(ev.IVORN))
 }
 
 // Close releases the directory.

@@ -146,7 +146,7 @@ func (sp *spawner) run(path string, ev *voevent.Event) {
 		delete(sp.running, cmd)
 		sp.mu.Unlock()
 	}
-	log := sp.log.With("cmd", path, "ivorn", ev.IVORN)
+	log := sp.log.With("cmd", path, "ivorn", voevent.Clip(ev.IVORN))
 	if stdout.Len() > 0 {
 		log.Debug("command output", "stdout", stdout.String())
 	}
