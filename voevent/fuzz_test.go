@@ -334,12 +334,12 @@ func stdEvents(data []byte) (string, error) {
 		case xml.StartElement:
 			flush()
 			depth++
-			fmt.Fprintf(&b, "S{%s}%s", tok.Name.Space, tok.Name.Local)
+			fmt.Fprintf(&b, "S{%s}%s", normAttr(tok.Name.Space), tok.Name.Local)
 			for _, a := range tok.Attr {
 				if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
 					continue
 				}
-				fmt.Fprintf(&b, " @{%s}%s=%q", a.Name.Space, a.Name.Local, normAttr(a.Value))
+				fmt.Fprintf(&b, " @{%s}%s=%q", normAttr(a.Name.Space), a.Name.Local, normAttr(a.Value))
 			}
 			b.WriteString(" ")
 		case xml.EndElement:
@@ -364,9 +364,9 @@ func modelEvents(doc *xpath.Document) string {
 	var b strings.Builder
 	var walk func(n xpath.Node)
 	walk = func(n xpath.Node) {
-		fmt.Fprintf(&b, "S{%s}%s", n.URI(), n.Local())
+		fmt.Fprintf(&b, "S{%s}%s", normAttr(n.URI()), n.Local())
 		for a := range n.Attributes() {
-			fmt.Fprintf(&b, " @{%s}%s=%q", a.URI(), a.Local(), normAttr(a.Value()))
+			fmt.Fprintf(&b, " @{%s}%s=%q", normAttr(a.URI()), a.Local(), normAttr(a.Value()))
 		}
 		b.WriteString(" ")
 		for c := range n.Children() {
@@ -384,7 +384,8 @@ func modelEvents(doc *xpath.Document) string {
 }
 
 // normAttr maps XML white space to spaces: encoding/xml does not
-// normalise attribute values (XML 1.0 §3.3.3), and once character
+// normalise attribute values (XML 1.0 §3.3.3), namespace names included
+// (they are the values of xmlns attributes), and once character
 // references are decoded the difference cannot be told.
 func normAttr(s string) string {
 	return strings.Map(func(r rune) rune {
