@@ -196,6 +196,7 @@ func (s *Store) compact(evidenceKept bool) (err error) {
 		return wrap(err)
 	}
 	installed = true
+	s.compactedAt.Store(s.now().UnixNano())
 	old.Close() // frees the old file's blocks: ~10 ms for 44 MB, so not under fileMu
 	s.log.Info("seen: compacted log", "path", s.path, "kept", st.kept, "expired", st.expired,
 		"superseded", st.superseded, "unreadable", st.unreadable, "carried_over", st.carried,

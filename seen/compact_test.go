@@ -31,8 +31,14 @@ func TestExpiry(t *testing.T) {
 	record(t, s, b, false)
 
 	c.Add(25 * day) // b is 35 days old, a 25
+	if !s.LastCompaction().IsZero() {
+		t.Fatal("LastCompaction set before any compaction")
+	}
 	if err := s.Compact(); err != nil {
 		t.Fatal(err)
+	}
+	if got := s.LastCompaction(); !got.Equal(c.Now()) {
+		t.Errorf("LastCompaction = %v, want %v", got, c.Now())
 	}
 	if n := s.Len(); n != 1 {
 		t.Fatalf("Len after compaction = %d, want 1", n)

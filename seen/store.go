@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -88,9 +89,10 @@ type Store struct {
 	size     int64 // bytes of acknowledged log; nothing beyond is trusted
 	dirDirty bool  // a rename whose directory fsync failed: retry before the next ack
 
-	compactMu sync.Mutex // one compaction at a time
-	stop      chan struct{}
-	wg        sync.WaitGroup
+	compactMu   sync.Mutex   // one compaction at a time
+	compactedAt atomic.Int64 // Unix nanoseconds of the last compaction that finished, 0 if none
+	stop        chan struct{}
+	wg          sync.WaitGroup
 
 	closeOnce sync.Once
 	closeErr  error
@@ -337,6 +339,15 @@ func (s *Store) errLocked() error {
 		return fmt.Errorf("seen: the last write to %s failed: %w", s.path, s.lastErr)
 	}
 	return nil
+}
+
+// LastCompaction returns when the last compaction since Open finished,
+// or the zero time if none has.
+func (s *Store) LastCompaction() time.Time {
+	if ns := s.compactedAt.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Time{}
 }
 
 // Len reports how many keys the store holds: those recorded since Open or
