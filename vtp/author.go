@@ -35,6 +35,7 @@ func (b *Broker) HandleAuthor(c net.Conn) {
 	}
 	defer b.untrack(b.authors, c)
 	log := b.log.With("peer", peer)
+	source := "author " + peer // for Snapshot's last event
 	log.Debug("author connected")
 	start, messages := time.Now(), 0
 	deadline := start.Add(b.cfg.Timers.AuthorTimeout)
@@ -47,6 +48,7 @@ func (b *Broker) HandleAuthor(c net.Conn) {
 		}
 		raw, err := ReadFrame(r, b.cfg.MaxFrame)
 		if big, ok := skipOversized(r, err); ok {
+			b.stats.oversized.Add(1)
 			warn.warn(log, "event refused: over the frame limit", "bytes", big.Length, "limit", big.Limit)
 			reason := fmt.Sprintf("event of %d bytes exceeds this broker's limit of %d bytes", big.Length, big.Limit)
 			c.SetWriteDeadline(time.Now().Add(b.cfg.Timers.WriteTimeout))
@@ -71,7 +73,8 @@ func (b *Broker) HandleAuthor(c net.Conn) {
 		// recorded as seen, so it is delivered even if the ack cannot be
 		// written.
 		if ev != nil {
-			b.accepted(ev)
+			b.stats.fromAuthors.Add(1)
+			b.accepted(ev, source)
 		}
 		if reply != nil {
 			c.SetWriteDeadline(time.Now().Add(b.cfg.Timers.WriteTimeout))
@@ -83,8 +86,9 @@ func (b *Broker) HandleAuthor(c net.Conn) {
 }
 
 // accepted passes a new event on: to every subscriber, then to the
-// handlers. Neither waits.
-func (b *Broker) accepted(ev *voevent.Event) {
+// handlers. Neither waits. source says where it came from, for Snapshot.
+func (b *Broker) accepted(ev *voevent.Event, source string) {
+	b.last.Store(&LastEvent{IVORN: ev.IVORN, Time: time.Now(), Source: source})
 	b.Broadcast(ev)
 	if b.cfg.Deliver != nil {
 		b.cfg.Deliver(ev)
@@ -118,6 +122,7 @@ func (b *Broker) fromAuthor(raw []byte, log *slog.Logger, warn *warnings) (reply
 	now := time.Now()
 	ev, err := voevent.Parse(raw)
 	if err != nil {
+		b.stats.notWellFormed.Add(1)
 		warn.warn(log, "event rejected: not well-formed", "err", err)
 		return Nak("", b.cfg.LocalIVO, "not well-formed XML: "+err.Error(), now), nil, false
 	}
@@ -128,6 +133,7 @@ func (b *Broker) fromAuthor(raw []byte, log *slog.Logger, warn *warnings) (reply
 	log = log.With("ivorn", voevent.Clip(ev.IVORN))
 	if b.cfg.Validate != nil {
 		if err := b.cfg.Validate(ev); err != nil {
+			b.stats.invalid.Add(1)
 			log.Info("event rejected", "verdict", "nak", "err", err)
 			return Nak(ev.IVORN, b.cfg.LocalIVO, err.Error(), now), nil, true
 		}
@@ -135,10 +141,12 @@ func (b *Broker) fromAuthor(raw []byte, log *slog.Logger, warn *warnings) (reply
 	if b.cfg.Seen != nil {
 		first, err := b.cfg.Seen(ev.Element())
 		if err != nil {
+			b.stats.storageFailure.Add(1)
 			log.Error("event rejected: cannot record it as seen", "verdict", "nak", "err", err)
 			return Nak(ev.IVORN, b.cfg.LocalIVO, ReasonStorageFailure, now), nil, true
 		}
 		if !first {
+			b.stats.duplicates.Add(1)
 			log.Info("duplicate event: not relayed again", "verdict", "ack")
 			return Ack(ev.IVORN, b.cfg.LocalIVO, ReasonDuplicate, now), nil, true
 		}

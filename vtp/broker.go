@@ -26,6 +26,9 @@ type Timers struct {
 	BackoffFactor  float64       // e, as Twisted's ReconnectingClientFactory
 	BackoffMax     time.Duration // 3600 s
 	BackoffReset   time.Duration // 5 s
+	// RemoteAuthWait is how soon a remote broker must send its
+	// authenticate after we connect (5 s; not a Comet timer).
+	RemoteAuthWait time.Duration
 }
 
 // DefaultTimers returns Comet 3.1's timers.
@@ -39,6 +42,7 @@ func DefaultTimers() Timers {
 		BackoffFactor:  2.718281828459045,
 		BackoffMax:     3600 * time.Second,
 		BackoffReset:   5 * time.Second,
+		RemoteAuthWait: 5 * time.Second,
 	}
 }
 
@@ -99,11 +103,13 @@ type Broker struct {
 	wg      sync.WaitGroup // every connection goroutine
 
 	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
+	listeners map[net.Listener]*listenerState
 	authors   map[net.Conn]struct{}
 	subs      map[*subscriber]struct{}
 	subList   atomic.Pointer[[]*subscriber] // copy of subs for Broadcast
 	remotes   map[net.Conn]struct{}
+	// remoteList is every Subscribe, in order, for Snapshot.
+	remoteList []*remoteState
 	// authCount counts authenticate responses taken into account, so a
 	// test knows when a new subscriber's filters are in place.
 	authCount atomic.Int64
@@ -112,6 +118,9 @@ type Broker struct {
 
 	conns conns    // connections accepted, for the limits
 	warn  warnings // rate-limits warnings not tied to one connection
+
+	stats counters
+	last  atomic.Pointer[LastEvent] // the last event accepted, its ivorn not yet clipped
 }
 
 // Defaults for the limits in Config.
@@ -161,7 +170,7 @@ func New(cfg Config) *Broker {
 		{&t.AuthorTimeout, &def.AuthorTimeout}, {&t.IAmAlive, &def.IAmAlive},
 		{&t.RemoteTimeout, &def.RemoteTimeout}, {&t.WriteTimeout, &def.WriteTimeout},
 		{&t.BackoffInitial, &def.BackoffInitial}, {&t.BackoffMax, &def.BackoffMax},
-		{&t.BackoffReset, &def.BackoffReset},
+		{&t.BackoffReset, &def.BackoffReset}, {&t.RemoteAuthWait, &def.RemoteAuthWait},
 	} {
 		if *f.v <= 0 {
 			*f.v = *f.d
@@ -173,7 +182,7 @@ func New(cfg Config) *Broker {
 	b := &Broker{
 		cfg:       cfg,
 		log:       cfg.Logger,
-		listeners: map[net.Listener]struct{}{},
+		listeners: map[net.Listener]*listenerState{},
 		authors:   map[net.Conn]struct{}{},
 		subs:      map[*subscriber]struct{}{},
 		remotes:   map[net.Conn]struct{}{},
@@ -194,7 +203,8 @@ func (b *Broker) serve(l net.Listener, wl Whitelist, kind string, handle func(ne
 		l.Close()
 		return ErrClosed
 	}
-	b.listeners[l] = struct{}{}
+	ls := newListenerState(kind, l)
+	b.listeners[l] = ls
 	b.mu.Unlock()
 	defer func() {
 		b.mu.Lock()
@@ -208,20 +218,26 @@ func (b *Broker) serve(l net.Listener, wl Whitelist, kind string, handle func(ne
 			if b.closing.Load() || errors.Is(err, net.ErrClosed) {
 				return ErrClosed
 			}
+			b.acceptResult(ls, err)
 			// Out of file descriptors and the like: back off, keep serving.
 			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
 			b.log.Error("accept failed", "listener", l.Addr().String(), "err", err)
 			time.Sleep(delay)
 			continue
 		}
+		if delay != 0 {
+			b.acceptResult(ls, nil)
+		}
 		delay = 0
 		addr, hasAddr := peerAddr(c)
 		if hasAddr && !wl.Allows(addr) {
+			b.stats.refusedWhitelist.Add(1)
 			b.warn.warn(b.log, "connection refused: not in whitelist", "port", kind, "peer", c.RemoteAddr().String())
 			c.Close()
 			continue
 		}
 		if why := b.conns.admit(kind, addr, b.cfg.MaxConns, b.cfg.MaxConnsPerAddr); why != "" {
+			b.stats.refusedLimit.Add(1)
 			b.warn.warn(b.log, why, "port", kind, "peer", c.RemoteAddr().String(),
 				"limit", b.cfg.MaxConns, "per_address", b.cfg.MaxConnsPerAddr)
 			c.Close()

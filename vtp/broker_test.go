@@ -452,7 +452,7 @@ func TestFromRemote(t *testing.T) {
 			tt.before()
 		}
 		var w warnings
-		reply, ev := b.fromRemote(tt.msg, discardLogger(), &w)
+		reply, ev := b.remoteAnswer(tt.msg, discardLogger(), &w)
 		if got := ev != nil; got != tt.delivered {
 			t.Errorf("%s: delivered = %v, want %v", tt.name, got, tt.delivered)
 		}

@@ -300,3 +300,9 @@ var seq atomic.Int64
 func ivorn(name string) string {
 	return fmt.Sprintf("ivo://example.org/test#%s-%d", name, seq.Add(1))
 }
+
+// remoteAnswer is fromRemote on raw bytes, for a remote known to no Snapshot.
+func (b *Broker) remoteAnswer(raw []byte, log *slog.Logger, w *warnings) ([]byte, *voevent.Event) {
+	ev, err := voevent.Parse(raw)
+	return b.fromRemote(raw, ev, err, log, w, newRemoteState("remote.example.org:8099"))
+}

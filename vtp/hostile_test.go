@@ -345,7 +345,7 @@ func TestRemoteStoreFailureStillRelays(t *testing.T) {
 		}})
 	event := testEvent(ivorn("remote-fail"), "test", "")
 	var w warnings
-	reply, ev := b.fromRemote(event, discardLogger(), &w)
+	reply, ev := b.remoteAnswer(event, discardLogger(), &w)
 	if ev == nil {
 		t.Fatal("an event the store could not write durably was dropped")
 	}
@@ -353,7 +353,7 @@ func TestRemoteStoreFailureStillRelays(t *testing.T) {
 		t.Fatalf("answer %q, want an ack", reply)
 	}
 	// The store still remembers it, so a copy coming back is not relayed.
-	if _, again := b.fromRemote(event, discardLogger(), &w); again != nil {
+	if _, again := b.remoteAnswer(event, discardLogger(), &w); again != nil {
 		t.Error("a copy of an event kept in memory was relayed again")
 	}
 }

@@ -52,6 +52,13 @@ type subscriber struct {
 	// answered is false from sending an iamalive until its response.
 	answered atomic.Bool
 
+	// Figures for Snapshot.
+	since            time.Time
+	sent, acks, naks atomic.Int64
+	lastAck          atomic.Int64 // Unix nanoseconds
+	nfilters         atomic.Int32 // filters installed
+	authed           atomic.Bool  // its authenticate response arrived
+
 	dropOnce sync.Once
 	done     chan struct{}
 	warn     warnings
@@ -67,11 +74,12 @@ type subscriber struct {
 // subscriber is dropped or the broker shuts down.
 func (b *Broker) HandleSubscriber(c net.Conn) {
 	s := &subscriber{
-		b:    b,
-		c:    c,
-		log:  b.log.With("peer", c.RemoteAddr().String(), "role", "subscriber"),
-		q:    newQueue(b.cfg.QueueLen, MaxPendingBytes),
-		done: make(chan struct{}),
+		b:     b,
+		c:     c,
+		log:   b.log.With("peer", c.RemoteAddr().String(), "role", "subscriber"),
+		q:     newQueue(b.cfg.QueueLen, MaxPendingBytes),
+		done:  make(chan struct{}),
+		since: time.Now(),
 	}
 	s.debug = s.log.Enabled(context.Background(), slog.LevelDebug)
 	s.answered.Store(true)
@@ -110,6 +118,14 @@ func (b *Broker) removeSubscriber(s *subscriber) {
 	delete(b.subs, s)
 	b.publishSubs()
 	b.mu.Unlock()
+	// Events still queued will never be written: count them as dropped.
+	s.q.mu.Lock()
+	for _, it := range s.q.items {
+		if it.ev != nil {
+			b.stats.dropped.Add(1)
+		}
+	}
+	s.q.mu.Unlock()
 }
 
 // publishSubs refreshes the copy of the subscriber set that Broadcast
@@ -148,6 +164,9 @@ func (b *Broker) Broadcast(ev *voevent.Event) {
 // has fallen too far behind is dropped instead.
 func (s *subscriber) enqueue(it item) {
 	if err := s.q.push(it); err != nil {
+		if it.ev != nil {
+			s.b.stats.dropped.Add(1)
+		}
 		s.drop(err.Error())
 	}
 }
@@ -211,6 +230,7 @@ func (s *subscriber) writeLoop() {
 // that has gone costs no more filtering from that moment.
 func (s *subscriber) write(batch []item) bool {
 	bufs := s.bufs[:0]
+	events := int64(0)
 	for i, it := range batch {
 		if it.ev != nil {
 			if s.gone() {
@@ -224,6 +244,7 @@ func (s *subscriber) write(batch []item) bool {
 				continue
 			}
 			s.outstanding.Add(1)
+			events++
 			if s.debug {
 				s.log.Debug("relaying event", "ivorn", voevent.Clip(it.ev.IVORN))
 			}
@@ -239,6 +260,7 @@ func (s *subscriber) write(batch []item) bool {
 	}
 	s.c.SetWriteDeadline(time.Now().Add(s.b.cfg.Timers.WriteTimeout))
 	if _, err := bufs.WriteTo(s.c); err != nil {
+		s.b.stats.dropped.Add(events)
 		if errors.Is(err, net.ErrClosed) {
 			s.drop("")
 		} else {
@@ -246,6 +268,8 @@ func (s *subscriber) write(batch []item) bool {
 		}
 		return false
 	}
+	s.sent.Add(events)
+	s.b.stats.delivered.Add(events)
 	return true
 }
 
@@ -276,6 +300,7 @@ func (s *subscriber) wants(ev *voevent.Event) bool {
 		}
 		ok, err := f.MatchesWithin(ev.Doc, &budget)
 		if errors.Is(err, xpath.ErrTooExpensive) {
+			s.b.stats.filterCutoffs.Add(1)
 			s.warn.warn(s.log, "filters cut off: their work budget for this event is spent, counted as no match",
 				"filter", voevent.Clip(f.String()), "ivorn", voevent.Clip(ev.IVORN))
 			return false
@@ -302,6 +327,7 @@ func (s *subscriber) wants(ev *voevent.Event) bool {
 // ones sent; the rest are ignored and a warning says so.
 func (s *subscriber) setFilters(exprs []string) {
 	defer s.b.authCount.Add(1)
+	defer s.authed.Store(true)
 	sent := len(exprs)
 	size := 0
 	for i, e := range exprs {
@@ -332,6 +358,7 @@ func (s *subscriber) setFilters(exprs []string) {
 	if s.debug {
 		s.log.Debug("subscriber's filters", "filters", exprs)
 	}
+	s.nfilters.Store(int32(installed))
 	if installed == 0 {
 		s.filters.Store(nil)
 		s.log.Info("subscriber authenticated", "filters", 0)
@@ -369,6 +396,12 @@ func (s *subscriber) readLoop() {
 		}
 		switch ev.Role {
 		case RoleAck, RoleNak:
+			if ev.Role == RoleAck {
+				s.acks.Add(1)
+			} else {
+				s.naks.Add(1)
+			}
+			s.lastAck.Store(time.Now().UnixNano())
 			for {
 				n := s.outstanding.Load()
 				if n == 0 || s.outstanding.CompareAndSwap(n, n-1) {

@@ -189,6 +189,8 @@ func TestRemoteSilenceTimeout(t *testing.T) {
 		done := make(chan struct{})
 		go func() { b.HandleRemote(local, discardLogger()); close(done) }()
 		r := bufio.NewReader(remote)
+		WriteFrame(remote, Authenticate("ivo://example.org/remote", time.Now()))
+		mustRead(t, r, RoleAuthenticate)
 		// An iamalive at 100 s is answered and restarts the 120 s clock.
 		time.Sleep(100 * time.Second)
 		WriteFrame(remote, IAmAlive("ivo://example.org/remote", time.Now()))
@@ -215,9 +217,7 @@ func TestReconnectBackoff(t *testing.T) {
 			if i >= len(lifetimes) || lifetimes[i] == 0 {
 				return nil, errors.New("connection refused")
 			}
-			remote, local := net.Pipe()
-			go func() { time.Sleep(lifetimes[i]); remote.Close() }()
-			return local, nil
+			return fakeRemote(lifetimes[i]), nil
 		}})
 		b.Subscribe("remote.example.org:8099")
 		time.Sleep(30000 * time.Second)
@@ -225,7 +225,7 @@ func TestReconnectBackoff(t *testing.T) {
 
 		e := math.E
 		// Delays between attempts: geometric by e from 1 s, capped at
-		// 3600 s; a connection that lived 6 s resets the schedule, one
+		// 3600 s; a subscription that lived 6 s resets the schedule, one
 		// that lived 2 s does not.
 		want := []float64{e, e * e, e * e * e, 6 + e, e * e, 2 + e*e*e, math.Pow(e, 4), math.Pow(e, 5),
 			math.Pow(e, 6), math.Pow(e, 7), math.Pow(e, 8), 3600, 3600}
@@ -323,4 +323,17 @@ func TestTestEvents(t *testing.T) {
 			t.Errorf("%d test events reached the handlers", delivered)
 		}
 	})
+}
+
+// fakeRemote returns our end of a connection to a remote broker that
+// authenticates at once, answers nothing else and hangs up after lifetime.
+func fakeRemote(lifetime time.Duration) net.Conn {
+	remote, local := net.Pipe()
+	go func() {
+		go io.Copy(io.Discard, remote)
+		WriteFrame(remote, Authenticate("ivo://example.org/remote", time.Now()))
+		time.Sleep(lifetime)
+		remote.Close()
+	}()
+	return local
 }

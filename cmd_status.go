@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"comet/handlers"
+	"comet/seen"
+	"comet/status"
+	"comet/voevent"
+	"comet/vtp"
+)
+
+// defaultStatus is where "comet status" looks when given nothing.
+const defaultStatus = "tcp:8097"
+
+// parseStatusEndpoint reads --status: tcp:PORT[:interface=ADDR] or
+// unix:PATH. Without an interface a TCP endpoint is on loopback only.
+func parseStatusEndpoint(s string) (endpoint, error) {
+	ep, err := parseEndpoint(s)
+	if err != nil {
+		return endpoint{}, err
+	}
+	switch ep.network {
+	case "unix":
+	case "tcp":
+		if strings.HasPrefix(ep.address, ":") {
+			ep.address = "127.0.0.1" + ep.address
+		}
+	default:
+		return endpoint{}, fmt.Errorf("endpoint %q: want tcp:PORT[:interface=ADDR] or unix:PATH", s)
+	}
+	return ep, nil
+}
+
+// startStatus opens the --status listener and serves the status pages
+// on it; stop closes it.
+func startStatus(ep endpoint, localIVO string, broker *vtp.Broker, disp *handlers.Dispatcher, store *seen.Store, dir string, log *slog.Logger) (stop func(), err error) {
+	l, err := listen(ep)
+	if err != nil {
+		return nil, fmt.Errorf("--status: %w", err)
+	}
+	log.Info("listening for status requests", "addr", l.Addr().Network()+":"+l.Addr().String())
+	srv := status.Serve(l, &status.Source{
+		Version: version, LocalIVO: localIVO, Start: time.Now(),
+		Broker: broker.Snapshot, Handlers: disp.Stats,
+		StoreErr: store.Err, StoreLen: store.Len, StoreCompacted: store.LastCompaction, StoreFile: filepath.Join(dir, "seen.log"),
+	})
+	return func() {
+		if err := srv.Close(); err != nil {
+			log.Error("status server had stopped", "err", err)
+		}
+	}, nil
+}
+
+// runStatus is "comet status [ENDPOINT|URL]": it asks a broker's --status
+// server for /status and /healthz and prints a summary. Exit status 0 if
+// the broker is healthy, 1 if not, 2 if it cannot be asked.
+func runStatus(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 1 || len(args) == 1 && strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(stderr, "usage: comet status [tcp:PORT[:interface=ADDR] | unix:PATH | http://HOST:PORT]")
+		return 2
+	}
+	where := defaultStatus
+	if len(args) == 1 {
+		where = args[0]
+	}
+	base, client, err := statusClient(where)
+	if err != nil {
+		fmt.Fprintln(stderr, "comet status:", err)
+		return 2
+	}
+	var r status.Report
+	if err := getJSON(client, base+"/status", &r); err != nil {
+		fmt.Fprintln(stderr, "comet status:", err)
+		return 2
+	}
+	resp, err := client.Get(base + "/healthz")
+	if err != nil {
+		fmt.Fprintln(stderr, "comet status:", err)
+		return 2
+	}
+	health, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	healthy := resp.StatusCode == http.StatusOK
+	if !healthy && resp.StatusCode != http.StatusServiceUnavailable {
+		fmt.Fprintf(stderr, "comet status: %s/healthz answered %s\n", base, resp.Status)
+		return 2
+	}
+	printSummary(stdout, &r, healthy, strings.TrimSpace(string(health)))
+	if !healthy {
+		return 1
+	}
+	return 0
+}
+
+// statusClient turns the argument into a base URL and a client that
+// reaches it, over a Unix socket for unix:PATH.
+func statusClient(where string) (string, *http.Client, error) {
+	client := &http.Client{Timeout: 5 * time.Second}
+	if strings.HasPrefix(where, "http://") || strings.HasPrefix(where, "https://") {
+		return strings.TrimRight(where, "/"), client, nil
+	}
+	ep, err := parseStatusEndpoint(where)
+	if err != nil {
+		return "", nil, err
+	}
+	if ep.network == "unix" {
+		client.Transport = &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", ep.address)
+		}}
+		return "http://comet", client, nil
+	}
+	host, port, _ := net.SplitHostPort(ep.address)
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1" // listening everywhere: ask over loopback
+	}
+	return "http://" + net.JoinHostPort(host, port), client, nil
+}
+
+func getJSON(client *http.Client, url string, v any) error {
+	resp, err := client.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered %s", url, resp.Status)
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(v); err != nil {
+		return fmt.Errorf("%s: not a comet status report: %w", url, err)
+	}
+	return nil
+}
+
+// printSummary writes a few lines a person can take in at a glance.
+func printSummary(w io.Writer, r *status.Report, healthy bool, health string) {
+	verdict := "healthy"
+	if !healthy {
+		verdict = "UNHEALTHY"
+	}
+	fmt.Fprintf(w, "comet %s %s: %s\n", clean(r.Version), clean(r.LocalIVO), verdict)
+	if !healthy {
+		for _, line := range strings.Split(health, "\n") {
+			fmt.Fprintf(w, "  problem: %s\n", clean(line))
+		}
+	}
+	fmt.Fprintf(w, "started %s (up %s)\n", r.Start.UTC().Format(time.RFC3339), r.Now.Sub(r.Start).Round(time.Second))
+	for _, l := range r.Listeners {
+		state := "ok"
+		if l.Err != "" {
+			state = "FAILING: " + clean(l.Err)
+		}
+		fmt.Fprintf(w, "listener %s %s: %s\n", clean(l.Role), clean(l.Addr), state)
+	}
+	c := r.Counters
+	fmt.Fprintf(w, "events: %d from authors, %d from remotes, %d duplicates, %d refused\n",
+		c.AcceptedFromAuthors, c.AcceptedFromRemotes, c.Duplicates,
+		c.RefusedNotWellFormed+c.RefusedInvalid+c.RefusedStorageFailure+c.RefusedOversized)
+	queued := 0
+	for _, s := range r.Subscribers {
+		queued += s.Queued
+	}
+	fmt.Fprintf(w, "subscribers: %d (%d messages queued); %d deliveries, %d dropped\n",
+		len(r.Subscribers), queued, c.Deliveries, c.DeliveriesDropped)
+	for _, x := range r.Remotes {
+		fmt.Fprintf(w, "remote %s: %s since %s; %d events, %d reconnects\n",
+			clean(x.Addr), clean(x.State), x.Since.UTC().Format(time.RFC3339), x.Events, x.Reconnects)
+	}
+	for _, h := range r.Handlers {
+		fmt.Fprintf(w, "handler %s: %d done, %d failed, %d skipped, %d queued\n", clean(h.Name), h.Done, h.Failed, h.Skipped, h.Queued)
+	}
+	fmt.Fprintf(w, "seen store: %d events, %d bytes\n", r.Store.Keys, r.Store.FileBytes)
+	if e := r.LastEvent; e != nil {
+		fmt.Fprintf(w, "last event: %s at %s from %s\n", clean(e.IVORN), e.Time.UTC().Format(time.RFC3339), clean(e.Source))
+	}
+}
+
+// clean clips a value from the broker and makes control characters
+// visible, so that no value can rewrite the terminal.
+func clean(s string) string {
+	s = voevent.Clip(s)
+	if strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		q := fmt.Sprintf("%q", s)
+		return q[1 : len(q)-1]
+	}
+	return s
+}
+
+// parseSeconds reads a duration as seconds ("90") or with a unit ("90s",
+// "5m"), from 1 s to one day.
+func parseSeconds(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if f, ferr := strconv.ParseFloat(s, 64); ferr == nil {
+		d, err = time.Duration(f*float64(time.Second)), nil
+	}
+	if err != nil || d < time.Second || d > 24*time.Hour {
+		return 0, errors.New("want a duration from 1 to 86400 seconds (90, 90s, 5m)")
+	}
+	return d, nil
+}
