@@ -20,6 +20,7 @@ const validateUsage = `usage: comet validate [--] FILE...
 Checks each FILE as the broker checks an event an author submits: safe,
 well-formed XML, valid against the VOEvent 2.0 schema, and an ivorn that
 is an IVOA identifier with a local part (there is no duplicate check).
+A FILE of "-" is standard input.
 Prints one line per file, tab-separated: FILE, "valid" or "invalid", and
 for an invalid file the reason. Exit status: 0 if every file is valid,
 1 if any is invalid, 2 on a usage error or a file that cannot be read.
@@ -27,6 +28,11 @@ for an invalid file the reason. Exit status: 0 if every file is valid,
 
 // runValidate implements "comet validate FILE...".
 func runValidate(args []string, stdout, stderr io.Writer) int {
+	return runValidateFrom(args, os.Stdin, stdout, stderr)
+}
+
+// runValidateFrom is runValidate with "-" read from stdin.
+func runValidateFrom(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("comet validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {} // printed below: on stdout for -h, stderr otherwise
@@ -45,7 +51,13 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	}
 	status := 0
 	for _, name := range fs.Args() {
-		raw, err := readLimited(name, maxValidateFile)
+		var raw []byte
+		var err error
+		if name == "-" {
+			raw, err = readAllLimited(stdin, "standard input", maxValidateFile)
+		} else {
+			raw, err = readLimited(name, maxValidateFile)
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "comet validate: %v\n", err)
 			status = 2
@@ -74,7 +86,13 @@ func readLimited(name string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	raw, err := io.ReadAll(io.LimitReader(f, limit+1))
+	return readAllLimited(f, name, limit)
+}
+
+// readAllLimited reads r to its end, refusing more than limit bytes; name
+// is what the error for a larger one calls r.
+func readAllLimited(r io.Reader, name string, limit int64) ([]byte, error) {
+	raw, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,7 @@ import (
 // endpoint is where the broker listens: a TCP port on one interface (all
 // when empty) or a Unix socket, as Twisted's endpoint strings give them.
 type endpoint struct {
-	network string // "tcp" or "unix"
+	network string // "tcp", "tcp4" (IPv4 only) or "unix"
 	address string // host:port for tcp, path for unix
 }
 
@@ -61,6 +61,9 @@ func parseEndpoint(s string) (endpoint, error) {
 			return endpoint{}, fmt.Errorf("endpoint %q: want unix:PATH", s)
 		}
 		return endpoint{"unix", path}, nil
+	}
+	if _, err := parsePort(s); err == nil {
+		return endpoint{}, fmt.Errorf("want an endpoint such as tcp:%s, not a bare port (tcp:PORT[:interface=ADDR] or unix:PATH)", s)
 	}
 	return endpoint{}, fmt.Errorf("endpoint %q: want tcp:PORT[:interface=ADDR] or unix:PATH", s)
 }

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +37,14 @@ type config struct {
 	plugins              []*pluginFlags
 	help, version        bool
 	receiveSet, bcastSet *endpointFlag
+	status               *endpoint     // --status, nil when off
+	remoteBackoffMax     time.Duration // --remote-backoff-max
+	logFile, pidFile     string
+	logFormat            string // "text" or "json"
+
+	// Set by run once the command line is known to be good.
+	logs     *logOutput
+	handlers []namedHandler
 }
 
 // pluginFlags collects one handler plugin's flags.
@@ -43,6 +53,7 @@ type pluginFlags struct {
 	enabled bool
 	args    []string
 	opts    map[string]*string
+	set     []string // the options given on the command line
 }
 
 // usageError is a bad command line: exit status 2.
@@ -54,7 +65,11 @@ func (e *usageError) Error() string { return e.msg }
 // single or double dashes, repeatable flags accumulating, and stacked
 // short switches ("-rbv").
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
-	cfg := &config{receivePort: 8098, broadcastPort: 8099, testInterval: time.Hour, maxFrame: vtp.DefaultMaxFrame,
+	args, err := expandArgFiles(args)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &config{receivePort: 8098, broadcastPort: 8099, testInterval: time.Hour, maxFrame: vtp.DefaultMaxFrame, logFormat: "text",
 		maxConns: vtp.DefaultMaxConns, maxConnsPerAddr: vtp.DefaultMaxConnsPerAddr,
 		maxFilters: vtp.DefaultMaxFilters, maxFilterBytes: vtp.DefaultMaxFilterBytes}
 	fs := flag.NewFlagSet("comet", flag.ContinueOnError)
@@ -139,6 +154,36 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	fs.BoolVar(&cfg.help, "help", false, "")
 	fs.BoolVar(&cfg.version, "version", false, "")
+	fs.Var(funcFlag(func(s string) error {
+		ep, err := parseStatusEndpoint(s)
+		cfg.status = &ep
+		return err
+	}), "status", "")
+	cfg.remoteBackoffMax = time.Minute
+	fs.Var(funcFlag(func(s string) (err error) {
+		cfg.remoteBackoffMax, err = parseSeconds(s)
+		return err
+	}), "remote-backoff-max", "")
+	fs.StringVar(&cfg.logFile, "logfile", "", "")
+	fs.StringVar(&cfg.pidFile, "pidfile", "", "")
+	fs.Var(funcFlag(func(s string) error {
+		if s != "text" && s != "json" {
+			return errors.New("want text or json")
+		}
+		cfg.logFormat = s
+		return nil
+	}), "log-format", "")
+	var nodaemon bool // comet never daemonises: accepted for twistd command lines
+	for _, n := range []string{"n", "nodaemon"} {
+		fs.BoolVar(&nodaemon, n, false, "")
+	}
+	var twistdErr error
+	for name, advice := range twistdOptions {
+		fs.Var(twistdFlag(func() error {
+			twistdErr = fmt.Errorf("%s%s is a twistd option: %s", dashes(name), name, advice)
+			return twistdErr
+		}), name, "")
+	}
 
 	for _, p := range handlers.Plugins() {
 		pf := &pluginFlags{p: p, opts: map[string]*string{}}
@@ -153,14 +198,33 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		}
 	}
 
-	if err := fs.Parse(expandShort(args)); err != nil {
-		if errors.Is(err, flag.ErrHelp) { // -h
+	if err := fs.Parse(joinEndpoints(expandShort(args))); err != nil {
+		switch {
+		case errors.Is(err, flag.ErrHelp): // -h
 			cfg.help = true
 			return cfg, nil
+		case twistdErr != nil:
+			return nil, &usageError{twistdErr.Error()}
 		}
-		return nil, &usageError{strings.Replace(err.Error(), " -", " --", 1)}
+		// --receive and -v are switches that may take a value, which flag
+		// calls boolean: the message names the flag and value alone.
+		msg := strings.Replace(err.Error(), "invalid boolean value", "invalid value", 1)
+		msg = strings.Replace(msg, " for -", " for flag -", 1)
+		return nil, &usageError{strings.Replace(msg, " -", " --", 1)}
 	}
-	if fs.NArg() > 0 {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	for _, pf := range cfg.plugins {
+		for _, o := range pf.p.Options {
+			if given[pf.p.Name+"-"+o.Name] {
+				pf.set = append(pf.set, o.Name)
+			}
+		}
+	}
+	switch {
+	case fs.NArg() > 0 && fs.Arg(0) == "comet":
+		return nil, &usageError{`unexpected argument "comet": that is Comet's twistd plugin name; run "comet [options]" without it`}
+	case fs.NArg() > 0:
 		return nil, &usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	for _, f := range cfg.filters {
@@ -187,6 +251,81 @@ func expandShort(args []string) []string {
 		out = append(out, a)
 	}
 	return out
+}
+
+// twistdOptions are the twistd options a Comet command line may carry
+// that comet does not take, each with what to do instead. (-n and
+// --nodaemon are accepted; --logfile and --pidfile are comet's own.)
+var twistdOptions = map[string]string{
+	"uid":       "run comet as that user (systemd User=)",
+	"u":         "run comet as that user (systemd User=)",
+	"euid":      "run comet as that user (systemd User=)",
+	"e":         "run comet as that user (systemd User=)",
+	"gid":       "run comet with that group (systemd Group=)",
+	"g":         "run comet with that group (systemd Group=)",
+	"umask":     "set the umask in the service manager (systemd UMask=)",
+	"rundir":    "set the working directory in the service manager (systemd WorkingDirectory=)",
+	"d":         "set the working directory in the service manager (systemd WorkingDirectory=)",
+	"chroot":    "set the root directory in the service manager (systemd RootDirectory=)",
+	"syslog":    "comet logs to standard error, which systemd passes to the journal and syslog",
+	"prefix":    "set the syslog tag in the service manager (systemd SyslogIdentifier=)",
+	"l":         "write --logfile=PATH",
+	"reactor":   "comet has no reactor to choose: remove it",
+	"logger":    "use --log-format=text|json, or --logfile=PATH",
+	"no_save":   "comet saves no application state: remove it",
+	"o":         "comet saves no application state: remove it",
+	"python":    "comet reads no .tac file: give its options directly, or in an @FILE",
+	"y":         "comet reads no .tac file: give its options directly, or in an @FILE",
+	"profile":   "comet has no profiler option: remove it",
+	"profiler":  "comet has no profiler option: remove it",
+	"savestats": "comet has no profiler option: remove it",
+	"spew":      "comet has no tracing option: use -v for DEBUG logging",
+}
+
+// twistdFlag is a twistd option: setting it, with or without a value, is
+// the error its function returns.
+type twistdFlag func() error
+
+func (f twistdFlag) String() string     { return "" }
+func (f twistdFlag) IsBoolFlag() bool   { return true }
+func (f twistdFlag) Set(s string) error { return f() }
+
+// dashes is how a flag's name is written: -n, --nodaemon.
+func dashes(name string) string {
+	if len(name) == 1 {
+		return "-"
+	}
+	return "--"
+}
+
+// joinEndpoints turns "--receive tcp:8098" into "--receive=tcp:8098":
+// --receive and --broadcast are switches, so flag would not take the
+// next word as their value. Only a word that starts as an endpoint does
+// ("tcp:", "unix:"), so "--receive --broadcast" keeps both switches.
+func joinEndpoints(args []string) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		switch strings.TrimLeft(a, "-") {
+		case "r", "receive", "b", "broadcast":
+			if strings.HasPrefix(a, "-") && i+1 < len(args) && looksLikeEndpoint(args[i+1]) {
+				out = append(out, a+"="+args[i+1])
+				i++
+				continue
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func looksLikeEndpoint(s string) bool {
+	kind, _, ok := strings.Cut(s, ":")
+	kind = strings.ToLower(kind)
+	return ok && (kind == "tcp" || kind == "unix")
 }
 
 // funcFlag is a repeatable flag whose values go to a function.
@@ -236,22 +375,85 @@ func (e *endpointFlag) Set(s string) error {
 }
 
 // endpoints returns where to listen: the explicit endpoints, or the
-// given port on every interface.
-func endpoints(on bool, list []endpoint, port int) []endpoint {
+// given port on every interface. When every entry of the port's whitelist
+// is an IPv4 network, that is every IPv4 interface only: IPv6 clients
+// would be dropped, and a client that tries IPv6 first falls back to
+// IPv4 only if the IPv6 connection is refused.
+func endpoints(on bool, list []endpoint, port int, wl vtp.Whitelist) []endpoint {
 	if !on {
 		return nil
 	}
 	if len(list) > 0 {
 		return list
 	}
+	if ipv4Only(wl) {
+		return []endpoint{{"tcp4", "0.0.0.0:" + strconv.Itoa(port)}}
+	}
 	return []endpoint{{"tcp", ":" + strconv.Itoa(port)}}
 }
 
+// ipv4Only reports whether wl has entries and all are IPv4 networks.
+func ipv4Only(wl vtp.Whitelist) bool {
+	for _, p := range wl {
+		if !p.Addr().Is4() {
+			return false
+		}
+	}
+	return len(wl) > 0
+}
+
+// namedHandler is a handler built from the command line.
+type namedHandler struct {
+	name string
+	h    handlers.Handler
+}
+
+// buildHandlers sets up every handler the command line enables, so that a
+// bad handler option stops comet before it opens anything else. On error
+// the handlers already built are closed.
+func buildHandlers(cfg *config, log *slog.Logger) ([]namedHandler, error) {
+	var hs []namedHandler
+	for _, pf := range cfg.plugins {
+		if !pf.enabled {
+			for _, o := range pf.set {
+				log.Warn(fmt.Sprintf("--%s-%s is ignored without --%s", pf.p.Name, o, pf.p.Name))
+			}
+			continue
+		}
+		opts := map[string]string{}
+		for k, v := range pf.opts {
+			opts[k] = *v
+		}
+		h, err := pf.p.New(handlers.Setup{Args: pf.args, Options: opts, Logger: log.With("handler", pf.p.Name)})
+		if err != nil {
+			closeHandlers(hs)
+			return nil, err
+		}
+		hs = append(hs, namedHandler{pf.p.Name, h})
+	}
+	return hs, nil
+}
+
+// closeHandlers closes handlers that were built but never started.
+func closeHandlers(hs []namedHandler) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	for _, nh := range hs {
+		switch h := nh.h.(type) {
+		case handlers.ContextCloser:
+			h.CloseContext(ctx)
+		case io.Closer:
+			h.Close()
+		}
+	}
+}
+
 func usage(w io.Writer) {
-	fmt.Fprintf(w, `Usage: comet [options]
+	fmt.Fprintf(w, `Usage: comet [options] [@FILE] [options]
        comet sendvo [-h HOST] [-p PORT] [-f FILE]
-       comet validate FILE...
+       comet validate FILE...      ("-" is standard input)
        comet xpath EXPR FILE...
+       comet status [ENDPOINT|URL]  (a broker's --status; default tcp:8097)
 
 A VOEvent broker: receives events from authors, relays them to
 subscribers, subscribes to other brokers and runs handlers on each event.
@@ -262,25 +464,40 @@ subscribers, subscribes to other brokers and runs handlers on each event.
       --remote=HOST[:PORT]        subscribe to a remote broker (port 8099; repeatable)
       --subscribe=tcp:HOST:PORT   the same, as an endpoint
       --filter=XPATH              XPath 1.0 filter sent to remote brokers (repeatable)
-      --local-ivo=IVOID           this broker's identity (required for --receive, --broadcast)
+      --local-ivo=IVOID           this broker's identity (required for --receive and
+                                  --broadcast)
       --eventdb=DIR               where the seen-events store lives, a private directory
-                                  [default: systemd's $STATE_DIRECTORY, else /var/lib/comet
-                                  for root, else $XDG_STATE_HOME/comet or ~/.local/state/comet]
+                                  [default: systemd's $STATE_DIRECTORY, else
+                                  /var/lib/comet for root, else $XDG_STATE_HOME/comet
+                                  or ~/.local/state/comet]
       --receive-port=PORT         author port [default: 8098]
       --broadcast-port=PORT       subscriber port [default: 8099]
-      --broadcast-test-interval=S seconds between test events, 0 to disable [default: 3600]
+      --broadcast-test-interval=S seconds between test events, 0 to disable
+                                  [default: 3600]
       --author-whitelist=NET      network allowed to submit events (CIDR or ADDR/MASK;
                                   repeatable) [default: every IPv4 and IPv6 address]
       --subscriber-whitelist=NET  network allowed to subscribe (same forms)
       --max-frame-size=BYTES      largest message accepted [default: %d]
-      --max-connections=N         connections accepted at once, all ports [default: %d]
+      --max-connections=N         connections accepted at once, on all ports
+                                  [default: %d]
       --max-connections-per-address=N
                                   from one IP address to one port [default: %d]
       --max-subscriber-filters=N  filters one subscriber may install [default: %d]
       --max-subscriber-filter-bytes=N
                                   their total size in bytes [default: %d]
+      --remote-backoff-max=S      longest wait before reconnecting to a remote, seconds
+                                  or 90s/5m [default: 60]
+      --status=ENDPOINT           serve /healthz, /status, /metrics and / over HTTP
+                                  (tcp:PORT[:interface=ADDR], loopback by default;
+                                  unix:PATH)
   -v, --verbose                   more logging (DEBUG)
   -q, --quiet                     less logging (WARNING; twice: ERROR)
+      --logfile=PATH              log to PATH (appended to) instead of standard error;
+                                  SIGHUP reopens it after log rotation
+      --log-format=FORMAT         text or json [default: text]
+      --pidfile=PATH              write the process id to PATH while running
+  -n, --nodaemon                  accepted and ignored: comet runs in the foreground
+      @FILE, --config=FILE        read more options from FILE, one a line ("#" comments)
       --version                   print the version and exit
       --help                      print this help and exit
 
@@ -292,9 +509,42 @@ Handlers (enabled with --NAME, configured with --NAME-OPTION=value):
 		if p.Arg != "" {
 			name += "=" + p.Arg
 		}
-		fmt.Fprintf(w, "      %-27s %s\n", name, p.Usage)
+		usageLine(w, name, p.Usage)
 		for _, o := range p.Options {
-			fmt.Fprintf(w, "      %-27s %s [default: %s]\n", "--"+p.Name+"-"+o.Name+"=VALUE", o.Usage, o.Default)
+			usageLine(w, "--"+p.Name+"-"+o.Name+"="+placeholder(o.Name), o.Usage+" [default: "+o.Default+"]")
 		}
 	}
+}
+
+// usageLine writes one --help entry, its text aligned with the others
+// and wrapped at 88 columns; a long flag puts the text on the next line.
+func usageLine(w io.Writer, flag, text string) {
+	line := fmt.Sprintf("      %-27s", flag)
+	if len(flag) > 27 {
+		fmt.Fprintln(w, line)
+		line = strings.Repeat(" ", 33)
+	}
+	for _, word := range strings.Fields(text) {
+		if len(line) > 33 && len(line)+1+len(word) > 88 {
+			fmt.Fprintln(w, line)
+			line = strings.Repeat(" ", 33)
+		}
+		line += " " + word
+	}
+	fmt.Fprintln(w, line)
+}
+
+// placeholder names the value a handler option takes in --help.
+func placeholder(option string) string {
+	switch option {
+	case "directory":
+		return "DIR"
+	case "timeout":
+		return "S"
+	case "concurrency", "queue":
+		return "N"
+	case "file":
+		return "PATH"
+	}
+	return "VALUE"
 }

@@ -51,7 +51,7 @@ func TestParseFlags(t *testing.T) {
 			check("print-event", pf.enabled, false)
 		}
 	}
-	check("receive endpoints", endpoints(cfg.receiveOn, cfg.receive, cfg.receivePort), []endpoint{{"tcp", ":9098"}})
+	check("receive endpoints", endpoints(cfg.receiveOn, cfg.receive, cfg.receivePort, nil), []endpoint{{"tcp", ":9098"}})
 }
 
 func TestParseFlagsDefaults(t *testing.T) {
@@ -116,6 +116,26 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"--max-connections-per-address=x", "-r"}, 2, []string{"--max-connections-per-address", `"x"`}},
 		{[]string{"--max-subscriber-filters=-1", "-b"}, 2, []string{"--max-subscriber-filters", `"-1"`}},
 		{[]string{"--max-subscriber-filter-bytes=1e9", "-b"}, 2, []string{"--max-subscriber-filter-bytes", `"1e9"`}},
+		{[]string{"--receive=28098", "--local-ivo=ivo://a.b/c"}, 2, []string{`invalid value "28098" for flag --receive`, "tcp:28098"}},
+		{[]string{"-b=8099", "--local-ivo=ivo://a.b/c"}, 2, []string{`"8099" for flag --b`, "tcp:8099"}},
+		{[]string{"--cmd=/bin/true", "--cmd-timeout=abc", "--remote=h"}, 2, []string{"--cmd-timeout", `"abc"`}},
+		{[]string{"--cmd=/bin/true", "--cmd-concurrency=0", "--remote=h"}, 2, []string{"--cmd-concurrency", `"0"`}},
+		{[]string{"--cmd=/bin/true", "--cmd-queue=-1", "--remote=h"}, 2, []string{"--cmd-queue", `"-1"`}},
+		{[]string{"--log-format=xml", "--remote=h"}, 2, []string{"--log-format", `"xml"`, "text or json"}},
+		{[]string{"--logfile=/nonexistent/dir/comet.log", "--remote=h"}, 2, []string{"--logfile", "/nonexistent/dir/comet.log"}},
+		{[]string{"--uid=1000", "-r"}, 2, []string{"--uid is a twistd option", "User="}},
+		{[]string{"-u", "comet", "-r"}, 2, []string{"-u is a twistd option", "User="}},
+		{[]string{"--gid", "100", "-r"}, 2, []string{"--gid is a twistd option", "Group="}},
+		{[]string{"--umask=022", "-r"}, 2, []string{"--umask is a twistd option", "UMask="}},
+		{[]string{"--rundir=/var/lib/comet", "-r"}, 2, []string{"--rundir is a twistd option", "WorkingDirectory="}},
+		{[]string{"--syslog", "-r"}, 2, []string{"--syslog is a twistd option", "journal"}},
+		{[]string{"--prefix=comet", "-r"}, 2, []string{"--prefix is a twistd option", "SyslogIdentifier="}},
+		{[]string{"-l", "/var/log/comet.log", "-r"}, 2, []string{"-l is a twistd option", "--logfile=PATH"}},
+		{[]string{"--reactor=epoll", "-r"}, 2, []string{"--reactor is a twistd option"}},
+		{[]string{"-n", "comet", "-r"}, 2, []string{`unexpected argument "comet"`, "twistd"}},
+		{[]string{"@/nonexistent/comet.args"}, 2, []string{"argument file", "/nonexistent/comet.args"}},
+		{[]string{"--config=/nonexistent/comet.args"}, 2, []string{"argument file", "/nonexistent/comet.args"}},
+		{[]string{"--remote=h", "--config"}, 2, []string{"--config"}},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
@@ -125,11 +145,60 @@ func TestCommandLineErrors(t *testing.T) {
 			t.Errorf("%q: exit %d, stderr %q; want exit %d and one line", tt.args, code, msg, tt.code)
 			continue
 		}
+		if strings.Contains(msg, "boolean") {
+			t.Errorf("%q: message %q calls a flag boolean", tt.args, msg)
+		}
 		for _, w := range tt.want {
 			if !strings.Contains(msg, w) {
 				t.Errorf("%q: message %q does not contain %q", tt.args, msg, w)
 			}
 		}
+	}
+}
+
+// TestBadHandlerOptionOpensNothing: a bad handler option stops comet
+// before the log file, the pidfile, the store or another handler's
+// directory is created.
+func TestBadHandlerOptionOpensNothing(t *testing.T) {
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"-r", "--local-ivo=ivo://example.org/b", "--eventdb=" + dir + "/db",
+		"--logfile=" + dir + "/log", "--pidfile=" + dir + "/pid", "--save-event", "--save-event-directory=" + dir + "/saved",
+		"--cmd=/bin/true", "--cmd-timeout=abc"}, &stdout, &stderr)
+	if code != 2 || strings.Count(stderr.String(), "\n") != 1 {
+		t.Errorf("exit %d, stderr %q; want 2 and one line", code, stderr.String())
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("created %v", entries)
+	}
+}
+
+func TestSwitchesTakeSpacedEndpoints(t *testing.T) {
+	cfg, err := parseFlags([]string{"--receive", "tcp:9000:interface=127.0.0.1", "-b", "unix:/tmp/b.sock",
+		"--receive", "--broadcast", "-r", "UNIX:/tmp/r.sock", "-n", "--nodaemon", "--local-ivo=ivo://example.org/b"}, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []endpoint{{"tcp", "127.0.0.1:9000"}, {"unix", "/tmp/r.sock"}}; !reflect.DeepEqual(cfg.receive, want) {
+		t.Errorf("receive %v, want %v", cfg.receive, want)
+	}
+	if want := []endpoint{{"unix", "/tmp/b.sock"}}; !reflect.DeepEqual(cfg.broadcast, want) {
+		t.Errorf("broadcast %v, want %v", cfg.broadcast, want)
+	}
+}
+
+func TestHandlerOptionWithoutHandlerWarns(t *testing.T) {
+	cfg, err := parseFlags([]string{"--remote=h", "--save-event-directory=/srv/events"}, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	hs, err := buildHandlers(cfg, newLogger(&logged, "text", 0))
+	if err != nil || len(hs) != 0 {
+		t.Fatalf("handlers %v, %v", hs, err)
+	}
+	if !strings.Contains(logged.String(), `level=WARN msg="--save-event-directory is ignored without --save-event"`) {
+		t.Errorf("log: %q", logged.String())
 	}
 }
 
@@ -142,9 +211,20 @@ func TestHelpAndVersion(t *testing.T) {
 		"--receive-port", "--broadcast-port", "--broadcast-test-interval", "--author-whitelist",
 		"--subscriber-whitelist", "--cmd=PATH", "--print-event", "--save-event", "--save-event-directory",
 		"--verbose", "--quiet", "--version", "--max-connections", "--max-connections-per-address",
-		"--max-subscriber-filters", "--max-subscriber-filter-bytes"} {
+		"--max-subscriber-filters", "--max-subscriber-filter-bytes", "--cmd-timeout=S", "--cmd-concurrency=N",
+		"--save-event-directory=DIR", "--logfile=PATH", "--pidfile=PATH", "--log-format=FORMAT", "--nodaemon", "@FILE"} {
 		if !strings.Contains(stdout.String(), flag) {
 			t.Errorf("--help does not mention %s", flag)
+		}
+	}
+	// Every description starts in one column, and no line is wider than 88.
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		if len(line) > 88 {
+			t.Errorf("--help line wider than 88 columns: %q", line)
+		}
+		if strings.HasPrefix(strings.TrimLeft(line, " "), "-") && len(line) > 34 && strings.Contains(line[6:], "  ") &&
+			(line[33] != ' ' || line[34] == ' ') {
+			t.Errorf("--help line not aligned: %q", line)
 		}
 	}
 	stdout.Reset()

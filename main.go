@@ -5,7 +5,8 @@
 //
 // It also carries the author's tools: "comet sendvo" (or the binary
 // invoked as comet-sendvo) submits an event, "comet validate" checks
-// events as the broker would, and "comet xpath" tries a filter on files.
+// events as the broker would, "comet xpath" tries a filter on files, and
+// "comet status" summarises a running broker's --status pages.
 // See README.md for the flags and the differences from Comet.
 package main
 
@@ -32,8 +33,14 @@ import (
 // version is reported by --version and in test events.
 const version = "1.0.0"
 
-// shutdownBudget is how long SIGINT/SIGTERM may take to exit.
-const shutdownBudget = 4500 * time.Millisecond
+// SIGINT/SIGTERM must exit within 5 s. Connections get shutdownBudget;
+// handlers (commands still running are killed at their deadline) get
+// handlersBudget from the same moment, which leaves time for the rest
+// of the exit even on a loaded machine.
+const (
+	shutdownBudget = 4500 * time.Millisecond
+	handlersBudget = 3 * time.Second
+)
 
 func main() {
 	if filepath.Base(os.Args[0]) == "comet-sendvo" {
@@ -52,6 +59,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return runValidate(args[1:], stdout, stderr)
 		case "xpath":
 			return runXPath(args[1:], stdout, stderr)
+		case "status":
+			return runStatus(args[1:], stdout, stderr)
 		}
 	}
 	cfg, err := parseFlags(args, stderr)
@@ -80,7 +89,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	if err := serve(ctx, hup, cfg, newLogger(stderr, cfg.verbose-cfg.quiet)); err != nil {
+	log, cleanUp, code := setUp(cfg, stderr)
+	if log == nil {
+		return code
+	}
+	defer cleanUp()
+	if err := serve(ctx, hup, cfg, log); err != nil {
+		if cfg.logFile != "" {
+			log.Error("comet failed", "err", err)
+		}
 		fmt.Fprintln(stderr, "comet:", err)
 		return 1
 	}
@@ -112,12 +129,6 @@ func (c *config) check() error {
 	return nil
 }
 
-// newLogger logs to w at INFO, one level more per -v, one less per -q.
-func newLogger(w io.Writer, verbosity int) *slog.Logger {
-	level := slog.LevelInfo - slog.Level(4*verbosity)
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
-}
-
 // serve runs the broker until ctx is done, then shuts it down within
 // shutdownBudget: listeners close, author transactions in progress finish,
 // handlers drain, and the seen store is flushed. Each value on hup is a
@@ -144,6 +155,7 @@ func serve(ctx context.Context, hup <-chan os.Signal, cfg *config, log *slog.Log
 		MaxFilterBytes:      cfg.maxFilterBytes,
 		MaxConns:            cfg.maxConns,
 		MaxConnsPerAddr:     cfg.maxConnsPerAddr,
+		Timers:              vtp.Timers{BackoffMax: cfg.remoteBackoffMax},
 		Validate:            voevent.Validate,
 		Seen:                func(el []byte) (bool, error) { return store.CheckAndRecord(seen.KeyOf(el)) },
 		SeenRemote:          func(el []byte) (bool, error) { return store.CheckAndKeep(seen.KeyOf(el)) },
@@ -154,11 +166,13 @@ func serve(ctx context.Context, hup <-chan os.Signal, cfg *config, log *slog.Log
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), shutdownBudget)
 		defer cancel()
+		hctx, hcancel := context.WithTimeout(context.Background(), handlersBudget)
+		defer hcancel()
 		if e := broker.Shutdown(sctx); e != nil {
 			log.Warn("connections still open at exit", "err", e)
 		}
 		serving.Wait()
-		if e := disp.Close(sctx); e != nil {
+		if e := disp.Close(hctx); e != nil {
 			log.Warn("handlers did not finish", "err", e)
 		}
 		if e := store.Close(); e != nil && err == nil {
@@ -167,20 +181,16 @@ func serve(ctx context.Context, hup <-chan os.Signal, cfg *config, log *slog.Log
 		log.Info("comet stopped")
 	}()
 
-	for _, pf := range cfg.plugins {
-		if !pf.enabled {
-			continue
-		}
-		opts := map[string]string{}
-		for k, v := range pf.opts {
-			opts[k] = *v
-		}
-		h, err := pf.p.New(handlers.Setup{Args: pf.args, Options: opts, Logger: log.With("handler", pf.p.Name)})
+	for _, nh := range cfg.handlers {
+		disp.Add(nh.name, nh.h)
+		log.Info("handler enabled", "handler", nh.name)
+	}
+	if cfg.status != nil {
+		stopStatus, err := startStatus(*cfg.status, cfg.localIVO, broker, disp, store, dir, log)
 		if err != nil {
 			return err
 		}
-		disp.Add(pf.p.Name, h)
-		log.Info("handler enabled", "handler", pf.p.Name)
+		defer stopStatus()
 	}
 
 	listeners := []struct {
@@ -188,8 +198,8 @@ func serve(ctx context.Context, hup <-chan os.Signal, cfg *config, log *slog.Log
 		eps   []endpoint
 		serve func(net.Listener) error
 	}{
-		{"--receive", endpoints(cfg.receiveOn, cfg.receive, cfg.receivePort), broker.ServeAuthors},
-		{"--broadcast", endpoints(cfg.broadOn, cfg.broadcast, cfg.broadcastPort), broker.ServeSubscribers},
+		{"--receive", endpoints(cfg.receiveOn, cfg.receive, cfg.receivePort, cfg.authorWL), broker.ServeAuthors},
+		{"--broadcast", endpoints(cfg.broadOn, cfg.broadcast, cfg.broadcastPort, cfg.subWL), broker.ServeSubscribers},
 	}
 	for _, ls := range listeners {
 		for _, ep := range ls.eps {
@@ -202,6 +212,9 @@ func serve(ctx context.Context, hup <-chan os.Signal, cfg *config, log *slog.Log
 				what = "subscribers"
 			}
 			log.Info("listening for "+what, "addr", l.Addr().Network()+":"+l.Addr().String())
+			if ep.network == "tcp4" {
+				log.Info(ls.flag+" listens on IPv4 only: every entry of its whitelist is IPv4; add an IPv6 entry to accept IPv6 too", "addr", l.Addr().String())
+			}
 			serving.Go(func() { ls.serve(l) })
 		}
 	}
@@ -217,9 +230,7 @@ func serve(ctx context.Context, hup <-chan os.Signal, cfg *config, log *slog.Log
 	for {
 		select {
 		case <-hup:
-			// Logs go to standard error, which the service manager
-			// rotates: there is no file of ours to reopen.
-			log.Info("SIGHUP received: nothing to reload; still serving")
+			cfg.logs.hup(log)
 		case <-ctx.Done():
 			log.Info("shutting down")
 			return nil

@@ -327,7 +327,7 @@ func TestHandlersFromCommandLine(t *testing.T) {
 		savedBytes, err1 := os.ReadFile(saved + "/ivo__example.org_prochandlers")
 		cmdBytes, err2 := os.ReadFile(out)
 		if err1 == nil && err2 == nil && bytes.Equal(savedBytes, ev) && bytes.Equal(cmdBytes, ev) &&
-			strings.Contains(p.stderr.String(), `xml="<?xml`) {
+			strings.Contains(p.stderr.String(), "its XML follows\" handler=print-event ivorn=ivo://example.org/proc#handlers bytes="+fmt.Sprint(len(ev))+"\n"+string(ev)) {
 			break
 		}
 		if time.Now().After(deadline) {
