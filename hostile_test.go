@@ -163,7 +163,7 @@ func TestStalledHandlerDelaysNothing(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	disp.Close(ctx)
-	if d := time.Since(start); d > 2*time.Second {
+	if d := time.Since(start); d > 3*time.Second { // a stuck handler would make it wait for ever
 		t.Errorf("Close took %v with a 1 s deadline", d)
 	}
 }

@@ -69,7 +69,9 @@ func TestCmdKilledAtDeadline(t *testing.T) {
 			}
 			elapsed := time.Since(start)
 			t.Logf("closed in %v", elapsed)
-			if elapsed > 1100*time.Millisecond {
+			// Without the kill it would wait for the 1000 s sleep; the
+			// margin allows for a loaded machine.
+			if elapsed > 3*time.Second {
 				t.Errorf("Close took %v with a 1 s deadline", elapsed)
 			}
 			// The leader has been reaped; the child, reparented, may take

@@ -66,8 +66,5 @@ func TestParseBounded(t *testing.T) {
 		if alloc > 100<<20 {
 			t.Errorf("%s: %d bytes allocated for a 1 MiB document", name, alloc)
 		}
-		if elapsed > 5*time.Second {
-			t.Errorf("%s: %v", name, elapsed)
-		}
 	}
 }
