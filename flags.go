@@ -59,7 +59,8 @@ type pluginFlags struct {
 // usageError is a bad command line: exit status 2.
 type usageError struct{ msg string }
 
-func (e *usageError) Error() string { return e.msg }
+// Error is the message on one line, whatever values it quotes.
+func (e *usageError) Error() string { return oneLine(e.msg) }
 
 // parseFlags reads Comet's command line: "--opt=value" and "--opt value",
 // single or double dashes, repeatable flags accumulating, and stacked
