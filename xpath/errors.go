@@ -21,8 +21,9 @@ const (
 	// visits, predicate and function evaluations, comparisons and bytes of
 	// string processed (see budget in eval.go). A realistic filter spends a
 	// few units per node; an expression whose cost grows as the square or
-	// cube of the document is cut off after a few milliseconds.
-	WorkBase    = 1 << 20
+	// cube of the document is cut off after about a millisecond on a
+	// typical event (the units cost up to 6 ns each).
+	WorkBase    = 1 << 18
 	WorkPerNode = 32
 )
 
