@@ -3,14 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -196,17 +194,4 @@ func clean(s string) string {
 		return q[1 : len(q)-1]
 	}
 	return s
-}
-
-// parseSeconds reads a duration as seconds ("90") or with a unit ("90s",
-// "5m"), from 1 s to one day.
-func parseSeconds(s string) (time.Duration, error) {
-	d, err := time.ParseDuration(s)
-	if f, ferr := strconv.ParseFloat(s, 64); ferr == nil {
-		d, err = time.Duration(f*float64(time.Second)), nil
-	}
-	if err != nil || d < time.Second || d > 24*time.Hour {
-		return 0, errors.New("want a duration from 1 to 86400 seconds (90, 90s, 5m)")
-	}
-	return d, nil
 }

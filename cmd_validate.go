@@ -103,6 +103,6 @@ func readAllLimited(r io.Reader, name string, limit int64) ([]byte, error) {
 }
 
 // oneLine keeps a reason on one line of tab-separated output.
-func oneLine(s string) string {
-	return strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(s)
-}
+func oneLine(s string) string { return lineBreaks.Replace(s) }
+
+var lineBreaks = strings.NewReplacer("\t", " ", "\n", " ", "\r", " ")

@@ -161,9 +161,13 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return err
 	}), "status", "")
 	cfg.remoteBackoffMax = time.Minute
-	fs.Var(funcFlag(func(s string) (err error) {
-		cfg.remoteBackoffMax, err = parseSeconds(s)
-		return err
+	fs.Var(funcFlag(func(s string) error {
+		d, err := handlers.ParseSeconds(s)
+		if err != nil || d < time.Second || d > 24*time.Hour {
+			return errors.New("want a duration from 1 to 86400 seconds (90, 90s, 5m)")
+		}
+		cfg.remoteBackoffMax = d
+		return nil
 	}), "remote-backoff-max", "")
 	fs.StringVar(&cfg.logFile, "logfile", "", "")
 	fs.StringVar(&cfg.pidFile, "pidfile", "", "")

@@ -58,7 +58,7 @@ type pool struct {
 }
 
 func newSpawner(s Setup) (Handler, error) {
-	timeout, err := parseSeconds(s.Option("timeout"))
+	timeout, err := ParseSeconds(s.Option("timeout"))
 	if err != nil {
 		return nil, fmt.Errorf("--cmd-timeout: %w", err)
 	}
@@ -95,9 +95,9 @@ func newSpawner(s Setup) (Handler, error) {
 	return sp, nil
 }
 
-// parseSeconds reads a duration as Comet-style seconds ("30", "0.5") or a
+// ParseSeconds reads a duration as Comet-style seconds ("30", "0.5") or a
 // Go duration ("90s", "5m").
-func parseSeconds(s string) (time.Duration, error) {
+func ParseSeconds(s string) (time.Duration, error) {
 	if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 0 {
 		return time.Duration(f * float64(time.Second)), nil
 	}

@@ -7,8 +7,8 @@ import "unicode/utf8"
 // so as to end on a UTF-8 boundary, followed by "…".
 func Clip(s string) string { return clipTo(s, 80) }
 
-// clipb is Clip for a value held as bytes; it copies only what it keeps.
-func clipb(b []byte) string { return Clip(string(b[:min(len(b), 81)])) }
+// ClipBytes is Clip for a value held as bytes; it copies only what it keeps.
+func ClipBytes(b []byte) string { return Clip(string(b[:min(len(b), 81)])) }
 
 // maxMessage bounds the Msg of every error Parse, ParseRoot and Validate
 // return, so that with "line N: " in front a message stays under 512

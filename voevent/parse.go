@@ -239,22 +239,22 @@ func xmlDecl(b []byte) (n int, enc string, err error) {
 		switch want {
 		case "version":
 			if string(v) != "1.0" {
-				return fail("unsupported XML version %q", clipb(v))
+				return fail("unsupported XML version %q", ClipBytes(v))
 			}
 		case "encoding":
 			if !validEncName(v) {
-				return fail("malformed encoding name %q", clipb(v))
+				return fail("malformed encoding name %q", ClipBytes(v))
 			}
 			enc = encodingName(v)
 		case "standalone":
 			if string(v) != "yes" && string(v) != "no" {
-				return fail("standalone must be yes or no, not %q", clipb(v))
+				return fail("standalone must be yes or no, not %q", ClipBytes(v))
 			}
 		}
 		s = t[2+q:]
 	}
 	if len(bytes.TrimLeft(s, space)) != 0 {
-		return fail("unexpected %q", clipb(bytes.TrimSpace(s)))
+		return fail("unexpected %q", ClipBytes(bytes.TrimSpace(s)))
 	}
 	return end + 2, enc, nil
 }

@@ -306,7 +306,7 @@ func (p *parser) qname(what string) (name []byte, colon int) {
 			switch {
 			case c == ':':
 				if colon >= 0 || first {
-					p.fail(p.i, "malformed %s name %q", what, clipb(p.src[start:p.i+1]))
+					p.fail(p.i, "malformed %s name %q", what, ClipBytes(p.src[start:p.i+1]))
 				}
 				colon = p.i - start
 				first = true
@@ -337,7 +337,7 @@ func (p *parser) qname(what string) (name []byte, colon int) {
 		p.fail(p.i, "expected %s name, found %s", what, p.quoteAt(p.i))
 	}
 	if first {
-		p.fail(p.i, "malformed %s name %q", what, clipb(p.src[start:p.i]))
+		p.fail(p.i, "malformed %s name %q", what, ClipBytes(p.src[start:p.i]))
 	}
 	return p.src[start:p.i], colon
 }
@@ -383,7 +383,7 @@ func (p *parser) startTag() {
 	for {
 		sp := p.skipSpace()
 		if p.i >= len(p.src) {
-			p.fail(p.i, "unexpected end of document in start tag <%s>", clipb(name))
+			p.fail(p.i, "unexpected end of document in start tag <%s>", ClipBytes(name))
 		}
 		c := p.src[p.i]
 		if c == '>' {
@@ -396,24 +396,24 @@ func (p *parser) startTag() {
 				empty = true
 				break
 			}
-			p.fail(p.i, "expected '>' after '/' in <%s>", clipb(name))
+			p.fail(p.i, "expected '>' after '/' in <%s>", ClipBytes(name))
 		}
 		if !sp {
-			p.fail(p.i, "expected white space before attribute in <%s>, found %s", clipb(name), p.quoteAt(p.i))
+			p.fail(p.i, "expected white space before attribute in <%s>, found %s", ClipBytes(name), p.quoteAt(p.i))
 		}
 		apos := p.i
 		aname, acolon := p.qname("attribute")
 		aend := p.i
 		p.skipSpace()
 		if p.i >= len(p.src) || p.src[p.i] != '=' {
-			p.fail(p.i, "expected '=' after attribute %s", clipb(aname))
+			p.fail(p.i, "expected '=' after attribute %s", ClipBytes(aname))
 		}
 		p.i++
 		p.skipSpace()
 		v0, v1, inSrc := p.attValue(aname)
 		xmlns := len(aname) >= 5 && string(aname[:5]) == "xmlns" && (len(aname) == 5 || acolon == 5)
 		if len(p.attrs) == MaxAttrs {
-			p.fail(apos, "more than %d attributes on <%s>", MaxAttrs, clipb(name))
+			p.fail(apos, "more than %d attributes on <%s>", MaxAttrs, ClipBytes(name))
 		}
 		p.attrs = append(p.attrs, rawAttr{n0: int32(apos), n1: int32(aend), colon: int32(acolon),
 			v0: int32(v0), v1: int32(v1), pos: int32(apos), inSrc: inSrc, xmlns: xmlns})
@@ -540,7 +540,7 @@ func (p *parser) declare() bool {
 		case string(val) == xmlnsURI:
 			p.fail(pos, "no prefix may be bound to %s", val)
 		case len(prefix) > 0 && len(val) == 0:
-			p.fail(pos, "empty namespace name for prefix %s", clipb(prefix))
+			p.fail(pos, "empty namespace name for prefix %s", ClipBytes(prefix))
 		}
 		id := p.prefixes.number(prefix)
 		p.ns = append(p.ns, binding{prefix: id, uri: p.b.InternURI(val), prev: p.prefixes.bound[id]})
@@ -567,7 +567,7 @@ func (p *parser) resolve(prefix []byte, pos int, element bool) int32 {
 	case xmlPrefix:
 		return p.xmlURI
 	}
-	p.fail(pos, "undeclared namespace prefix %q", clipb(prefix))
+	p.fail(pos, "undeclared namespace prefix %q", ClipBytes(prefix))
 	return 0
 }
 
@@ -668,9 +668,9 @@ func (p *parser) checkPair(a, b *rawAttr) {
 	}
 	an, bn := p.attrName(a), p.attrName(b)
 	if bytes.Equal(an, bn) {
-		p.fail(int(a.pos), "duplicate attribute %s", clipb(an))
+		p.fail(int(a.pos), "duplicate attribute %s", ClipBytes(an))
 	}
-	p.fail(int(a.pos), "duplicate attribute %s (same namespace as %s)", clipb(an), clipb(bn))
+	p.fail(int(a.pos), "duplicate attribute %s (same namespace as %s)", ClipBytes(an), ClipBytes(bn))
 }
 
 // attValue scans a quoted attribute value at p.i and returns where its
@@ -679,7 +679,7 @@ func (p *parser) checkPair(a, b *rawAttr) {
 // spaces), else in p.vbuf.
 func (p *parser) attValue(name []byte) (v0, v1 int, inSrc bool) {
 	if p.i >= len(p.src) || p.src[p.i] != '"' && p.src[p.i] != '\'' {
-		p.fail(p.i, "attribute %s: value must be quoted", clipb(name))
+		p.fail(p.i, "attribute %s: value must be quoted", ClipBytes(name))
 	}
 	q := p.src[p.i]
 	p.i++
@@ -709,7 +709,7 @@ func (p *parser) attValue(name []byte) (v0, v1 int, inSrc bool) {
 		}
 		p.vbuf = append(p.vbuf, p.src[start:p.i]...)
 		if p.i >= len(p.src) {
-			p.fail(p.i, "unexpected end of document in attribute %s", clipb(name))
+			p.fail(p.i, "unexpected end of document in attribute %s", ClipBytes(name))
 		}
 		c := p.src[p.i]
 		switch {
@@ -720,7 +720,7 @@ func (p *parser) attValue(name []byte) (v0, v1 int, inSrc bool) {
 			p.vbuf = append(p.vbuf, c)
 			p.i++
 		case c == '<':
-			p.fail(p.i, "attribute %s: '<' not allowed in a value", clipb(name))
+			p.fail(p.i, "attribute %s: '<' not allowed in a value", ClipBytes(name))
 		case c == '&':
 			p.vbuf = utf8.AppendRune(p.vbuf, p.reference())
 		case c == '\r':
@@ -798,7 +798,7 @@ func (p *parser) reference() rune {
 		}
 		p.i++
 		if !isChar(r) {
-			p.fail(start, "character reference %s to an illegal character", clipb(p.src[start:p.i]))
+			p.fail(start, "character reference %s to an illegal character", ClipBytes(p.src[start:p.i]))
 		}
 		return r
 	}
@@ -819,7 +819,7 @@ func (p *parser) reference() rune {
 	case "quot":
 		return '"'
 	}
-	p.fail(start, "entity reference &%s; not allowed: only the five predefined entities and character references are", clipb(name))
+	p.fail(start, "entity reference &%s; not allowed: only the five predefined entities and character references are", ClipBytes(name))
 	return 0
 }
 
@@ -849,7 +849,7 @@ func (p *parser) content() {
 		}
 		if p.i >= len(p.src) {
 			top := p.open[len(p.open)-1]
-			p.fail(p.i, "unexpected end of document: <%s> not closed", clipb(p.src[top.start:top.end]))
+			p.fail(p.i, "unexpected end of document: <%s> not closed", ClipBytes(p.src[top.start:top.end]))
 		}
 		if line == 0 {
 			line = p.line(p.i)
@@ -885,12 +885,12 @@ func (p *parser) endTag() {
 	name, _ := p.qname("element")
 	p.skipSpace()
 	if p.i >= len(p.src) || p.src[p.i] != '>' {
-		p.fail(p.i, "expected '>' to end </%s>", clipb(name))
+		p.fail(p.i, "expected '>' to end </%s>", ClipBytes(name))
 	}
 	p.i++
 	top := p.open[len(p.open)-1]
 	if open := p.src[top.start:top.end]; !bytes.Equal(open, name) {
-		p.fail(pos, "end tag </%s> does not match <%s>", clipb(name), clipb(open))
+		p.fail(pos, "end tag </%s> does not match <%s>", ClipBytes(name), ClipBytes(open))
 	}
 	p.endElement()
 }
@@ -962,7 +962,7 @@ func (p *parser) pi() {
 	var data []byte
 	if !p.has("?>") {
 		if !p.skipSpace() {
-			p.fail(p.i, "expected white space after processing instruction target %s", clipb(target))
+			p.fail(p.i, "expected white space after processing instruction target %s", ClipBytes(target))
 		}
 		data = p.body("?>", "processing instruction")
 	} else {

@@ -156,11 +156,11 @@ func (b *Broker) handleRemote(c net.Conn, log *slog.Logger, rs *remoteState) (au
 		ev, perr := voevent.Parse(raw)
 		if !authed && perr == nil && (ev.Role == RoleAck || ev.Role == RoleNak) {
 			rs.warn.warn(log, "peer is not a VTP broker: it answers like an author port: closing",
-				"peer", peer, "sent", clipBytes(raw))
+				"peer", peer, "sent", voevent.ClipBytes(raw))
 			return false
 		}
 		if !authed && sent == "nothing" {
-			sent = clipBytes(raw)
+			sent = voevent.ClipBytes(raw)
 		}
 		reply, accepted := b.fromRemote(raw, ev, perr, log, &warn, rs)
 		if accepted != nil {
@@ -235,6 +235,3 @@ func (b *Broker) fromRemote(raw []byte, ev *voevent.Event, err error, log *slog.
 	warn.warn(log, "incomprehensible message from remote broker: ignored", "root", voevent.Clip(ev.Root), "role", voevent.Clip(ev.Role))
 	return nil, nil
 }
-
-// clipBytes is voevent.Clip for a message, copying only what it keeps.
-func clipBytes(b []byte) string { return voevent.Clip(string(b[:min(len(b), 81)])) }
