@@ -33,6 +33,7 @@ func runSendvo(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fs.StringVar(&file, n, file, "")
 	}
 	fs.DurationVar(&timeout, "timeout", timeout, "")
+	signKey := fs.String("sign-key", "", "")
 	help := fs.Bool("help", false, "")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		if err == nil {
@@ -42,8 +43,9 @@ func runSendvo(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *help {
-		fmt.Fprintln(stdout, `Usage: comet sendvo [-h HOST] [-p PORT] [-f FILE] [--timeout 30s]
+		fmt.Fprintln(stdout, `Usage: comet sendvo [-h HOST] [-p PORT] [-f FILE] [--timeout 30s] [--sign-key KEYFILE]
 Send one VOEvent to a broker as an author; FILE "-" (the default) is standard input.
+--sign-key appends the key's Ed25519 signature comment before sending.
 Exit status: 0 acknowledged, 1 refused (nak), 2 usage or connection error.`)
 		return 0
 	}
@@ -61,6 +63,12 @@ Exit status: 0 acknowledged, 1 refused (nak), 2 usage or connection error.`)
 	if err != nil {
 		fmt.Fprintln(stderr, "comet sendvo:", err)
 		return 2
+	}
+	if *signKey != "" {
+		if event, err = signWithKeyFile(*signKey, event); err != nil {
+			fmt.Fprintln(stderr, "comet sendvo: --sign-key:", err)
+			return 2
+		}
 	}
 	answer, err := sendEvent(net.JoinHostPort(host, port), event, timeout)
 	if err != nil {

@@ -42,6 +42,8 @@ type config struct {
 	logFile, pidFile     string
 	logFormat            string // "text" or "json"
 
+	sign signFlags // --trusted-keys, --signed-only
+
 	// Set by run once the command line is known to be good.
 	logs     *logOutput
 	handlers []namedHandler
@@ -169,6 +171,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		cfg.remoteBackoffMax = d
 		return nil
 	}), "remote-backoff-max", "")
+	cfg.sign.register(fs)
 	fs.StringVar(&cfg.logFile, "logfile", "", "")
 	fs.StringVar(&cfg.pidFile, "pidfile", "", "")
 	fs.Var(funcFlag(func(s string) error {
@@ -459,6 +462,7 @@ func usage(w io.Writer) {
        comet validate FILE...      ("-" is standard input)
        comet xpath EXPR FILE...
        comet status [ENDPOINT|URL]  (a broker's --status; default tcp:8097)
+       comet keygen NAME | sign -k KEYFILE [FILE] | verify --trusted-keys FILE FILE...
 
 A VOEvent broker: receives events from authors, relays them to
 subscribers, subscribes to other brokers and runs handlers on each event.
@@ -495,6 +499,10 @@ subscribers, subscribes to other brokers and runs handlers on each event.
       --status=ENDPOINT           serve /healthz, /status, /metrics and / over HTTP
                                   (tcp:PORT[:interface=ADDR], loopback by default;
                                   unix:PATH)
+      --trusted-keys=FILE         signing keys trusted per ivorn prefix, "IVORN-PREFIX
+                                  ed25519:KEY" a line; events under a listed prefix must
+                                  be signed by its key (re-read on SIGHUP)
+      --signed-only               refuse every event not validly signed by a trusted key
   -v, --verbose                   more logging (DEBUG)
   -q, --quiet                     less logging (WARNING; twice: ERROR)
       --logfile=PATH              log to PATH (appended to) instead of standard error;

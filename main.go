@@ -61,6 +61,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return runXPath(args[1:], stdout, stderr)
 		case "status":
 			return runStatus(args[1:], stdout, stderr)
+		case "keygen":
+			return runKeygen(args[1:], stdout, stderr)
+		case "sign":
+			return runSign(args[1:], os.Stdin, stdout, stderr)
+		case "verify":
+			return runVerify(args[1:], os.Stdin, stdout, stderr)
 		}
 	}
 	cfg, err := parseFlags(args, stderr)
@@ -126,7 +132,7 @@ func (c *config) check() error {
 			return &usageError{fmt.Sprintf("invalid value %q for flag --local-ivo: %v", c.localIVO, err)}
 		}
 	}
-	return nil
+	return c.sign.load()
 }
 
 // serve runs the broker until ctx is done, then shuts it down within
@@ -157,6 +163,7 @@ func serve(ctx context.Context, hup <-chan os.Signal, cfg *config, log *slog.Log
 		MaxConnsPerAddr:     cfg.maxConnsPerAddr,
 		Timers:              vtp.Timers{BackoffMax: cfg.remoteBackoffMax},
 		Validate:            voevent.Validate,
+		Signatures:          cfg.sign.hook(log),
 		Seen:                func(el []byte) (bool, error) { return store.CheckAndRecord(seen.KeyOf(el)) },
 		SeenRemote:          func(el []byte) (bool, error) { return store.CheckAndKeep(seen.KeyOf(el)) },
 		Deliver:             disp.Deliver,
@@ -231,6 +238,7 @@ func serve(ctx context.Context, hup <-chan os.Signal, cfg *config, log *slog.Log
 		select {
 		case <-hup:
 			cfg.logs.hup(log)
+			cfg.sign.reload(log)
 		case <-ctx.Done():
 			log.Info("shutting down")
 			return nil
