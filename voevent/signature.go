@@ -111,15 +111,23 @@ func parseSignature(body []byte) (Signature, error) {
 	}
 	k := body[len(sigHead) : len(sigHead)+keyB64Len]
 	v := body[len(sigHead)+keyB64Len+len(sigMid) : len(body)-1]
-	key := make([]byte, ed25519.PublicKeySize)
-	if n, err := base64.StdEncoding.Strict().Decode(key, k); err != nil || n != ed25519.PublicKeySize {
+	key, ok := decodeExact(k, ed25519.PublicKeySize)
+	if !ok {
 		return Signature{}, malformed("key is not the base64 of 32 bytes")
 	}
-	sig := make([]byte, ed25519.SignatureSize)
-	if n, err := base64.StdEncoding.Strict().Decode(sig, v); err != nil || n != ed25519.SignatureSize {
+	sig, ok := decodeExact(v, ed25519.SignatureSize)
+	if !ok {
 		return Signature{}, malformed("sig is not the base64 of 64 bytes")
 	}
 	return Signature{Key: key, Sig: sig}, nil
+}
+
+// decodeExact decodes canonical, padded standard base64 that must hold
+// exactly n bytes. (Unpadded input of the same length decodes to more.)
+func decodeExact(src []byte, n int) ([]byte, bool) {
+	dst := make([]byte, base64.StdEncoding.DecodedLen(len(src)))
+	m, err := base64.StdEncoding.Strict().Decode(dst, src)
+	return dst[:m], err == nil && m == n
 }
 
 // SignatureComment returns the carrier comment for key's signature of element.

@@ -49,7 +49,8 @@ func ParseTrust(name string, r io.Reader) (*Trust, error) {
 	t := &Trust{}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 512), maxTrustLine)
-	for n := 1; sc.Scan(); n++ {
+	n := 1
+	for ; sc.Scan(); n++ {
 		fields := trustFields(sc.Text())
 		if len(fields) == 0 {
 			continue
@@ -79,7 +80,7 @@ func ParseTrust(name string, r io.Reader) (*Trust, error) {
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			err = fmt.Errorf("a line longer than %d bytes", maxTrustLine)
+			return nil, fmt.Errorf("%s:%d: line longer than %d bytes", name, n, maxTrustLine)
 		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
