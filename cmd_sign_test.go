@@ -31,7 +31,9 @@ func runTool(f func([]string, *bytes.Buffer, *bytes.Buffer) int, args ...string)
 	return code, out.String(), errb.String()
 }
 
-func signTool(args []string, out, errb *bytes.Buffer) int { return runSign(args, strings.NewReader(""), out, errb) }
+func signTool(args []string, out, errb *bytes.Buffer) int {
+	return runSign(args, strings.NewReader(""), out, errb)
+}
 func verifyTool(args []string, out, errb *bytes.Buffer) int {
 	return runVerify(args, strings.NewReader(""), out, errb)
 }
@@ -200,3 +202,26 @@ func checkKeyFile(t *testing.T, dir, keyFile string, pub ed25519.PublicKey) {
 }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// "comet validate" takes a signed event as it takes the unsigned one:
+// the comment after the root element is legal XML.
+func TestValidateAcceptsSigned(t *testing.T) {
+	dir := t.TempDir()
+	keyFile, _ := keygen(t, dir, "v")
+	files, _ := filepath.Glob("testdata/voevent/valid/*.xml")
+	if len(files) == 0 {
+		t.Fatal("no valid test events")
+	}
+	for _, f := range files {
+		code, signed, errs := runTool(signTool, "-k", keyFile, f)
+		if code != 0 {
+			t.Fatalf("sign %s: %s", f, errs)
+		}
+		out := filepath.Join(dir, filepath.Base(f))
+		os.WriteFile(out, []byte(signed), 0o644)
+		var stdout, stderr bytes.Buffer
+		if code := runValidate([]string{out}, &stdout, &stderr); code != 0 {
+			t.Errorf("validate signed %s: exit %d: %s%s", f, code, stdout.String(), stderr.String())
+		}
+	}
+}
