@@ -143,10 +143,19 @@ func SignatureComment(key ed25519.PrivateKey, element []byte) []byte {
 }
 
 // Sign returns ev's bytes with key's signature comment appended on a line
-// of its own. ev must be a VOEvent; its bytes are not modified.
+// of its own. ev must be a VOEvent whose signature comments, if any, parse
+// and leave room for one more (a signature added to a malformed set would
+// be refused with it); its bytes are not modified.
 func Sign(ev *Event, key ed25519.PrivateKey) ([]byte, error) {
 	if !ev.IsVOEvent() {
 		return nil, fmt.Errorf("root element is %q, not VOEvent: only VOEvents are signed", Clip(ev.Root))
+	}
+	sigs, err := ParseSignatures(ev.Raw[ev.End:])
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("the event already carries a %v", err)
+	case len(sigs) == MaxSignatures:
+		return nil, fmt.Errorf("the event already carries %d signatures, the most an event may have", MaxSignatures)
 	}
 	out := make([]byte, 0, len(ev.Raw)+200)
 	out = append(out, ev.Raw...)

@@ -180,6 +180,23 @@ func TestSignRefusesTransport(t *testing.T) {
 	}
 }
 
+func TestSignRefusesMalformedOrFull(t *testing.T) {
+	raw := sigEvent(sigTestIVORN)
+	bad := append(bytes.Clone(raw), "<!-- voevent-signature v=2 -->\n"...)
+	if _, err := Sign(mustParse(t, bad), testKey(1)); err == nil || !strings.Contains(err.Error(), "already carries a malformed signature") {
+		t.Errorf("signing over a malformed signature: %v", err)
+	}
+	for i := range MaxSignatures {
+		raw = mustSign(t, raw, testKey(byte(i+1)))
+	}
+	if _, err := Sign(mustParse(t, raw), testKey(99)); err == nil || !strings.Contains(err.Error(), "already carries 8 signatures") {
+		t.Errorf("signing a ninth time: %v", err)
+	}
+	if v := trustOf(t, "ivo://example.org", testKey(MaxSignatures)).Check(mustParse(t, raw)); v.Outcome != SigValid {
+		t.Errorf("the eighth signer: %+v, want valid", v)
+	}
+}
+
 func TestSignatureCommentForms(t *testing.T) {
 	k := testKey(1)
 	el := mustParse(t, sigEvent(sigTestIVORN)).Element()

@@ -29,13 +29,19 @@ const (
 	maxTrustEntries = 100000
 )
 
-// LoadTrust reads the trust file at path.
+// LoadTrust reads the trust file at path. It must be a regular file: a
+// FIFO or a device would block the broker's signal handling on reload.
 func LoadTrust(path string) (*Trust, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return nil, err
+	} else if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
 	return ParseTrust(path, f)
 }
 

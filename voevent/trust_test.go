@@ -76,6 +76,9 @@ func TestParseTrustErrors(t *testing.T) {
 			t.Errorf("%s: error %v, want one line containing %q", tc.name, err, tc.want)
 		}
 	}
+	if _, err := LoadTrust(os.DevNull); err == nil || err.Error() != os.DevNull+": not a regular file" {
+		t.Errorf("a device as trust file: %v", err)
+	}
 	if _, err := LoadTrust(filepath.Join(t.TempDir(), "absent")); err == nil || !strings.Contains(err.Error(), "absent") {
 		t.Errorf("missing file: %v, want an error naming it", err)
 	}
