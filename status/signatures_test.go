@@ -53,6 +53,7 @@ func TestSignatureMetrics(t *testing.T) {
 		roles := send(t, l.Addr().String(), good, event("ivo://example.org/signed#2"), event("ivo://example.org/free#3"))
 		_, text := get(t, srv.URL+"/metrics")
 		m := parseMetrics(t, text)
+		_, html := get(t, srv.URL+"/")
 		_, body := get(t, srv.URL+"/status")
 		var r Report
 		if err := json.Unmarshal([]byte(body), &r); err != nil {
@@ -63,7 +64,7 @@ func TestSignatureMetrics(t *testing.T) {
 		wg.Wait()
 
 		if !checking {
-			if strings.Contains(text, "comet_signature") || r.Counters.Signatures != nil {
+			if strings.Contains(text, "comet_signature") || r.Counters.Signatures != nil || strings.Contains(html, "signatures:") {
 				t.Errorf("no signature check, yet signature figures:\n%s\n%s", text, body)
 			}
 			continue
@@ -83,6 +84,9 @@ func TestSignatureMetrics(t *testing.T) {
 			if got, ok := m[key]; !ok || got != want {
 				t.Errorf("%s = %v (present %v), want %v", key, got, ok, want)
 			}
+		}
+		if !strings.Contains(html, "<tr><td>signatures: missing</td><td>2</td></tr>") || !strings.Contains(html, "<td>1 / 0</td>") {
+			t.Errorf("the page does not show the signature counts:\n%s", html)
 		}
 		if s := r.Counters.Signatures; s == nil || s.Outcomes["valid"] != 1 || s.Outcomes["missing"] != 2 || s.RefusedFromAuthors != 1 {
 			t.Errorf("/status signatures: %s", body)
