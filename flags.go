@@ -306,7 +306,7 @@ func dashes(name string) string {
 // joinEndpoints turns "--receive tcp:8098" into "--receive=tcp:8098":
 // --receive and --broadcast are switches, so flag would not take the
 // next word as their value. Only a word that starts as an endpoint does
-// ("tcp:", "unix:"), so "--receive --broadcast" keeps both switches.
+// ("tcp:", "unix:", "dir:"), so "--receive --broadcast" keeps both switches.
 func joinEndpoints(args []string) []string {
 	var out []string
 	for i := 0; i < len(args); i++ {
@@ -330,7 +330,7 @@ func joinEndpoints(args []string) []string {
 func looksLikeEndpoint(s string) bool {
 	kind, _, ok := strings.Cut(s, ":")
 	kind = strings.ToLower(kind)
-	return ok && (kind == "tcp" || kind == "unix")
+	return ok && (kind == "tcp" || kind == "unix" || kind == "dir")
 }
 
 // funcFlag is a repeatable flag whose values go to a function.
@@ -464,8 +464,9 @@ A VOEvent broker: receives events from authors, relays them to
 subscribers, subscribes to other brokers and runs handlers on each event.
 
   -r, --receive[=ENDPOINT]        accept events from authors (ENDPOINT:
-                                  tcp:PORT[:interface=ADDR] or unix:PATH; repeatable)
-  -b, --broadcast[=ENDPOINT]      relay events to subscribers (same forms)
+                                  tcp:PORT[:interface=ADDR], unix:PATH, or dir:PATH, a
+                                  spool directory of NAME.xml files; repeatable)
+  -b, --broadcast[=ENDPOINT]      relay events to subscribers (tcp: or unix:)
       --remote=HOST[:PORT]        subscribe to a remote broker (port 8099; repeatable)
       --subscribe=tcp:HOST:PORT   the same, as an endpoint
       --filter=XPATH              XPath 1.0 filter sent to remote brokers (repeatable)
