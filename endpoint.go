@@ -63,10 +63,11 @@ func parseEndpoint(s string) (endpoint, error) {
 		}
 		return endpoint{"unix", path}, nil
 	case "dir":
-		if path := strings.Join(args, ":"); path != "" { // a colon needs no escape
-			return endpoint{"dir", path}, nil
+		path := strings.Join(args, ":") // a colon needs no escape
+		if path == "" || strings.ContainsAny(path, "\x00\n\r") {
+			return endpoint{}, fmt.Errorf("endpoint %q: want dir:PATH, a directory's path", s)
 		}
-		return endpoint{}, fmt.Errorf("endpoint %q: want dir:PATH", s)
+		return endpoint{"dir", path}, nil
 	}
 	if _, err := parsePort(s); err == nil {
 		return endpoint{}, fmt.Errorf("want an endpoint such as tcp:%s, not a bare port (tcp:PORT[:interface=ADDR] or unix:PATH)", s)

@@ -23,6 +23,7 @@ func TestSpoolEndpointForms(t *testing.T) {
 	}
 	for _, args := range [][]string{
 		{"--receive=dir:", "--local-ivo=ivo://example.org/b"},
+		{"--receive=dir:/var/spool\ncomet", "--local-ivo=ivo://example.org/b"},
 		{"--broadcast=dir:/var/spool/comet", "--local-ivo=ivo://example.org/b"},
 	} {
 		var stderr bytes.Buffer
