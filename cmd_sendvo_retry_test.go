@@ -54,7 +54,9 @@ func TestSendvoRetryBrokerStartsLate(t *testing.T) {
 	stderr := &syncBuf{}
 	var stdout bytes.Buffer
 	code := make(chan int, 1)
-	go func() { code <- runSendvo([]string{"-h", "unix:" + sock, "-f", file, "--retry=120s"}, nil, &stdout, stderr) }()
+	go func() {
+		code <- runSendvo([]string{"-h", "unix:" + sock, "-f", file, "--retry=120s"}, nil, &stdout, stderr)
+	}()
 	// A broker is started only once sendvo has tried and failed twice.
 	waitSyncBuf(t, stderr, "attempt 2 failed")
 	startProc(t, "--eventdb="+filepath.Join(dir, "db"), "--receive=unix:"+sock)
