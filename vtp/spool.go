@@ -47,7 +47,7 @@ const (
 // inotify this is how soon a new file is noticed; with it, a safety net.
 // After a temporary failure (the seen store cannot write) the files left
 // are retried spoolRetry later.
-var (
+const (
 	spoolPoll        = time.Second
 	spoolPollWatched = 30 * time.Second
 	spoolRetry       = time.Second
@@ -184,8 +184,10 @@ func (s *Spool) Serve() error {
 }
 
 // scan handles the submissions found in the directory now, oldest name
-// first, and reports whether there were more than it could hold.
-func (s *Spool) scan() (more bool) {
+// first, and reports whether it should be called again at once: there
+// were more names than one scan holds, and it made progress. It stops
+// early after a temporary failure, which the next files would meet too.
+func (s *Spool) scan() (again bool) {
 	names, more, err := listSpool(s.dir, spoolScanMax)
 	if err != nil {
 		s.failed.Add(1)
@@ -193,12 +195,17 @@ func (s *Spool) scan() (more bool) {
 		s.retryLater.Store(true)
 		return false
 	}
+	progress := false
 	for len(names) > 0 && s.b.stopCtx.Err() == nil {
 		n := min(len(names), spoolBatch)
-		s.batch(names[:n])
+		settled, temporary := s.batch(names[:n])
+		progress = progress || settled > 0
+		if temporary {
+			return false
+		}
 		names = names[n:]
 	}
-	return more
+	return more && progress
 }
 
 // listSpool returns the names in dir that may be submissions, sorted,
@@ -251,8 +258,9 @@ type pending struct {
 }
 
 // batch reads and judges names concurrently, then, in name order, passes
-// each accepted event on and settles each file.
-func (s *Spool) batch(names []string) {
+// each accepted event on and settles each file. It returns how many files
+// it removed or moved, and whether one met a temporary failure.
+func (s *Spool) batch(names []string) (settled int, temporary bool) {
 	s.waitForSubscribers()
 	files := make([]pending, len(names))
 	var wg sync.WaitGroup
@@ -282,8 +290,12 @@ func (s *Spool) batch(names []string) {
 		if p.ev != nil {
 			s.b.passOn(p.ev, source)
 		}
-		s.settle(p)
+		if s.settle(p) {
+			settled++
+		}
+		temporary = temporary || p.verdict.Temporary
 	}
+	return settled, temporary
 }
 
 // read opens a submission without following a symbolic link and returns
@@ -341,8 +353,9 @@ func (s *Spool) read(name string, log *slog.Logger) (raw []byte, refused *Verdic
 }
 
 // settle removes an acknowledged file, moves a refused one to rejected/
-// with its reason, and leaves one refused for a temporary failure.
-func (s *Spool) settle(p *pending) {
+// with its reason, and leaves one refused for a temporary failure. It
+// reports whether the file left the spool.
+func (s *Spool) settle(p *pending) bool {
 	log := s.log.With("file", voevent.Clip(p.name))
 	path := filepath.Join(s.dir, p.name)
 	v := p.verdict
@@ -356,26 +369,33 @@ func (s *Spool) settle(p *pending) {
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			s.failed.Add(1)
 			s.warn.warn(log, "spool: cannot remove a file whose event is recorded: it will be acknowledged as a duplicate next time", "err", err)
+			return false
 		}
+		return true
 	case v.Temporary:
 		s.failed.Add(1)
 		s.retryLater.Store(true)
 		s.warn.warn(log, "spool: left in place, to retry", "reason", v.Reason)
-	default:
-		s.rejected.Add(1)
-		log.Info("spool: file refused: moved to "+RejectedDir, "reason", voevent.Clip(v.Reason))
-		if err := s.reject(p.name, v.Reason); err != nil {
-			s.failed.Add(1)
-			s.retryLater.Store(true)
-			s.warn.warn(log, "spool: cannot move a refused file to "+RejectedDir, "err", err)
-		}
+		return false
 	}
+	if err := s.reject(p.name, v.Reason); err != nil {
+		s.failed.Add(1)
+		s.retryLater.Store(true)
+		s.warn.warn(log, "spool: cannot move a refused file to "+RejectedDir, "err", err)
+		return false
+	}
+	s.rejected.Add(1)
+	log.Info("spool: file refused: moved to "+RejectedDir, "reason", voevent.Clip(v.Reason))
+	return true
 }
 
 // reject writes rejected/NAME.reason, then moves NAME beside it. Killed in
 // between, the file is still in the spool and is judged again.
 func (s *Spool) reject(name, reason string) error {
 	rej := filepath.Join(s.dir, RejectedDir)
+	if err := os.Mkdir(rej, 0o700); err != nil && !errors.Is(err, fs.ErrExist) { // removed by hand
+		return err
+	}
 	tmp, err := os.CreateTemp(rej, ".reason-*")
 	if err != nil {
 		return err

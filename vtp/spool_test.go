@@ -245,8 +245,8 @@ func TestSpoolKeepsFilesOnStorageFailure(t *testing.T) {
 	}
 }
 
-// TestSpoolBurst drops 10,000 files at once, while the spool runs, and
-// checks a subscriber receives every event exactly once, in name order,
+// TestSpoolBurst drops 10,000 files, half before the spool starts and
+// half while it runs, and checks a subscriber receives every event exactly once, in name order,
 // and the spool ends empty.
 func TestSpoolBurst(t *testing.T) {
 	if testing.Short() {
@@ -257,14 +257,22 @@ func TestSpoolBurst(t *testing.T) {
 	tb.Broker.cfg.Deliver = nil // the test's buffered handler channel would fill
 	sub := dialSub(t, tb, subOpts{})
 	dir := t.TempDir()
-	serveSpool(t, tb, dir)
 	want := make([]string, n)
+	write := func(i int) {
+		want[i] = fmt.Sprintf("ivo://example.org/test#burst-%05d", i)
+		drop(t, dir, fmt.Sprintf("%05d.xml", i), testEvent(want[i], "test", ""))
+	}
+	// Half are waiting when the spool starts, more than one scan holds;
+	// the other half arrive while it works.
+	for i := range n / 2 {
+		write(i)
+	}
+	serveSpool(t, tb, dir)
 	var wg sync.WaitGroup
 	for w := range 4 {
 		wg.Go(func() {
-			for i := w; i < n; i += 4 {
-				want[i] = fmt.Sprintf("ivo://example.org/test#burst-%05d", i)
-				drop(t, dir, fmt.Sprintf("%05d.xml", i), testEvent(want[i], "test", ""))
+			for i := n/2 + w; i < n; i += 4 {
+				write(i)
 			}
 		})
 	}
@@ -348,5 +356,39 @@ func TestSpoolNames(t *testing.T) {
 		if got := isSubmissionName(name); got != want {
 			t.Errorf("isSubmissionName(%q) = %v, want %v", name, got, want)
 		}
+	}
+}
+
+// TestSpoolFileVanishesOrUnreadable: a file gone before it is read is
+// skipped quietly; one that cannot be opened is logged and left in place;
+// neither stops the files after it.
+func TestSpoolFileVanishesOrUnreadable(t *testing.T) {
+	tb := startBroker(t, "ivo://example.org/broker", nil)
+	dir := t.TempDir()
+	sp, err := tb.OpenSpool(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, v, ok := sp.read("gone.xml", sp.log); ok || v != nil || sp.failed.Load() != 0 {
+		t.Errorf("vanished file: ok %v, verdict %v, errors %d", ok, v, sp.failed.Load())
+	}
+	if os.Geteuid() == 0 {
+		t.Log("running as root: every file is readable, the unreadable case is not tried")
+		return
+	}
+	sub := dialSub(t, tb, subOpts{})
+	locked := filepath.Join(dir, "a.xml")
+	os.WriteFile(locked, testEvent(ivorn("locked"), "test", ""), 0o000)
+	serveSpool(t, tb, dir)
+	id := ivorn("after")
+	drop(t, dir, "b.xml", testEvent(id, "test", ""))
+	if got := sub.nextIVORN(t); got != id {
+		t.Fatalf("relayed %s", got)
+	}
+	if _, err := os.Stat(locked); err != nil {
+		t.Errorf("unreadable file gone: %v", err)
+	}
+	if !strings.Contains(tb.log.String(), "spool: cannot open the file: left in place") {
+		t.Errorf("not logged:\n%s", tb.log)
 	}
 }
