@@ -73,6 +73,7 @@ type Spool struct {
 	watching                               atomic.Bool
 	accepted, duplicates, rejected, failed atomic.Int64
 	retryLater                             atomic.Bool // a temporary failure left files to retry
+	poll                                   bool        // poll even where inotify exists (tests)
 }
 
 func (s *Spool) info() SpoolInfo {
@@ -140,7 +141,8 @@ func (b *Broker) OpenSpool(dir string) (*Spool, error) {
 // directory when it starts, then whenever a file is renamed in or closed
 // after writing (inotify, where the system has it), and at least every
 // second where it does not. A batch in progress when Shutdown comes is
-// finished first.
+// finished first. Shutdown does not wait for Serve: wait for it to return
+// before closing the seen store.
 func (s *Spool) Serve() error {
 	b := s.b
 	b.mu.Lock()
@@ -152,10 +154,17 @@ func (s *Spool) Serve() error {
 	b.mu.Unlock()
 
 	wake := make(chan struct{}, 1)
-	w, err := watchDir(s.dir, wake)
-	if err != nil {
+	var w io.Closer
+	err := errors.New("polling was asked for")
+	if !s.poll {
+		w, err = watchDir(s.dir, wake)
+	}
+	switch {
+	case err != nil && !watchSupported:
+		s.log.Info("spool: no inotify on this system: polling the directory every second")
+	case err != nil:
 		s.log.Warn("spool: cannot watch the directory, polling it every second instead", "err", err)
-	} else {
+	default:
 		s.watching.Store(true)
 		defer w.Close()
 	}

@@ -20,6 +20,10 @@ func serveSpool(t *testing.T, tb *testBroker, dir string) *Spool {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveOpened(t, tb, sp)
+}
+
+func serveOpened(t *testing.T, tb *testBroker, sp *Spool) *Spool {
 	done := make(chan struct{})
 	go func() { sp.Serve(); close(done) }()
 	t.Cleanup(func() { shutdown(t, tb.Broker); <-done })
@@ -107,6 +111,31 @@ func TestSpoolAcceptsAndRelays(t *testing.T) {
 	case raw := <-sub.events:
 		t.Errorf("relayed again: %.200s", raw)
 	default:
+	}
+}
+
+// TestSpoolPolls: without inotify, as on systems other than Linux, the
+// spool still notices new files, by scanning every second.
+func TestSpoolPolls(t *testing.T) {
+	tb := startBroker(t, "ivo://example.org/broker", nil)
+	sub := dialSub(t, tb, subOpts{})
+	dir := t.TempDir()
+	sp, err := tb.OpenSpool(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp.poll = true
+	serveOpened(t, tb, sp)
+	tb.log.waitLog(t, "spool ready")
+	for i := range 3 {
+		id := ivorn("polled")
+		drop(t, dir, fmt.Sprintf("%d.xml", i), testEvent(id, "test", ""))
+		if got := sub.nextIVORN(t); got != id {
+			t.Fatalf("relayed %s, want %s", got, id)
+		}
+	}
+	if sp.info().Watching || !strings.Contains(tb.log.String(), "polling it every second") {
+		t.Errorf("not polling: %+v\n%s", sp.info(), tb.log)
 	}
 }
 
