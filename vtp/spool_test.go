@@ -421,3 +421,43 @@ func TestSpoolFileVanishesOrUnreadable(t *testing.T) {
 		t.Errorf("not logged:\n%s", tb.log)
 	}
 }
+
+// TestSpoolHostileFiles: a sparse file of 1 GiB is refused by its size
+// without being read, a name with a line break keeps the log one line a
+// record, and authors on the port are served all the while.
+func TestSpoolHostileFiles(t *testing.T) {
+	tb := startBroker(t, "ivo://example.org/broker", nil)
+	sub := dialSub(t, tb, subOpts{})
+	dir := t.TempDir()
+	huge := filepath.Join(dir, "huge.xml")
+	f, err := os.Create(huge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(1 << 30); err != nil {
+		t.Skip("no sparse files here:", err)
+	}
+	f.Close()
+	evil := "evil\nlevel=ERROR msg=forged.xml"
+	drop(t, dir, evil, testEvent("ivo://example.org/bad\nlevel=ERROR", "test", ""))
+	serveSpool(t, tb, dir)
+	viaPort := ivorn("port")
+	mustAck(t, tb.recv, testEvent(viaPort, "test", ""))
+	if got := sub.nextIVORN(t); got != viaPort {
+		t.Fatalf("relayed %s", got)
+	}
+	waitGone(t, tb, dir, "huge.xml")
+	waitGone(t, tb, dir, evil)
+	if r := readReason(t, dir, "huge.xml"); r != fmt.Sprintf("event of %d bytes exceeds this broker's limit of %d bytes", 1<<30, DefaultMaxFrame) {
+		t.Errorf("huge reason %q", r)
+	}
+	readReason(t, dir, evil) // one line, checked there
+	for _, line := range strings.Split(tb.log.String(), "\n") {
+		if strings.HasPrefix(line, "level=ERROR") {
+			t.Errorf("a file name forged a log line: %q", line)
+		}
+	}
+	if s := tb.Snapshot(); s.Counters.RefusedOversized != 1 || s.Spools[0].Rejected != 2 {
+		t.Errorf("counters %+v, spool %+v", s.Counters, s.Spools[0])
+	}
+}
