@@ -455,7 +455,7 @@ func closeHandlers(hs []namedHandler) {
 
 func usage(w io.Writer) {
 	fmt.Fprintf(w, `Usage: comet [options] [@FILE] [options]
-       comet sendvo [-h HOST] [-p PORT] [-f FILE]
+       comet sendvo [-h HOST|unix:PATH] [-p PORT] [-f FILE] [--retry=DURATION]
        comet validate FILE...      ("-" is standard input)
        comet xpath EXPR FILE...
        comet status [ENDPOINT|URL]  (a broker's --status; default tcp:8097)
