@@ -81,8 +81,8 @@ func (s *Spool) info() SpoolInfo {
 		Duplicates: s.duplicates.Load(), Rejected: s.rejected.Load(), Errors: s.failed.Load()}
 }
 
-// Verdict is what the author path decided about one submission.
-type Verdict struct {
+// localVerdict is what the author path decided about one submission.
+type localVerdict struct {
 	Accepted  bool   // new: relayed and handed to the handlers
 	Duplicate bool   // already seen: acknowledged, not relayed again
 	Reason    string // a refusal's reason (empty when acknowledged)
@@ -97,24 +97,24 @@ type Verdict struct {
 // event is durable when it returns. An accepted event is returned to be
 // passed on with passOn, as HandleAuthor does; the spool does so in name
 // order once a whole batch is judged.
-func (b *Broker) judgeLocal(raw []byte, log *slog.Logger, warn *warnings) (Verdict, *voevent.Event) {
+func (b *Broker) judgeLocal(raw []byte, log *slog.Logger, warn *warnings) (localVerdict, *voevent.Event) {
 	reply, ev, _ := b.fromAuthor(raw, log, warn)
 	if ev != nil {
-		return Verdict{Accepted: true}, ev
+		return localVerdict{Accepted: true}, ev
 	}
 	if reply == nil {
-		return Verdict{Reason: "not a VOEvent: no event role (observation, prediction, utility or test)"}, nil
+		return localVerdict{Reason: "not a VOEvent: no event role (observation, prediction, utility or test)"}, nil
 	}
 	m, err := voevent.Parse(reply)
 	if err != nil { // our own reply: a bug if it happens; keep the file
-		return Verdict{Reason: "internal error: unreadable verdict: " + err.Error(), Temporary: true}, nil
+		return localVerdict{Reason: "internal error: unreadable verdict: " + err.Error(), Temporary: true}, nil
 	}
 	t := ParseTransport(m)
 	if t.Role == RoleAck {
-		return Verdict{Duplicate: true}, nil
+		return localVerdict{Duplicate: true}, nil
 	}
 	why := strings.TrimPrefix(strings.Join(t.Results, "; "), "Event rejected: ")
-	return Verdict{Reason: why, Temporary: why == ReasonStorageFailure}, nil
+	return localVerdict{Reason: why, Temporary: why == ReasonStorageFailure}, nil
 }
 
 // passOn relays an accepted local event and hands it to the handlers, as
@@ -261,7 +261,7 @@ func isSubmissionName(n string) bool {
 type pending struct {
 	name    string
 	raw     []byte
-	verdict Verdict
+	verdict localVerdict
 	ev      *voevent.Event
 	skip    bool // vanished, or already dealt with
 }
@@ -310,7 +310,7 @@ func (s *Spool) batch(names []string) (settled int, temporary bool) {
 // read opens a submission without following a symbolic link and returns
 // its contents, or the verdict that it is not one, or ok false if it has
 // vanished or cannot be read now.
-func (s *Spool) read(name string, log *slog.Logger) (raw []byte, refused *Verdict, ok bool) {
+func (s *Spool) read(name string, log *slog.Logger) (raw []byte, refused *localVerdict, ok bool) {
 	path := filepath.Join(s.dir, name)
 	fi, err := os.Lstat(path)
 	if err != nil {
@@ -322,10 +322,10 @@ func (s *Spool) read(name string, log *slog.Logger) (raw []byte, refused *Verdic
 	}
 	if fi.Mode()&fs.ModeSymlink != 0 {
 		s.warn.warn(log, "spool: a symbolic link is not followed: moved to "+RejectedDir)
-		return nil, &Verdict{Reason: "a symbolic link: the spool does not follow links; write the event itself"}, true
+		return nil, &localVerdict{Reason: "a symbolic link: the spool does not follow links; write the event itself"}, true
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, &Verdict{Reason: "not a regular file"}, true
+		return nil, &localVerdict{Reason: "not a regular file"}, true
 	}
 	f, err := openNoFollow(path)
 	if err != nil {
@@ -339,12 +339,12 @@ func (s *Spool) read(name string, log *slog.Logger) (raw []byte, refused *Verdic
 	defer f.Close()
 	fi, err = f.Stat()
 	if err == nil && !fi.Mode().IsRegular() { // swapped after Lstat
-		return nil, &Verdict{Reason: "not a regular file"}, true
+		return nil, &localVerdict{Reason: "not a regular file"}, true
 	}
 	max := int64(s.b.cfg.MaxFrame)
 	if err == nil && fi.Size() > max {
 		s.b.stats.oversized.Add(1)
-		return nil, &Verdict{Reason: fmt.Sprintf("event of %d bytes exceeds this broker's limit of %d bytes", fi.Size(), max)}, true
+		return nil, &localVerdict{Reason: fmt.Sprintf("event of %d bytes exceeds this broker's limit of %d bytes", fi.Size(), max)}, true
 	}
 	if err == nil {
 		raw, err = io.ReadAll(io.LimitReader(f, max+1))
@@ -356,7 +356,7 @@ func (s *Spool) read(name string, log *slog.Logger) (raw []byte, refused *Verdic
 	}
 	if int64(len(raw)) > max { // grew after Stat
 		s.b.stats.oversized.Add(1)
-		return nil, &Verdict{Reason: fmt.Sprintf("event exceeds this broker's limit of %d bytes", max)}, true
+		return nil, &localVerdict{Reason: fmt.Sprintf("event exceeds this broker's limit of %d bytes", max)}, true
 	}
 	return raw, nil, true
 }
