@@ -6,8 +6,11 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
+	"time"
 )
 
 // TestSendvoUnixSocket submits to a broker's --receive=unix:PATH.
@@ -92,4 +95,42 @@ func waitSyncBuf(t *testing.T, b *syncBuf, s string) {
 	t.Helper()
 	p := &proc{stderr: b, exited: make(chan struct{})}
 	p.waitLog(t, s)
+}
+
+// TestSendvoRetryBackoff: under --retry the pauses double from 0.1 s up to
+// 5 s and stop growing, and sendvo gives up when DURATION is spent (a fake
+// clock: the minute passes at once).
+func TestSendvoRetryBackoff(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "ev.xml")
+	os.WriteFile(file, procEvent("ivo://example.org/proc#backoff"), 0o600)
+	synctest.Test(t, func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		start := time.Now()
+		code := runSendvo([]string{"-h", "unix:" + filepath.Join(dir, "none.sock"), "-f", file, "--retry=60"}, nil, &stdout, &stderr)
+		if code != 2 {
+			t.Errorf("exit %d", code)
+		}
+		if spent := time.Since(start); spent < time.Minute || spent > time.Minute+10*time.Second {
+			t.Errorf("gave up after %v of fake time, want one minute", spent)
+		}
+		var pauses []string
+		for _, line := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
+			if _, p, ok := strings.Cut(line, "; retrying in "); ok {
+				pauses = append(pauses, p)
+			}
+		}
+		want := []string{"100ms", "200ms", "400ms", "800ms", "1.6s", "3.2s", "5s", "5s"}
+		if len(pauses) < len(want) || !slices.Equal(pauses[:len(want)], want) {
+			t.Fatalf("pauses %q, want them to start %q", pauses, want)
+		}
+		for _, p := range pauses[len(want) : len(pauses)-1] {
+			if p != "5s" {
+				t.Errorf("pause %s after the cap", p)
+			}
+		}
+		if !strings.Contains(stderr.String(), "comet sendvo: gave up after") {
+			t.Errorf("stderr %q", stderr.String())
+		}
+	})
 }
