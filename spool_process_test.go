@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -203,4 +204,43 @@ func TestSpoolKillNineMidBurst(t *testing.T) {
 	if got := <-sub2; got != fresh {
 		t.Errorf("relayed %s again", got)
 	}
+}
+
+// TestSpoolSIGTERMMidBurst: SIGTERM while the spool works through a burst
+// stops the broker within 5 s with status 0, and every file is either
+// still in the spool or was accepted: the batch in progress is finished
+// before the seen store closes.
+func TestSpoolSIGTERMMidBurst(t *testing.T) {
+	const n = 3000
+	tmp := t.TempDir()
+	spool := filepath.Join(tmp, "spool")
+	os.Mkdir(spool, 0o700)
+	ids := map[string]string{} // file name: ivorn
+	for i := range n {
+		name := fmt.Sprintf("%05d.xml", i)
+		ids[name] = fmt.Sprintf("ivo://example.org/proc#term-%05d", i)
+		os.WriteFile(filepath.Join(spool, name), procEvent(ids[name]), 0o600)
+	}
+	p := startProc(t, "--eventdb="+filepath.Join(tmp, "db"), "--receive=dir:"+spool)
+	p.waitFor(t, "a tenth of the files taken", func() bool { return len(spoolFiles(t, spool)) < n-n/10 })
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("still running 5 s after SIGTERM:\n%s", p.stderr)
+	}
+	if p.err != nil {
+		t.Errorf("exit: %v", p.err)
+	}
+	accepted, _ := verdicts(p.stderr.String())
+	left := map[string]bool{}
+	for _, name := range spoolFiles(t, spool) {
+		left[name] = true
+	}
+	for name, id := range ids {
+		if left[name] == (accepted[id] == 1) {
+			t.Errorf("%s: in the spool %v, accepted %d times", name, left[name], accepted[id])
+		}
+	}
+	t.Logf("%d accepted, %d left for the next start", len(accepted), len(left))
 }
