@@ -309,7 +309,7 @@ func dashes(name string) string {
 // joinEndpoints turns "--receive tcp:8098" into "--receive=tcp:8098":
 // --receive and --broadcast are switches, so flag would not take the
 // next word as their value. Only a word that starts as an endpoint does
-// ("tcp:", "unix:"), so "--receive --broadcast" keeps both switches.
+// ("tcp:", "unix:", "dir:"), so "--receive --broadcast" keeps both switches.
 func joinEndpoints(args []string) []string {
 	var out []string
 	for i := 0; i < len(args); i++ {
@@ -333,7 +333,7 @@ func joinEndpoints(args []string) []string {
 func looksLikeEndpoint(s string) bool {
 	kind, _, ok := strings.Cut(s, ":")
 	kind = strings.ToLower(kind)
-	return ok && (kind == "tcp" || kind == "unix")
+	return ok && (kind == "tcp" || kind == "unix" || kind == "dir")
 }
 
 // funcFlag is a repeatable flag whose values go to a function.
@@ -458,7 +458,7 @@ func closeHandlers(hs []namedHandler) {
 
 func usage(w io.Writer) {
 	fmt.Fprintf(w, `Usage: comet [options] [@FILE] [options]
-       comet sendvo [-h HOST] [-p PORT] [-f FILE]
+       comet sendvo [-h HOST|unix:PATH] [-p PORT] [-f FILE] [--retry=DURATION]
        comet validate FILE...      ("-" is standard input)
        comet xpath EXPR FILE...
        comet status [ENDPOINT|URL]  (a broker's --status; default tcp:8097)
@@ -468,8 +468,9 @@ A VOEvent broker: receives events from authors, relays them to
 subscribers, subscribes to other brokers and runs handlers on each event.
 
   -r, --receive[=ENDPOINT]        accept events from authors (ENDPOINT:
-                                  tcp:PORT[:interface=ADDR] or unix:PATH; repeatable)
-  -b, --broadcast[=ENDPOINT]      relay events to subscribers (same forms)
+                                  tcp:PORT[:interface=ADDR], unix:PATH, or dir:PATH, a
+                                  spool directory of NAME.xml files; repeatable)
+  -b, --broadcast[=ENDPOINT]      relay events to subscribers (tcp: or unix:)
       --remote=HOST[:PORT]        subscribe to a remote broker (port 8099; repeatable)
       --subscribe=tcp:HOST:PORT   the same, as an endpoint
       --filter=XPATH              XPath 1.0 filter sent to remote brokers (repeatable)

@@ -124,6 +124,11 @@ func (c *config) check() error {
 	if !c.receiveOn && !c.broadOn && len(c.remotes) == 0 {
 		return &nothingToDo{}
 	}
+	for _, ep := range c.broadcast {
+		if ep.network == "dir" {
+			return &usageError{fmt.Sprintf("invalid value %q for flag --broadcast: a spool directory is for --receive", "dir:"+ep.address)}
+		}
+	}
 	if c.localIVO == "" && (c.receiveOn || c.broadOn) {
 		return &usageError{"--local-ivo is required with --receive or --broadcast"}
 	}
@@ -210,6 +215,14 @@ func serve(ctx context.Context, hup <-chan os.Signal, cfg *config, log *slog.Log
 	}
 	for _, ls := range listeners {
 		for _, ep := range ls.eps {
+			if ep.network == "dir" {
+				sp, err := broker.OpenSpool(ep.address)
+				if err != nil {
+					return fmt.Errorf("--receive: %w", err)
+				}
+				serving.Go(func() { sp.Serve() })
+				continue
+			}
 			l, err := listen(ep)
 			if err != nil {
 				return fmt.Errorf("%s: %w", ls.flag, err)

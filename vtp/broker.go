@@ -115,6 +115,7 @@ type Broker struct {
 	remotes   map[net.Conn]struct{}
 	// remoteList is every Subscribe, in order, for Snapshot.
 	remoteList []*remoteState
+	spools     []*Spool // every Spool serving, for Snapshot
 	// authCount counts authenticate responses taken into account, so a
 	// test knows when a new subscriber's filters are in place.
 	authCount atomic.Int64

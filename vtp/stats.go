@@ -106,6 +106,7 @@ type Snapshot struct {
 	Subscribers []SubscriberInfo `json:"subscribers"`
 	Remotes     []RemoteInfo     `json:"remotes"`
 	LastEvent   *LastEvent       `json:"last_event"`
+	Spools      []SpoolInfo      `json:"spools,omitempty"`
 }
 
 // RemoteOutage is how long every remote must have been away before
@@ -155,6 +156,7 @@ func (b *Broker) Snapshot() Snapshot {
 	}
 	remotes := slices.Clone(b.remoteList)
 	b.mu.Unlock()
+	s.Spools = b.spoolInfos()
 	slices.SortFunc(s.Listeners, func(x, y ListenerInfo) int { return cmp.Or(cmp.Compare(x.Role, y.Role), cmp.Compare(x.Addr, y.Addr)) })
 	for _, r := range remotes {
 		s.Remotes = append(s.Remotes, r.info())
