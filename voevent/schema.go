@@ -347,6 +347,6 @@ var enums = [...]struct {
 		"GPS-FK5-TOPO", "TT-ICRS-GEO", "UTC-ICRS-GEO", "TT-FK5-GEO", "UTC-FK5-GEO",
 		"GPS-ICRS-GEO", "TDB-ICRS-BARY", "TDB-FK5-BARY", "UTC-GEOD-TOPO",
 	}, "TT-ICRS-TOPO, UTC-ICRS-TOPO, TT-FK5-TOPO, UTC-FK5-TOPO, GPS-ICRS-TOPO, GPS-FK5-TOPO, TT-ICRS-GEO, UTC-ICRS-GEO, TT-FK5-GEO, UTC-FK5-GEO, GPS-ICRS-GEO, TDB-ICRS-BARY, TDB-FK5-BARY, UTC-GEOD-TOPO"},
-	tCiteValues: {[]string{"followup", "supersedes", "retraction"}, "followup, supersedes, retraction"},
+	tCiteValues:      {[]string{"followup", "supersedes", "retraction"}, "followup, supersedes, retraction"},
 	tContributorRole: {contributorRoles, strings.Join(contributorRoles, ", ")},
 }
