@@ -99,7 +99,7 @@ type validator struct {
 // element validates n, declared by d, and its subtree.
 func (v *validator) element(n xpath.Node, d *elemDecl) error {
 	name := n.Local()
-	t, st, err := v.attributes(n, d, d.typ, d.st, false)
+	t, st, err := v.attributes(n, d, d.typ, d.st)
 	if err != nil {
 		return err
 	}
@@ -209,27 +209,31 @@ func (v *validator) element(n xpath.Node, d *elemDecl) error {
 
 // attributes checks n's attributes against its type, t or st (t nil: a
 // simple type, which allows none), and the IVOID rule on the root's ivorn.
-// An xsi:type attribute changes the type: the check starts again with the
-// type it names, which attributes returns.
+// An xsi:type attribute, wherever it stands, changes the type first: all
+// attributes are checked against the type it names, which attributes
+// returns (it may allow more than the declared type: one with simple
+// content may extend a built-in type).
 //
 // libxml2 ignores xsi:schemaLocation and xsi:noNamespaceSchemaLocation
 // when it is given the schema, and no element of this schema is nillable.
-func (v *validator) attributes(n xpath.Node, d *elemDecl, t *complexType, st simpleType, typed bool) (*complexType, simpleType, error) {
+func (v *validator) attributes(n xpath.Node, d *elemDecl, t *complexType, st simpleType) (*complexType, simpleType, error) {
 	name := n.Local()
+	for a := range n.Attributes() {
+		if a.URI() == xsiNamespace && a.Local() == "type" {
+			var err error
+			if t, st, err = v.s.xsiType(n, a, d); err != nil {
+				return nil, 0, err
+			}
+			break
+		}
+	}
 	var seen uint32
 	for a := range n.Attributes() {
 		uri := a.URI()
 		if uri == xsiNamespace {
 			switch a.Local() {
 			case "type":
-				if typed {
-					continue
-				}
-				t, st, err := v.s.xsiType(n, a, d)
-				if err != nil {
-					return nil, 0, err
-				}
-				return v.attributes(n, d, t, st, true)
+				continue
 			case "nil":
 				if b := trimBlank(a.Value()); b != "true" && b != "false" && b != "1" && b != "0" {
 					return nil, 0, errorf(a.Line(), "%s: attribute %s: %q is not a valid xs:boolean", name, show(a.QName()), Clip(a.Value()))
