@@ -265,10 +265,10 @@ func judge(docs []*doc) {
 
 // The IVOID rule for ivorns (a non-empty local part), written independently of voevent.
 var (
-	ivornRE  = regexp.MustCompile(`^ivo://[A-Za-z0-9][A-Za-z0-9_~*'().-]{2,}((/[A-Za-z0-9_~*'().-]+)*)#(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})+$`)
+	ivornRE = regexp.MustCompile(`^ivo://[A-Za-z0-9][A-Za-z0-9_~*'().-]{2,}((/[A-Za-z0-9_~*'().-]+)*)#(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})+$`)
 	// In 2.1 the local part may follow '?' instead.
 	ivornRE21 = regexp.MustCompile(`^ivo://[A-Za-z0-9][A-Za-z0-9_~*'().-]{2,}((/[A-Za-z0-9_~*'().-]+)*)[#?](?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})+$`)
-	dotSegRE = regexp.MustCompile(`/\.\.?(/|$)`)
+	dotSegRE  = regexp.MustCompile(`/\.\.?(/|$)`)
 )
 
 func ivoidRule(data []byte) string {
