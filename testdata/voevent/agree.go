@@ -44,7 +44,7 @@ var (
 	per       = flag.Int("per", 120, "mutations per valid corpus packet")
 	seed      = flag.Uint64("seed", 1, "random seed for the mutations")
 	keep      = flag.String("keep", "", "copy disagreeing documents into this directory")
-	extra     = flag.String("extra", "", "comma-separated globs of more documents to judge as they are (default testdata/voevent/*.xml,testdata/voevent/*/*.xml, or voevent/testdata/v21/*.xml with -v21)")
+	extra     = flag.String("extra", "", "comma-separated globs of more documents to judge as they are (default testdata/voevent/*.xml,testdata/voevent/*/*.xml, or voevent/testdata/v21/*/*.xml with -v21)")
 	verbose   = flag.Bool("v", false, "print every disagreement in full")
 )
 
@@ -73,7 +73,7 @@ func main() {
 		*schema = map[bool]string{false: "../shared/schema/VOEvent-v2.0.xsd", true: "../shared/schema/VOEvent-v2.1-draft.xsd"}[*v21]
 	}
 	if *extra == "" {
-		*extra = map[bool]string{false: "testdata/voevent/*.xml,testdata/voevent/*/*.xml", true: "voevent/testdata/v21/*.xml"}[*v21]
+		*extra = map[bool]string{false: "testdata/voevent/*.xml,testdata/voevent/*/*.xml", true: "voevent/testdata/v21/*/*.xml"}[*v21]
 	}
 	if _, err := exec.LookPath("xmllint"); err != nil {
 		fmt.Fprintln(os.Stderr, "agree: xmllint not found")
