@@ -347,3 +347,36 @@ func TestValidate21Allocs(t *testing.T) {
 		t.Errorf("Validate of a valid 2.1 event: %v allocations, want 0", n)
 	}
 }
+
+// TestValidate21Large checks 2.1 documents near the frame limit that are
+// built to make the new rules work hardest: tens of thousands of xs:ID
+// values (past the inline set, into the map), and as many Contributors
+// (an unbounded choice branch). Each gets the right verdict, an invalid
+// one a one-line reason naming the repeated id.
+func TestValidate21Large(t *testing.T) {
+	const n = 5000
+	contributors := strings.Repeat(`<Contributor role="Other">x</Contributor>`, 20000)
+	for _, c := range []struct {
+		name, doc, want string
+	}{
+		{"ids", ev21("", manySystems(n, false)), ""},
+		{"ids-last-repeats", ev21("", manySystems(n, true)), `attribute id: "s0" is the id of an earlier element`},
+		{"contributors", ev21("", author21(contributors)), ""},
+		{"contributors-bad-last", ev21("", author21(contributors+`<Contributor role="other"/>`)), `Contributor: attribute role: "other" is not one of`},
+	} {
+		if len(c.doc) > 1<<20 {
+			t.Fatalf("%s: %d bytes, over the default frame limit", c.name, len(c.doc))
+		}
+		e, err := Parse([]byte(c.doc))
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		err = Validate(e)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v, want valid", c.name, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want) || strings.ContainsAny(err.Error(), "\n\t")):
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+}
