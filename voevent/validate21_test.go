@@ -380,3 +380,29 @@ func TestValidate21Large(t *testing.T) {
 		}
 	}
 }
+
+// TestUnbounded21MatchesXSD checks that the particles of the 2.1 tables
+// that may repeat without limit are those of VOEvent-v2.1-draft.xsd (when
+// ../../shared/schema is present), as TestRepeatableComplete does for 2.0.
+func TestUnbounded21MatchesXSD(t *testing.T) {
+	raw, err := os.ReadFile("../../shared/schema/VOEvent-v2.1-draft.xsd")
+	if err != nil {
+		t.Skip("no schema:", err)
+	}
+	var tables []string
+	for _, typ := range append(slices.Clone(schema21.named), schema21.anonymous...) {
+		name := typ.name
+		if typ == authorType21 {
+			name = "Author"
+		}
+		for _, e := range typ.elems {
+			if typ.model == mChoice || e.max == unbounded {
+				tables = append(tables, name+"/"+e.name)
+			}
+		}
+	}
+	slices.Sort(tables)
+	if fromXSD := unboundedInXSD(t, raw); fmt.Sprint(fromXSD) != fmt.Sprint(tables) {
+		t.Errorf("unbounded particles\nin the XSD: %v\nin schema21.go: %v", fromXSD, tables)
+	}
+}
