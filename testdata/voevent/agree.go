@@ -7,7 +7,9 @@
 // a corpus of real packets and over mutations generated from every
 // packet the reference finds valid, and prints each disagreement.
 //
-// With -v21 the reference is VOEvent-v2.1-draft.xsd, the corpus packets
+// The reference applies the schema the root's namespace names (xmllint is
+// given one schema per document). With -v21 the default schema is
+// VOEvent-v2.1-draft.xsd, the corpus packets
 // are moved to the 2.1 namespace (version="2.1"), each valid one also
 // gets a variant using every element 2.1 adds, the mutations use 2.1's
 // names, and the IVOID rule accepts '?' as the local-part separator.
@@ -67,7 +69,6 @@ func main() {
 	if *v21 {
 		ns = voevent.Namespace21
 		strayNames = append(strayNames, newNames...)
-		ivornRE = ivornRE21
 	}
 	if *schema == "" {
 		*schema = map[bool]string{false: "../shared/schema/VOEvent-v2.0.xsd", true: "../shared/schema/VOEvent-v2.1-draft.xsd"}[*v21]
@@ -238,9 +239,51 @@ func judge(docs []*doc) {
 	// line mentioning a file is kept as the reason.
 	valid := map[string]bool{}
 	why := map[string]string{}
+	bySchema := map[string][]string{}
+	for i, d := range docs {
+		bySchema[schemaOf(d.data)] = append(bySchema[schemaOf(d.data)], names[i])
+	}
+	for xsd, names := range bySchema {
+		judgeWith(xsd, names, dir, valid, why)
+	}
+	for i, d := range docs {
+		d.ref = valid[names[i]]
+		d.refWhy = why[names[i]]
+		if d.ref {
+			if msg := ivoidRule(d.data); msg != "" {
+				d.ref, d.refWhy = false, msg
+			}
+		}
+	}
+}
+
+// schemaOf is the schema the reference applies to a document: the other
+// revision's when the root element is in its namespace, else -schema.
+func schemaOf(data []byte) string {
+	d := xml.NewDecoder(bytes.NewReader(data))
+	d.CharsetReader = func(label string, r io.Reader) (io.Reader, error) { return r, nil }
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return *schema
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			switch {
+			case se.Name.Space == voevent.Namespace21 && !*v21:
+				return "../shared/schema/VOEvent-v2.1-draft.xsd"
+			case se.Name.Space == voevent.Namespace && *v21:
+				return "../shared/schema/VOEvent-v2.0.xsd"
+			}
+			return *schema
+		}
+	}
+}
+
+// judgeWith runs xmllint with the schema xsd over the files names.
+func judgeWith(xsd string, names []string, dir string, valid map[string]bool, why map[string]string) {
 	for start := 0; start < len(names); start += 400 {
 		end := min(start+400, len(names))
-		args := append([]string{"--noout", "--nonet", "--schema", *schema}, names[start:end]...)
+		args := append([]string{"--noout", "--nonet", "--schema", xsd}, names[start:end]...)
 		out, _ := exec.Command("xmllint", args...).CombinedOutput()
 		for _, line := range strings.Split(string(out), "\n") {
 			if f, ok := strings.CutSuffix(line, " validates"); ok {
@@ -249,15 +292,6 @@ func judge(docs []*doc) {
 			}
 			if f, rest, ok := strings.Cut(line, ":"); ok && strings.HasPrefix(f, dir) && why[f] == "" {
 				why[f] = strings.TrimSpace(rest)
-			}
-		}
-	}
-	for i, d := range docs {
-		d.ref = valid[names[i]]
-		d.refWhy = why[names[i]]
-		if d.ref {
-			if msg := ivoidRule(d.data); msg != "" {
-				d.ref, d.refWhy = false, msg
 			}
 		}
 	}
@@ -276,7 +310,11 @@ func ivoidRule(data []byte) string {
 	if !ok {
 		return "no ivorn"
 	}
-	m := ivornRE.FindStringSubmatch(v)
+	re := ivornRE
+	if strings.Contains(schemaOf(data), "v2.1") {
+		re = ivornRE21
+	}
+	m := re.FindStringSubmatch(v)
 	if m == nil {
 		return fmt.Sprintf("ivorn %q breaks the IVOID rule", v)
 	}
