@@ -18,12 +18,16 @@ const maxValidateFile = 64 << 20
 const validateUsage = `usage: comet validate [--] FILE...
 
 Checks each FILE as the broker checks an event an author submits: safe,
-well-formed XML, valid against the VOEvent 2.0 schema, and an ivorn that
-is an IVOA identifier with a local part (there is no duplicate check).
-A FILE of "-" is standard input.
-Prints one line per file, tab-separated: FILE, "valid" or "invalid", and
-for an invalid file the reason. Exit status: 0 if every file is valid,
-1 if any is invalid, 2 on a usage error or a file that cannot be read.
+well-formed XML, valid against the VOEvent schema its root element's
+namespace names (2.0 or 2.1), and an ivorn that is an IVOA identifier
+with a local part after '#' (or, in a 2.1 event, '?'); there is no
+duplicate check. A FILE of "-" is standard input.
+Prints one line per file, tab-separated: FILE, "valid" or "invalid", for
+an invalid file the reason, and last the schema checked against
+("VOEvent 2.0", "VOEvent 2.1", or "-" when the file is not XML or its
+root is not a VOEvent in either namespace). Exit status: 0 if every file
+is valid, 1 if any is invalid, 2 on a usage error or a file that cannot
+be read.
 `
 
 // runValidate implements "comet validate FILE...".
@@ -63,15 +67,19 @@ func runValidateFrom(args []string, stdin io.Reader, stdout, stderr io.Writer) i
 			status = 2
 			continue
 		}
+		against := "-"
 		e, err := voevent.Parse(raw)
 		if err == nil {
+			if v := voevent.Version(e); v != "" {
+				against = "VOEvent " + v
+			}
 			err = voevent.Validate(e)
 		}
 		if err == nil {
-			fmt.Fprintf(stdout, "%s\tvalid\n", name)
+			fmt.Fprintf(stdout, "%s\tvalid\t%s\n", name, against)
 			continue
 		}
-		fmt.Fprintf(stdout, "%s\tinvalid\t%s\n", name, oneLine(err.Error()))
+		fmt.Fprintf(stdout, "%s\tinvalid\t%s\t%s\n", name, oneLine(err.Error()), against)
 		if status == 0 {
 			status = 1
 		}

@@ -11,7 +11,8 @@ func TestValidateStdin(t *testing.T) {
 		in, out string
 		status  int
 	}{
-		{validEvent, "-\tvalid\n", 0},
+		{validEvent, "-\tvalid\tVOEvent 2.0\n", 0},
+		{validEvent21, "-\tvalid\tVOEvent 2.1\n", 0},
 		{strings.Replace(validEvent, "#1", "", 1), "-\tinvalid\t", 1},
 	} {
 		var stdout, stderr bytes.Buffer

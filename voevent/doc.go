@@ -11,13 +11,17 @@
 //     It keeps the bytes as they arrived and where the root element lies
 //     in them ([Event]). It fails with a [*SyntaxError]. [ParseRoot] does
 //     the same checks, limits included, and keeps only the root element.
-//   - [Validate] applies VOEvent-v2.0.xsd, written out by hand (schema.go)
-//     with libxml2's lexical rules for the built-in types (types.go), and
-//     the IVOID rule for ivorns. Its verdicts equal those of
-//     "xmllint --schema VOEvent-v2.0.xsd" (libxml2 2.9.14) plus the IVOID
-//     rule on the real packets of ../shared/voevents and on tens of
-//     thousands of mutations of them (testdata/voevent/agree.go). It fails
-//     with an [*Error] naming the first problem and its line.
+//   - [Validate] applies VOEvent-v2.0.xsd or VOEvent-v2.1-draft.xsd, as
+//     the root element's namespace chooses ([Version]), written out by
+//     hand as tables (schema.go, schema21.go) for one validator, with
+//     libxml2's lexical rules for the built-in types (types.go), and the
+//     IVOID rule for ivorns ('?' may also separate the local part in 2.1).
+//     Its verdicts equal those of "xmllint --schema" with the chosen
+//     schema (libxml2 2.9.14) plus the IVOID rule on the real packets of
+//     ../shared/voevents (moved to the 2.1 namespace for 2.1) and on tens
+//     of thousands of mutations of them (testdata/voevent/agree.go, -v21
+//     for 2.1). It fails with an [*Error] naming the first problem and its
+//     line.
 //   - [ValidIVOID] and [ValidIVORN] check identifiers; [TestEvent] makes
 //     the broker's test event.
 //

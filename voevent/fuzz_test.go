@@ -397,19 +397,38 @@ func normAttr(s string) string {
 }
 
 // FuzzValidate mutates valid events so that the fuzzer explores the
-// validator: the input is spliced into a valid event at a position it
-// chooses.
+// validator: the input is spliced into a valid event (which: a 2.0 one,
+// the same moved to 2.1, or one of the 2.1 documents of testdata/v21) at
+// a position it chooses.
 func FuzzValidate(f *testing.F) {
-	base, err := os.ReadFile("../testdata/voevent/event-1k.xml")
+	raw, err := os.ReadFile("../testdata/voevent/event-1k.xml")
 	if err != nil {
 		f.Fatal(err)
 	}
+	bases := [][]byte{raw, to21(raw)}
+	for _, name := range []string{"grb-position.xml", "solar-wind-interval.xml", "position3d-error3.xml"} {
+		doc, err := os.ReadFile("testdata/v21/valid/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		bases = append(bases, doc)
+	}
 	for _, s := range []string{"<Who/>", `<Param dataType="Float"/>`, "<Group><Group/></Group>", " ", "x", "<![CDATA[]]>", `version="2.1"`} {
 		for _, at := range []uint16{0, 150, 300, 600, 900} {
-			f.Add(s, at)
+			f.Add(s, at, uint8(0))
 		}
 	}
-	f.Fuzz(func(t *testing.T, ins string, at uint16) {
+	for _, s := range []string{"<Contributor/>", `<Contributor role="Other">x</Contributor>`, "<TimeInterval/>", "<TimeInstant/>",
+		"<PositionName>x</PositionName>", "<Error2><C3/></Error2>", "<Error3/>", "<TimeFrame/><SpaceFrame/>", ` id="UTC-FK5-GEO"`,
+		` ucd="x"`, "?", "#", `version="2.0"`, " ", "<Error>1</Error>"} {
+		for which := range uint8(len(bases)) {
+			for _, at := range []uint16{0, 300, 700, 1100, 1500, 1900} {
+				f.Add(s, at, which)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, ins string, at uint16, which uint8) {
+		base := bases[int(which)%len(bases)]
 		pos := int(at) % (len(base) + 1)
 		doc := make([]byte, 0, len(base)+len(ins))
 		doc = append(append(append(doc, base[:pos]...), ins...), base[pos:]...)
@@ -419,6 +438,9 @@ func FuzzValidate(f *testing.F) {
 		}
 		checkEvent(t, doc, e)
 		err = Validate(e)
+		if err == nil && Version(e) == "" {
+			t.Fatalf("valid, but no version\n%s", doc)
+		}
 		if err != nil {
 			var ve *Error
 			if !errors.As(err, &ve) || ve.Line < 1 || !utf8.ValidString(ve.Msg) {

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite ../testdata/voevent/reasons.golden")
+var update = flag.Bool("update", false, "rewrite ../testdata/voevent/reasons.golden and testdata/v21/reasons.golden")
 
 // TestGoldenReasons runs the checks on every document under
 // ../testdata/voevent/{valid,invalid} and compares the verdicts and
@@ -18,10 +18,22 @@ var update = flag.Bool("update", false, "rewrite ../testdata/voevent/reasons.gol
 // broker refuses by design (a DOCTYPE, UTF-16) and those that break only
 // the IVOID rule (ivorn-*).
 func TestGoldenReasons(t *testing.T) {
-	const golden = "../testdata/voevent/reasons.golden"
+	checkGolden(t, "../testdata/voevent", "../testdata/voevent/reasons.golden")
+}
+
+// TestGoldenReasons21 does the same for the VOEvent 2.1 documents of
+// testdata/v21, whose verdicts are xmllint's with VOEvent-v2.1-draft.xsd
+// plus the IVOID rule (ivorn-* break only the latter).
+func TestGoldenReasons21(t *testing.T) {
+	checkGolden(t, "testdata/v21", "testdata/v21/reasons.golden")
+}
+
+// checkGolden checks the documents of root/valid and root/invalid
+// against the verdicts and reasons in golden (or rewrites it).
+func checkGolden(t *testing.T, root, golden string) {
 	var b strings.Builder
 	for _, dir := range []string{"valid", "invalid"} {
-		files, err := filepath.Glob(filepath.Join("../testdata/voevent", dir, "*.xml"))
+		files, err := filepath.Glob(filepath.Join(root, dir, "*.xml"))
 		if err != nil || len(files) == 0 {
 			t.Fatalf("no documents in %s: %v", dir, err)
 		}

@@ -18,7 +18,10 @@ import (
 //     empty segment (so no "//" and no trailing '/'), no "." or ".."
 //     segment, no percent-encoding and no query ("?");
 //   - the local part after '#' is an RFC 3986 fragment: letters, digits,
-//     -._~!$&'()*+,;=:@/? and %XX with two hex digits.
+//     -._~!$&'()*+,;=:@/? and %XX with two hex digits. In a VOEvent 2.1
+//     event the local part may instead follow '?' (ivo://authority/key?local,
+//     the form 2.1 recommends), with the same characters; the first '#'
+//     or '?' ends the IVOID.
 
 // ValidIVOID checks s as a bare IVOID, the form --local-ivo takes:
 // ivo://authority with an optional resource key and no '#' local part
@@ -38,19 +41,27 @@ func ValidIVOID(s string) error {
 // ValidIVORN checks s as an event identifier: an IVOID with a non-empty
 // local part after '#' (VOEvent 2.0 §2.2).
 func ValidIVORN(s string) error {
-	if msg := ivornProblem(s); msg != "" {
+	if msg := ivornProblem(s, "#"); msg != "" {
 		return fmt.Errorf("invalid IVORN %q: %s", Clip(s), msg)
 	}
 	return nil
 }
 
-// ivornProblem returns "" if s is an IVOID with a local part, else the reason.
-func ivornProblem(s string) string {
-	id, local, found := strings.Cut(s, "#")
+// ivornProblem returns "" if s is an IVOID with a local part, else the
+// reason. The local part starts after the first of the characters seps:
+// "#" for VOEvent 2.0, "#?" for 2.1, which recommends '?'.
+func ivornProblem(s, seps string) string {
+	id, local, found := s, "", false
+	if i := strings.IndexAny(s, seps); i >= 0 {
+		id, local, found = s[:i], s[i+1:], true
+	}
 	if msg := ivoidProblem(id); msg != "" {
 		return msg
 	}
 	if !found || local == "" {
+		if seps == "#?" {
+			return "no local part after '#' or '?'"
+		}
 		return "no local part after '#'"
 	}
 	for i := 0; i < len(local); i++ {

@@ -1,8 +1,11 @@
 package voevent
 
+import "strings"
+
 // This file is VOEvent-v2.0.xsd (../shared/schema/) written out as Go
 // tables: one complexType value per named or anonymous complex type of the
-// schema, in the schema's order. Local elements are unqualified
+// schema, in the schema's order (schema21.go does the same for 2.1, and
+// schemaset.go says which tables an event gets). Local elements are unqualified
 // (elementFormDefault="unqualified"), so every element below the root is in
 // no namespace; no type has xs:any or xs:anyAttribute, so every element
 // and attribute not listed here is invalid.
@@ -31,6 +34,7 @@ const (
 	tIDREF
 	tENTITY
 	tNMTOKEN
+	tContributorRole // VOEvent 2.1
 )
 
 // model is the kind of content a complex type allows.
@@ -51,6 +55,10 @@ type elemDecl struct {
 	st   simpleType
 	min  int
 	max  int // or unbounded
+	// alt marks, in an xs:sequence, an alternative to the particle before
+	// it: the two sit in an optional xs:choice of optional elements, so
+	// at most one of them is matched.
+	alt bool
 }
 
 // unbounded is maxOccurs="unbounded": no limit at all.
@@ -288,8 +296,10 @@ var namedComplexTypes = []*complexType{
 }
 
 func init() {
-	for _, t := range append(namedComplexTypes, authorType, voeventType) {
-		t.expect = expectList(t.elems)
+	for _, s := range schemas {
+		for _, t := range append(s.named, s.anonymous...) {
+			t.expect = expectList(t.elems)
+		}
 	}
 }
 
@@ -338,5 +348,6 @@ var enums = [...]struct {
 		"GPS-FK5-TOPO", "TT-ICRS-GEO", "UTC-ICRS-GEO", "TT-FK5-GEO", "UTC-FK5-GEO",
 		"GPS-ICRS-GEO", "TDB-ICRS-BARY", "TDB-FK5-BARY", "UTC-GEOD-TOPO",
 	}, "TT-ICRS-TOPO, UTC-ICRS-TOPO, TT-FK5-TOPO, UTC-FK5-TOPO, GPS-ICRS-TOPO, GPS-FK5-TOPO, TT-ICRS-GEO, UTC-ICRS-GEO, TT-FK5-GEO, UTC-FK5-GEO, GPS-ICRS-GEO, TDB-ICRS-BARY, TDB-FK5-BARY, UTC-GEOD-TOPO"},
-	tCiteValues: {[]string{"followup", "supersedes", "retraction"}, "followup, supersedes, retraction"},
+	tCiteValues:      {[]string{"followup", "supersedes", "retraction"}, "followup, supersedes, retraction"},
+	tContributorRole: {contributorRoles, strings.Join(contributorRoles, ", ")},
 }

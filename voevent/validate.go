@@ -17,8 +17,9 @@ const (
 )
 
 // Error is a reason an event fails [Validate]: the first violation of the
-// VOEvent 2.0 schema or of the IVOID rule, in document order, with the
-// line of the element, attribute or text at fault.
+// VOEvent schema chosen by the root's namespace or of the IVOID rule, in
+// document order, with the line of the element, attribute or text at
+// fault.
 type Error struct {
 	Line int
 	Msg  string
@@ -44,10 +45,12 @@ func show(s string) string {
 }
 
 // Validate applies the checks an author's submission gets, besides
-// de-duplication: e must be valid against VOEvent-v2.0.xsd, with the verdict
-// libxml2 (xmllint --schema) gives, and its ivorn must be an IVOID with a
-// non-empty local part (see [ValidIVORN]). It returns nil or an *Error
-// naming the first problem.
+// de-duplication: e must be valid against the VOEvent schema its root
+// element's namespace names (VOEvent-v2.0.xsd or VOEvent-v2.1-draft.xsd;
+// see [Version]), with the verdict libxml2 (xmllint --schema) gives, and
+// its ivorn must be an IVOID with a non-empty local part (see
+// [ValidIVORN]; a 2.1 event may also separate it with '?'). It returns
+// nil or an *Error naming the first problem.
 //
 // Validate only reads e.Doc, so events may be validated concurrently;
 // validating a typical valid event allocates nothing.
@@ -56,32 +59,47 @@ func Validate(e *Event) error {
 		return &Error{Line: 1, Msg: "no document"}
 	}
 	root := e.Doc.Element()
-	if root.Local() != "VOEvent" || root.URI() != Namespace {
+	s := schemaFor(root.URI())
+	if root.Local() != "VOEvent" || s == nil {
 		if root.URI() == "" {
-			return errorf(root.Line(), "root element %s is in no namespace, not %s", show(root.QName()), Namespace)
+			return errorf(root.Line(), "root element %s is in no namespace, not %s", show(root.QName()), namespaceList)
 		}
 		if root.Local() == "VOEvent" {
-			return errorf(root.Line(), "root element %s is in namespace %s, not %s", show(root.QName()), show(root.URI()), Namespace)
+			return errorf(root.Line(), "root element %s is in namespace %s, not %s", show(root.QName()), show(root.URI()), namespaceList)
 		}
 		return errorf(root.Line(), "root element %s (namespace %s) is not a VOEvent", show(root.QName()), show(root.URI()))
 	}
-	v := validator{cdata: e.cdata}
-	if err := v.element(root, &rootDecl); err != nil {
+	v := validator{cdata: e.cdata, s: s}
+	if err := v.element(root, &s.root); err != nil {
 		return err
 	}
 	return nil
 }
 
-var rootDecl = elemDecl{name: "VOEvent", typ: voeventType, min: 1, max: 1}
+// Version returns the VOEvent version whose schema Validate applies to e,
+// chosen by the namespace of its root element alone: "2.0", "2.1", or ""
+// if the root is not a VOEvent element in one of those namespaces.
+func Version(e *Event) string {
+	if e == nil || e.Doc == nil {
+		return ""
+	}
+	root := e.Doc.Element()
+	if s := schemaFor(root.URI()); s != nil && root.Local() == "VOEvent" {
+		return s.version
+	}
+	return ""
+}
 
 type validator struct {
 	cdata []int32 // indexes of the elements with a CDATA section child, sorted
+	s     *schemaSet
+	ids   idSet
 }
 
 // element validates n, declared by d, and its subtree.
 func (v *validator) element(n xpath.Node, d *elemDecl) error {
 	name := n.Local()
-	t, st, err := v.attributes(n, d, d.typ, d.st, false)
+	t, st, err := v.attributes(n, d, d.typ, d.st)
 	if err != nil {
 		return err
 	}
@@ -137,9 +155,10 @@ func (v *validator) element(n xpath.Node, d *elemDecl) error {
 			count++
 			cd = &t.elems[j]
 		case mSequence:
+			start, startCnt := pos, cnt
 			for {
 				if pos == len(t.elems) {
-					return errorf(c.Line(), "%s: element %s not allowed here: nothing may follow", name, show(local))
+					return t.notHere(c, name, local, start, startCnt)
 				}
 				e := &t.elems[pos]
 				if e.name == local {
@@ -150,9 +169,9 @@ func (v *validator) element(n xpath.Node, d *elemDecl) error {
 					break
 				}
 				if cnt < e.min {
-					return errorf(c.Line(), "%s: element %s not allowed here (expected %s)", name, show(local), e.name)
+					return t.notHere(c, name, local, start, startCnt)
 				}
-				pos, cnt = pos+1, 0
+				pos, cnt = t.after(pos, cnt), 0
 			}
 			cd = &t.elems[pos]
 		}
@@ -179,7 +198,7 @@ func (v *validator) element(n xpath.Node, d *elemDecl) error {
 			return errorf(n.Line(), "%s: missing child element (expected one of %s)", name, t.expect)
 		}
 	case mSequence:
-		for ; pos < len(t.elems); pos, cnt = pos+1, 0 {
+		for ; pos < len(t.elems); pos, cnt = t.after(pos, cnt), 0 {
 			if cnt < t.elems[pos].min {
 				return errorf(n.Line(), "%s: missing child element %s", name, t.elems[pos].name)
 			}
@@ -190,27 +209,31 @@ func (v *validator) element(n xpath.Node, d *elemDecl) error {
 
 // attributes checks n's attributes against its type, t or st (t nil: a
 // simple type, which allows none), and the IVOID rule on the root's ivorn.
-// An xsi:type attribute changes the type: the check starts again with the
-// type it names, which attributes returns.
+// An xsi:type attribute, wherever it stands, changes the type first: all
+// attributes are checked against the type it names, which attributes
+// returns (it may allow more than the declared type: one with simple
+// content may extend a built-in type).
 //
 // libxml2 ignores xsi:schemaLocation and xsi:noNamespaceSchemaLocation
 // when it is given the schema, and no element of this schema is nillable.
-func (v *validator) attributes(n xpath.Node, d *elemDecl, t *complexType, st simpleType, typed bool) (*complexType, simpleType, error) {
+func (v *validator) attributes(n xpath.Node, d *elemDecl, t *complexType, st simpleType) (*complexType, simpleType, error) {
 	name := n.Local()
+	for a := range n.Attributes() {
+		if a.URI() == xsiNamespace && a.Local() == "type" {
+			var err error
+			if t, st, err = v.s.xsiType(n, a, d); err != nil {
+				return nil, 0, err
+			}
+			break
+		}
+	}
 	var seen uint32
 	for a := range n.Attributes() {
 		uri := a.URI()
 		if uri == xsiNamespace {
 			switch a.Local() {
 			case "type":
-				if typed {
-					continue
-				}
-				t, st, err := xsiType(n, a, d)
-				if err != nil {
-					return nil, 0, err
-				}
-				return v.attributes(n, d, t, st, true)
+				continue
 			case "nil":
 				if b := trimBlank(a.Value()); b != "true" && b != "false" && b != "1" && b != "0" {
 					return nil, 0, errorf(a.Line(), "%s: attribute %s: %q is not a valid xs:boolean", name, show(a.QName()), Clip(a.Value()))
@@ -239,8 +262,11 @@ func (v *validator) attributes(n xpath.Node, d *elemDecl, t *complexType, st sim
 		if ad.fixed != "" && trimBlank(val) != ad.fixed {
 			return nil, 0, errorf(a.Line(), "%s: attribute %s: %q must be %s", name, ad.name, Clip(val), ad.fixed)
 		}
-		if t == voeventType && ad.name == "ivorn" {
-			if msg := ivornProblem(val); msg != "" {
+		if ad.st == tID && !v.ids.add(val) {
+			return nil, 0, errorf(a.Line(), "%s: attribute %s: %q is the id of an earlier element: xs:ID values must be unique", name, ad.name, Clip(trimBlank(val)))
+		}
+		if t == v.s.root.typ && ad.name == "ivorn" {
+			if msg := ivornProblem(val, v.s.separators); msg != "" {
 				return nil, 0, errorf(a.Line(), "%s: attribute ivorn: %q is not a valid IVORN: %s", name, Clip(val), msg)
 			}
 		}
@@ -318,7 +344,7 @@ func checkSimple(st simpleType, s string) string {
 		ok, what = validLanguage(s), "xs:language"
 	case tENTITY:
 		return fmt.Sprintf("%q is not a declared unparsed entity", Clip(s))
-	case tRoleValues, tDataType, tIDValues, tCiteValues:
+	case tRoleValues, tDataType, tIDValues, tCiteValues, tContributorRole:
 		if slices.Contains(enums[st].values, s) {
 			return ""
 		}
@@ -332,10 +358,11 @@ func checkSimple(st simpleType, s string) string {
 
 // xsiType resolves an xsi:type attribute on n, declared by d, and returns
 // the type it substitutes. Only types validly derived from the declared
-// one are allowed; this schema derives none of its own types from
-// another, so that is the declared type itself, or, for xs:string and
-// xs:float elements, a type restricting them.
-func xsiType(n, a xpath.Node, d *elemDecl) (*complexType, simpleType, error) {
+// one are allowed; the VOEvent schemas derive none of their complex types
+// from another, so that is the declared type itself, or, for an element of
+// a built-in type (xs:string, xs:float), a simple type restricting it or a
+// complex type with simple content extending it.
+func (s *schemaSet) xsiType(n, a xpath.Node, d *elemDecl) (*complexType, simpleType, error) {
 	q := a.Value() // libxml2 does not strip white space here
 	prefix, local, found := strings.Cut(q, ":")
 	if !found {
@@ -361,34 +388,26 @@ func xsiType(n, a xpath.Node, d *elemDecl) (*complexType, simpleType, error) {
 		return bad("does not name a type derived from the declared type of " + n.Local())
 	}
 	switch uri {
-	case Namespace:
-		for _, t := range namedComplexTypes {
+	case s.namespace:
+		for _, t := range s.named {
 			if t.name == local {
-				if d.typ != t {
+				// A complex type with simple content extends its simple
+				// type, so it may replace an element of that type.
+				if d.typ != t && !(d.typ == nil && t.model == mSimple && d.st == t.st) {
 					return notDerived()
 				}
 				return t, 0, nil
 			}
 		}
-		st, base := tString, tString
-		switch local {
-		case "roleValues":
-			st = tRoleValues
-		case "dataType":
-			st = tDataType
-		case "idValues":
-			st = tIDValues
-		case "citeValues":
-			st = tCiteValues
-		case "smallFloat":
-			st, base = tSmallFloat, tFloat
-		default:
-			return bad("does not name a type")
+		for _, n := range s.simple {
+			if n.name == local {
+				if d.typ != nil || d.st != n.base {
+					return notDerived()
+				}
+				return nil, n.st, nil
+			}
 		}
-		if d.typ != nil || d.st != base {
-			return notDerived()
-		}
-		return nil, st, nil
+		return bad("does not name a type")
 	case xsdNamespace:
 		var st, base simpleType
 		switch local {

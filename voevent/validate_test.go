@@ -45,7 +45,7 @@ var validateCases = []vcase{
 	{"default-namespace-children", `<VOEvent xmlns="http://www.ivoa.net/xml/VOEvent/v2.0" ivorn="ivo://org.example/test#1" version="2.0"><Who/></VOEvent>`, "line 1: VOEvent: element Who (namespace http://www.ivoa.net/xml/VOEvent/v2.0) not allowed"},
 	{"default-namespace-undeclared", `<VOEvent xmlns="http://www.ivoa.net/xml/VOEvent/v2.0" ivorn="ivo://org.example/test#1" version="2.0"><Who xmlns=""/></VOEvent>`, ""},
 	{"no-namespace", `<VOEvent ivorn="ivo://org.example/test#1" version="2.0"/>`, "root element VOEvent is in no namespace"},
-	{"namespace-v2.1", `<voe:VOEvent xmlns:voe="http://www.ivoa.net/xml/VOEvent/v2.1" ivorn="ivo://org.example/test#1" version="2.0"/>`, "is in namespace http://www.ivoa.net/xml/VOEvent/v2.1"},
+	{"namespace-v2.1", `<voe:VOEvent xmlns:voe="http://www.ivoa.net/xml/VOEvent/v2.1" ivorn="ivo://org.example/test#1" version="2.0"/>`, `attribute version: "2.0" must be 2.1`},
 	{"namespace-https", `<voe:VOEvent xmlns:voe="https://www.ivoa.net/xml/VOEvent/v2.0" ivorn="ivo://org.example/test#1" version="2.0"/>`, "is in namespace https://"},
 	{"root-Who", `<voe:Who xmlns:voe="http://www.ivoa.net/xml/VOEvent/v2.0"/>`, "is not a VOEvent"},
 	{"transport", `<trn:Transport xmlns:trn="http://www.telescope-networks.org/xml/Transport/v1.1" version="1.0" role="ack"/>`, "is not a VOEvent"},

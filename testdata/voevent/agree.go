@@ -7,10 +7,17 @@
 // a corpus of real packets and over mutations generated from every
 // packet the reference finds valid, and prints each disagreement.
 //
+// The reference applies the schema the root's namespace names (xmllint is
+// given one schema per document). With -v21 the default schema is
+// VOEvent-v2.1-draft.xsd, the corpus packets
+// are moved to the 2.1 namespace (version="2.1"), each valid one also
+// gets a variant using every element 2.1 adds, the mutations use 2.1's
+// names, and the IVOID rule accepts '?' as the local-part separator.
+//
 // It is a development tool, not a test: it needs xmllint (libxml2) and
 // the shared corpus. From the module root:
 //
-//	go run testdata/voevent/agree.go [-corpus DIR] [-schema FILE] [-per N] [-seed S] [-keep DIR]
+//	go run testdata/voevent/agree.go [-v21] [-corpus DIR] [-schema FILE] [-per N] [-seed S] [-keep DIR]
 package main
 
 import (
@@ -24,6 +31,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,11 +41,12 @@ import (
 
 var (
 	corpusDir = flag.String("corpus", "../shared/voevents/real", "directory of real VOEvent packets")
-	schema    = flag.String("schema", "../shared/schema/VOEvent-v2.0.xsd", "the VOEvent 2.0 schema")
+	schema    = flag.String("schema", "", "the schema (default ../shared/schema/VOEvent-v2.0.xsd, or v2.1-draft with -v21)")
+	v21       = flag.Bool("v21", false, "check VOEvent 2.1: move the corpus to its namespace, use its schema and names")
 	per       = flag.Int("per", 120, "mutations per valid corpus packet")
 	seed      = flag.Uint64("seed", 1, "random seed for the mutations")
 	keep      = flag.String("keep", "", "copy disagreeing documents into this directory")
-	extra     = flag.String("extra", "testdata/voevent/*.xml,testdata/voevent/*/*.xml", "comma-separated globs of more documents to judge as they are")
+	extra     = flag.String("extra", "", "comma-separated globs of more documents to judge as they are (default testdata/voevent/*.xml,testdata/voevent/*/*.xml, or voevent/testdata/v21/*/*.xml with -v21)")
 	verbose   = flag.Bool("v", false, "print every disagreement in full")
 )
 
@@ -52,8 +61,21 @@ type doc struct {
 	why    string
 }
 
+// ns is the namespace of the documents made here.
+var ns = voevent.Namespace
+
 func main() {
 	flag.Parse()
+	if *v21 {
+		ns = voevent.Namespace21
+		strayNames = append(strayNames, newNames...)
+	}
+	if *schema == "" {
+		*schema = map[bool]string{false: "../shared/schema/VOEvent-v2.0.xsd", true: "../shared/schema/VOEvent-v2.1-draft.xsd"}[*v21]
+	}
+	if *extra == "" {
+		*extra = map[bool]string{false: "testdata/voevent/*.xml,testdata/voevent/*/*.xml", true: "voevent/testdata/v21/*/*.xml"}[*v21]
+	}
 	if _, err := exec.LookPath("xmllint"); err != nil {
 		fmt.Fprintln(os.Stderr, "agree: xmllint not found")
 		os.Exit(2)
@@ -71,9 +93,25 @@ func main() {
 			fmt.Fprintln(os.Stderr, "agree:", err)
 			os.Exit(2)
 		}
+		if *v21 {
+			data = to21(data)
+		}
 		corpus = append(corpus, &doc{name: filepath.Base(f), kind: "corpus", data: data})
 	}
 	judge(corpus)
+	if *v21 {
+		// A variant of each valid packet with the elements 2.1 adds, so
+		// that the mutations reach them too.
+		var enriched []*doc
+		for _, d := range corpus {
+			if root, err := parseTree(d.data); err == nil && d.ref {
+				enrich(root)
+				enriched = append(enriched, &doc{name: d.name + "+2.1", kind: "enriched", data: serialize(root)})
+			}
+		}
+		judge(enriched)
+		corpus = append(corpus, enriched...)
+	}
 
 	rng := rand.New(rand.NewPCG(*seed, 42))
 	var muts []*doc
@@ -88,7 +126,15 @@ func main() {
 		}
 		muts = append(muts, mutate(d.name, root, rng, *per)...)
 	}
-	muts = append(muts, fixed()...)
+	if *v21 {
+		for _, d := range fixed() {
+			d.data = to21(d.data)
+			muts = append(muts, d)
+		}
+		muts = append(muts, fixed21()...)
+	} else {
+		muts = append(muts, fixed()...)
+	}
 	judge(muts)
 
 	var extras []*doc
@@ -193,19 +239,12 @@ func judge(docs []*doc) {
 	// line mentioning a file is kept as the reason.
 	valid := map[string]bool{}
 	why := map[string]string{}
-	for start := 0; start < len(names); start += 400 {
-		end := min(start+400, len(names))
-		args := append([]string{"--noout", "--nonet", "--schema", *schema}, names[start:end]...)
-		out, _ := exec.Command("xmllint", args...).CombinedOutput()
-		for _, line := range strings.Split(string(out), "\n") {
-			if f, ok := strings.CutSuffix(line, " validates"); ok {
-				valid[f] = true
-				continue
-			}
-			if f, rest, ok := strings.Cut(line, ":"); ok && strings.HasPrefix(f, dir) && why[f] == "" {
-				why[f] = strings.TrimSpace(rest)
-			}
-		}
+	bySchema := map[string][]string{}
+	for i, d := range docs {
+		bySchema[schemaOf(d.data)] = append(bySchema[schemaOf(d.data)], names[i])
+	}
+	for xsd, names := range bySchema {
+		judgeWith(xsd, names, dir, valid, why)
 	}
 	for i, d := range docs {
 		d.ref = valid[names[i]]
@@ -218,10 +257,52 @@ func judge(docs []*doc) {
 	}
 }
 
+// schemaOf is the schema the reference applies to a document: the other
+// revision's when the root element is in its namespace, else -schema.
+func schemaOf(data []byte) string {
+	d := xml.NewDecoder(bytes.NewReader(data))
+	d.CharsetReader = func(label string, r io.Reader) (io.Reader, error) { return r, nil }
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return *schema
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			switch {
+			case se.Name.Space == voevent.Namespace21 && !*v21:
+				return "../shared/schema/VOEvent-v2.1-draft.xsd"
+			case se.Name.Space == voevent.Namespace && *v21:
+				return "../shared/schema/VOEvent-v2.0.xsd"
+			}
+			return *schema
+		}
+	}
+}
+
+// judgeWith runs xmllint with the schema xsd over the files names.
+func judgeWith(xsd string, names []string, dir string, valid map[string]bool, why map[string]string) {
+	for start := 0; start < len(names); start += 400 {
+		end := min(start+400, len(names))
+		args := append([]string{"--noout", "--nonet", "--schema", xsd}, names[start:end]...)
+		out, _ := exec.Command("xmllint", args...).CombinedOutput()
+		for _, line := range strings.Split(string(out), "\n") {
+			if f, ok := strings.CutSuffix(line, " validates"); ok {
+				valid[f] = true
+				continue
+			}
+			if f, rest, ok := strings.Cut(line, ":"); ok && strings.HasPrefix(f, dir) && why[f] == "" {
+				why[f] = strings.TrimSpace(rest)
+			}
+		}
+	}
+}
+
 // The IVOID rule for ivorns (a non-empty local part), written independently of voevent.
 var (
-	ivornRE  = regexp.MustCompile(`^ivo://[A-Za-z0-9][A-Za-z0-9_~*'().-]{2,}((/[A-Za-z0-9_~*'().-]+)*)#(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})+$`)
-	dotSegRE = regexp.MustCompile(`/\.\.?(/|$)`)
+	ivornRE = regexp.MustCompile(`^ivo://[A-Za-z0-9][A-Za-z0-9_~*'().-]{2,}((/[A-Za-z0-9_~*'().-]+)*)#(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})+$`)
+	// In 2.1 the local part may follow '?' instead.
+	ivornRE21 = regexp.MustCompile(`^ivo://[A-Za-z0-9][A-Za-z0-9_~*'().-]{2,}((/[A-Za-z0-9_~*'().-]+)*)[#?](?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})+$`)
+	dotSegRE  = regexp.MustCompile(`/\.\.?(/|$)`)
 )
 
 func ivoidRule(data []byte) string {
@@ -229,7 +310,11 @@ func ivoidRule(data []byte) string {
 	if !ok {
 		return "no ivorn"
 	}
-	m := ivornRE.FindStringSubmatch(v)
+	re := ivornRE
+	if strings.Contains(schemaOf(data), "v2.1") {
+		re = ivornRE21
+	}
+	m := re.FindStringSubmatch(v)
 	if m == nil {
 		return fmt.Sprintf("ivorn %q breaks the IVOID rule", v)
 	}
@@ -460,12 +545,15 @@ var (
 	smalls  = []string{"0", "1", "0.5", "1.00000005", "1.0000001", "-0", "-1e-45", "-0.7e-45", "2", "0.5e", "NaN", "INF", " 0.5 ", "1e0", "10e-1"}
 	ids     = []string{"a", "1a", " a ", "a b", "é", "ǅ", "_x", "a:b", "a-b.c", "", "Ⅰ"}
 	strs    = []string{"", "x", "  ", "<&>", "é"}
-	version = []string{"2.0", " 2.0 ", "2.0\t", "2.1", "2", "", "2.00", "2. 0", "1.1"}
+	version = []string{"2.0", " 2.0 ", "2.0\t", "2.1", " 2.1\n", "2.10", "2", "", "2.00", "2. 0", "1.1"}
+	roles   = []string{"Editor", "Other", "editor", " Editor", "Editor ", "", "ContactPerson", "WorkPackageLeader", "Author"}
 	ivorns  = []string{"ivo://a.b/c#d", "ivo://a.b/c", "ivo://a.b/c#", "ivo://ab/c#d", "ivo://a.b/c/#d", "ivo://a.b//c#d",
 		"ivo://a.b/./c#d", "ivo://a.b/c/..#d", "ivo://a.b/c#d#e", "ivo://a.b/c#d%", "ivo://a.b/c#d%41", "ivo://a.b/c#d e", "ivo://a.b/c#é",
 		"IVO://a.b/c#d", " ivo://a.b/c#d", "ivo://a.b#d", "ivo://_ab/c#d", "ivo://a.b/c?x#d", "ivo://a.b/c#[d]",
-		"ivo://a.b/c#d/e?f", "ivo://a~b/c(d)#x", "ivo://a.b/c%41#d", "ivo://a b/c#d", "http://a.b/c#d"}
-	allValues = concat(floats, dates, uris, enums, smalls, ids, strs, version)
+		"ivo://a.b/c#d/e?f", "ivo://a~b/c(d)#x", "ivo://a.b/c%41#d", "ivo://a b/c#d", "http://a.b/c#d",
+		"ivo://a.b/c?d", "ivo://a.b/c?", "ivo://a.b?d", "ivo://a.b/c?d?e", "ivo://a.b/c?d#e", "ivo://a.b/c?d/e", "ivo://a.b/c/?d",
+		"ivo://a.b/c?d%4", "ivo://a.b/c?é", "ivo://a.b/./c?d"}
+	allValues = concat(floats, dates, uris, enums, smalls, ids, strs, version, roles)
 )
 
 func concat(ss ...[]string) []string {
@@ -488,6 +576,14 @@ func mutate(src string, root *node, rng *rand.Rand, n int) []*doc {
 		fn   func(r *node, s site) bool // false: not applicable
 	}
 	muts := []mutation{
+		{"insert-new", func(r *node, s site) bool {
+			if !*v21 {
+				return false
+			}
+			c := newElement(rng)
+			s.n.children = insert(s.n.children, rng.IntN(len(s.n.children)+1), c)
+			return true
+		}},
 		{"remove", func(r *node, s site) bool {
 			if s.parent == nil {
 				return false
@@ -593,12 +689,14 @@ func mutate(src string, root *node, rng *rand.Rand, n int) []*doc {
 				pool = version
 			case "probability":
 				pool = smalls
+			case "id":
+				pool = ids
 			}
 			s.n.attrs[i].Value = pick(rng, pool)
 			return true
 		}},
 		{"add-attr", func(r *node, s site) bool {
-			a := pick(rng, []string{"foo", "name", "type", "value", "dataType", "id", "unit", "cite", "uri", "role",
+			a := pick(rng, []string{"foo", "name", "type", "value", "dataType", "id", "unit", "cite", "uri", "role", "ucd", "pos_unit", "ivorn", "altIdentifier",
 				"xsi:schemaLocation", "xsi:noNamespaceSchemaLocation", "xsi:nil", "xsi:foo", "xml:lang", "xml:id", "voe:name"})
 			name := xml.Name{Local: a}
 			if p, l, ok := strings.Cut(a, ":"); ok {
@@ -607,7 +705,7 @@ func mutate(src string, root *node, rng *rand.Rand, n int) []*doc {
 					s.n.attrs = ensureNS(s.n.attrs, "xsi", "http://www.w3.org/2001/XMLSchema-instance")
 				}
 				if p == "voe" {
-					s.n.attrs = ensureNS(s.n.attrs, "voe", voevent.Namespace)
+					s.n.attrs = ensureNS(s.n.attrs, "voe", ns)
 				}
 			}
 			for _, x := range s.n.attrs {
@@ -626,9 +724,10 @@ func mutate(src string, root *node, rng *rand.Rand, n int) []*doc {
 			}
 			s.n.attrs = ensureNS(s.n.attrs, "xsi", "http://www.w3.org/2001/XMLSchema-instance")
 			s.n.attrs = ensureNS(s.n.attrs, "xs", "http://www.w3.org/2001/XMLSchema")
-			s.n.attrs = ensureNS(s.n.attrs, "voe", voevent.Namespace)
+			s.n.attrs = ensureNS(s.n.attrs, "voe", ns)
 			t := pick(rng, []string{"voe:" + s.n.name.Local, "voe:Who", "voe:Param", "xs:string", "xs:token", "xs:float",
-				"xs:anyURI", "xs:dateTime", "voe:smallFloat", "voe:dataType", "xs:NCName", "xs:int", "Foo", "voe:Foo", "x:y", "xs:anyType"})
+				"xs:anyURI", "xs:dateTime", "voe:smallFloat", "voe:dataType", "xs:NCName", "xs:int", "Foo", "voe:Foo", "x:y", "xs:anyType",
+				"voe:EventIVORN", "voe:coord_value", "voe:Name", "voe:TimeInterval", "voe:Error2", "voe:contributorRole", "voe:idValues", "voe:TimeFrameType", "xs:ID"})
 			s.n.attrs = append(s.n.attrs, xml.Attr{Name: xml.Name{Space: "xsi", Local: "type"}, Value: t})
 			return true
 		}},
@@ -637,10 +736,10 @@ func mutate(src string, root *node, rng *rand.Rand, n int) []*doc {
 			case 0: // default namespace on this element
 				s.n.attrs = append(s.n.attrs, xml.Attr{Name: xml.Name{Local: "xmlns"}, Value: pick(rng, []string{voevent.Namespace, "urn:x", ""})})
 			case 1: // qualify it with the voe prefix
-				s.n.attrs = ensureNS(s.n.attrs, "voe", voevent.Namespace)
+				s.n.attrs = ensureNS(s.n.attrs, "voe", ns)
 				s.n.name.Space = "voe"
 			default: // another prefix
-				s.n.attrs = ensureNS(s.n.attrs, "x", pick(rng, []string{"urn:x", "http://www.ivoa.net/xml/VOEvent/v2.1", voevent.Namespace}))
+				s.n.attrs = ensureNS(s.n.attrs, "x", pick(rng, []string{"urn:x", voevent.Namespace21, voevent.Namespace}))
 				s.n.name.Space = "x"
 			}
 			return true
@@ -796,6 +895,122 @@ func fixed() []*doc {
 	}
 	for i, r := range roots {
 		out = append(out, &doc{name: fmt.Sprintf("root#%d", i), kind: "root", data: []byte(r)})
+	}
+	return out
+}
+
+// ---- VOEvent 2.1 ----
+
+// newNames are the element names 2.1 adds, for stray and renamed elements.
+var newNames = []string{"Contributor", "TimeInterval", "ISOTimeStart", "ISOTimeStop", "PositionName", "Error2", "Error3",
+	"TimeFrame", "SpaceFrame", "ReferencePosition", "SpaceRefFrame", "CoordFlavor", "TimeInstant", "Error", "Position2D", "Error2Radius"}
+
+var versionAttr = regexp.MustCompile(`\bversion\s*=\s*("2\.0"|'2\.0')`)
+
+// to21 moves a document to the 2.1 namespace: every mention of the 2.0
+// namespace, and the first version="2.0" (the root's, in these packets).
+func to21(data []byte) []byte {
+	data = bytes.ReplaceAll(data, []byte(voevent.Namespace), []byte(voevent.Namespace21))
+	if loc := versionAttr.FindIndex(data); loc != nil {
+		data = slices.Concat(data[:loc[0]], []byte(`version="2.1"`), data[loc[1]:])
+	}
+	return data
+}
+
+func elem(name string, children ...*node) *node {
+	return &node{kind: elemNode, name: xml.Name{Local: name}, children: children}
+}
+
+func text(s string) *node { return &node{kind: textNode, text: s} }
+
+func leaf(name, value string) *node { return elem(name, text(value)) }
+
+// enrich adds, where 2.1 allows them, a Contributor to each Author, a
+// TimeFrame and SpaceFrame to each AstroCoordSystem, a PositionName to
+// each AstroCoords, an Error2 or Error3 to each position, attributes to
+// the coordinates, and turns the first TimeInstant into a TimeInterval.
+func enrich(root *node) {
+	interval := false
+	for _, s := range sites(root) {
+		n := s.n
+		switch n.name.Local {
+		case "Author":
+			c := leaf("Contributor", "A. Person")
+			c.attrs = []xml.Attr{{Name: xml.Name{Local: "role"}, Value: "Editor"}, {Name: xml.Name{Local: "altIdentifier"}, Value: "https://orcid.org/0000-0001-2345-6789"}}
+			n.children = append(n.children, c)
+		case "AstroCoordSystem":
+			n.children = []*node{elem("TimeFrame", leaf("Name", "t"), leaf("TimeScale", "UTC")), elem("SpaceFrame", leaf("SpaceRefFrame", "ICRS"), leaf("CoordFlavor", "SPHERICAL"))}
+		case "AstroCoords":
+			at := 0
+			for i, c := range n.children {
+				if c.kind == elemNode && c.name.Local == "Time" {
+					at = i + 1
+				}
+			}
+			n.children = insert(n.children, at, leaf("PositionName", "Jupiter"))
+		case "Position2D":
+			n.children = append(n.children, elem("Error2", leaf("C1", "0.1"), leaf("C2", "0.2")))
+		case "Position3D":
+			n.children = append(n.children, elem("Error3", leaf("C3", "1")))
+		case "C1", "C2", "C3":
+			n.attrs = append(n.attrs, xml.Attr{Name: xml.Name{Local: "ucd"}, Value: "pos.eq.ra"}, xml.Attr{Name: xml.Name{Local: "pos_unit"}, Value: "deg"})
+		case "TimeInstant":
+			if !interval {
+				interval = true
+				n.name.Local = "TimeInterval"
+				n.children = []*node{leaf("ISOTimeStart", "2020-01-01T00:00:00"), leaf("ISOTimeStop", "2020-01-01T00:01:00")}
+			}
+		}
+	}
+}
+
+// newElement returns one of the elements 2.1 adds, with typical content.
+func newElement(rng *rand.Rand) *node {
+	switch rng.IntN(8) {
+	case 0:
+		c := leaf("Contributor", "x")
+		if rng.IntN(2) == 0 {
+			c.attrs = []xml.Attr{{Name: xml.Name{Local: "role"}, Value: pick(rng, roles)}}
+		}
+		return c
+	case 1:
+		return elem("TimeInterval", leaf("ISOTimeStart", "a"), leaf("ISOTimeStop", "b"))
+	case 2:
+		return leaf("PositionName", "M31")
+	case 3:
+		return elem("Error2", leaf("C1", pick(rng, floats)))
+	case 4:
+		return elem("Error3", leaf("C2", "1"), leaf("C3", "2"))
+	case 5:
+		return elem("TimeFrame", leaf("TimeScale", "TT"))
+	case 6:
+		return elem("SpaceFrame", leaf("Name", "n"))
+	}
+	return elem("TimeInstant", leaf("ISOTime", "2020-01-01T00:00:00"))
+}
+
+// fixed21 are hand-written 2.1 documents: the root, the ivorn
+// separators and duplicate xs:ID values.
+func fixed21() []*doc {
+	const where = `<WhereWhen id="%s"><ObsDataLocation><ObservatoryLocation><AstroCoordSystem id="%s"/></ObservatoryLocation><ObservationLocation><AstroCoordSystem id="%s"><TimeFrame id="%s"/><SpaceFrame id="%s"/></AstroCoordSystem><AstroCoords/></ObservationLocation></ObsDataLocation></WhereWhen>`
+	var out []*doc
+	add := func(kind, d string) {
+		out = append(out, &doc{name: fmt.Sprintf("fixed21#%d", len(out)), kind: kind, data: []byte(d)})
+	}
+	for _, ids := range [][5]string{{"a", "b", "c", "d", "e"}, {"a", "a", "c", "d", "e"}, {"a", "b", "c", "d", "a"}, {"a", " b", "b ", "d", "e"},
+		{"a", "b", "c", "c", "e"}, {"x1", "UTC-FK5-GEO", "UTC-FK5-GEO", "t", "s"}} {
+		add("ids", fmt.Sprintf(`<voe:VOEvent xmlns:voe="%s" ivorn="ivo://a.b/c?d" version="2.1">`+where+`</voe:VOEvent>`, ns, ids[0], ids[1], ids[2], ids[3], ids[4]))
+	}
+	for _, iv := range ivorns {
+		add("ivorn", fmt.Sprintf(`<voe:VOEvent xmlns:voe="%s" ivorn="%s" version="2.1"/>`, ns, attrEsc.Replace(iv)))
+	}
+	for _, r := range []string{
+		`<VOEvent xmlns="` + voevent.Namespace21 + `" ivorn="ivo://a.b/c#d" version="2.1"/>`,
+		`<voe:VOEvent xmlns:voe="` + voevent.Namespace21 + `" ivorn="ivo://a.b/c#d" version="2.0"/>`,
+		`<voe:VOEvent xmlns:voe="` + voevent.Namespace + `" ivorn="ivo://a.b/c?d" version="2.0"/>`,
+		`<voe:VOEvent xmlns:voe="` + voevent.Namespace21 + `" xmlns:v="` + voevent.Namespace + `" ivorn="ivo://a.b/c#d" version="2.1"><Who><v:Author/></Who></voe:VOEvent>`,
+	} {
+		add("root", r)
 	}
 	return out
 }
