@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"comet/handlers"
 	"comet/voevent"
 	"comet/vtp"
 )
@@ -33,6 +34,14 @@ func runSendvo(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fs.StringVar(&file, n, file, "")
 	}
 	fs.DurationVar(&timeout, "timeout", timeout, "")
+	signKey := fs.String("sign-key", "", "")
+	var retry time.Duration // 0: one attempt
+	fs.Var(funcFlag(func(s string) (err error) {
+		if retry, err = handlers.ParseSeconds(s); err == nil && retry <= 0 {
+			err = errors.New("want a positive duration (90, 90s, 5m)")
+		}
+		return err
+	}), "retry", "")
 	help := fs.Bool("help", false, "")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		if err == nil {
@@ -42,12 +51,23 @@ func runSendvo(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *help {
-		fmt.Fprintln(stdout, `Usage: comet sendvo [-h HOST] [-p PORT] [-f FILE] [--timeout 30s]
+		fmt.Fprintln(stdout, `Usage: comet sendvo [-h HOST|unix:PATH] [-p PORT] [-f FILE] [--timeout 30s] [--retry DURATION] [--sign-key KEYFILE]
 Send one VOEvent to a broker as an author; FILE "-" (the default) is standard input.
+HOST unix:PATH is a broker's --receive=unix:PATH socket.
+--retry keeps trying, with growing pauses, while the broker cannot be reached or
+answers with a temporary failure, for up to DURATION (90, 90s, 5m).
+--sign-key appends the key's Ed25519 signature comment before sending.
 Exit status: 0 acknowledged, 1 refused (nak), 2 usage or connection error.`)
 		return 0
 	}
-	if _, err := parsePort(port); err != nil {
+	network, addr := "tcp", net.JoinHostPort(host, port)
+	if path, ok := strings.CutPrefix(host, "unix:"); ok {
+		network, addr = "unix", path
+		if path == "" || flagGiven(fs, "p", "port") {
+			fmt.Fprintf(stderr, "comet sendvo: invalid value %q for flag -h: want unix:PATH, without -p\n", host)
+			return 2
+		}
+	} else if _, err := parsePort(port); err != nil {
 		fmt.Fprintf(stderr, "comet sendvo: invalid value %q for flag -p: %v\n", port, err)
 		return 2
 	}
@@ -62,7 +82,13 @@ Exit status: 0 acknowledged, 1 refused (nak), 2 usage or connection error.`)
 		fmt.Fprintln(stderr, "comet sendvo:", err)
 		return 2
 	}
-	answer, err := sendEvent(net.JoinHostPort(host, port), event, timeout)
+	if *signKey != "" {
+		if event, err = signWithKeyFile(*signKey, event); err != nil {
+			fmt.Fprintln(stderr, "comet sendvo: --sign-key:", err)
+			return 2
+		}
+	}
+	answer, err := sendRetrying(network, addr, event, timeout, retry, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "comet sendvo:", err)
 		return 2
@@ -82,7 +108,12 @@ Exit status: 0 acknowledged, 1 refused (nak), 2 usage or connection error.`)
 // sendEvent connects to a broker's receive port, sends event and returns
 // its ack or nak.
 func sendEvent(addr string, event []byte, timeout time.Duration) (*voevent.Event, error) {
-	c, err := net.DialTimeout("tcp", addr, timeout)
+	return sendEventOn("tcp", addr, event, timeout)
+}
+
+// sendEventOn is sendEvent on a network ("tcp" or "unix").
+func sendEventOn(network, addr string, event []byte, timeout time.Duration) (*voevent.Event, error) {
+	c, err := net.DialTimeout(network, addr, timeout)
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,8 @@ func FuzzCommandLine(f *testing.F) {
 		"--cmd-timeout=abc\x00--cmd=/bin/true",
 		"--status=unix:/tmp/s\x00--remote-backoff-max=5m\x00-n\x00--uid=0",
 		"comet\x00--subscribe=tcp:h:1\x00--author-whitelist=10.0.0.0/8",
+		"-r\x00--local-ivo=ivo://a.b/c\x00--trusted-keys=/nonexistent\x00--signed-only",
+		"--receive\x00dir:/var/spool/comet\x00-b\x00dir:/x",
 	} {
 		f.Add(s)
 	}

@@ -10,13 +10,14 @@ import (
 // endpoint is where the broker listens: a TCP port on one interface (all
 // when empty) or a Unix socket, as Twisted's endpoint strings give them.
 type endpoint struct {
-	network string // "tcp", "tcp4" (IPv4 only) or "unix"
-	address string // host:port for tcp, path for unix
+	network string // "tcp", "tcp4" (IPv4 only), "unix", or "dir" (a spool directory, --receive only)
+	address string // host:port for tcp, path for unix and dir
 }
 
 // parseEndpoint reads the endpoint forms Comet accepts after --receive=
 // and --broadcast=: "tcp:PORT", "tcp:PORT:interface=ADDR",
-// "tcp:port=PORT:interface=ADDR" and "unix:PATH" or "unix:address=PATH".
+// "tcp:port=PORT:interface=ADDR" and "unix:PATH" or "unix:address=PATH";
+// and comet's spool directory, "dir:PATH", for --receive only.
 // Colons inside values are escaped with a backslash, as in Twisted
 // ("tcp:8098:interface=\:\:1").
 func parseEndpoint(s string) (endpoint, error) {
@@ -61,6 +62,12 @@ func parseEndpoint(s string) (endpoint, error) {
 			return endpoint{}, fmt.Errorf("endpoint %q: want unix:PATH", s)
 		}
 		return endpoint{"unix", path}, nil
+	case "dir":
+		path := strings.Join(args, ":") // a colon needs no escape
+		if path == "" || strings.ContainsAny(path, "\x00\n\r") {
+			return endpoint{}, fmt.Errorf("endpoint %q: want dir:PATH, a directory's path", s)
+		}
+		return endpoint{"dir", path}, nil
 	}
 	if _, err := parsePort(s); err == nil {
 		return endpoint{}, fmt.Errorf("want an endpoint such as tcp:%s, not a bare port (tcp:PORT[:interface=ADDR] or unix:PATH)", s)

@@ -42,6 +42,8 @@ type config struct {
 	logFile, pidFile     string
 	logFormat            string // "text" or "json"
 
+	sign signFlags // --trusted-keys, --signed-only
+
 	// Set by run once the command line is known to be good.
 	logs     *logOutput
 	handlers []namedHandler
@@ -169,6 +171,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		cfg.remoteBackoffMax = d
 		return nil
 	}), "remote-backoff-max", "")
+	cfg.sign.register(fs)
 	fs.StringVar(&cfg.logFile, "logfile", "", "")
 	fs.StringVar(&cfg.pidFile, "pidfile", "", "")
 	fs.Var(funcFlag(func(s string) error {
@@ -306,7 +309,7 @@ func dashes(name string) string {
 // joinEndpoints turns "--receive tcp:8098" into "--receive=tcp:8098":
 // --receive and --broadcast are switches, so flag would not take the
 // next word as their value. Only a word that starts as an endpoint does
-// ("tcp:", "unix:"), so "--receive --broadcast" keeps both switches.
+// ("tcp:", "unix:", "dir:"), so "--receive --broadcast" keeps both switches.
 func joinEndpoints(args []string) []string {
 	var out []string
 	for i := 0; i < len(args); i++ {
@@ -330,7 +333,7 @@ func joinEndpoints(args []string) []string {
 func looksLikeEndpoint(s string) bool {
 	kind, _, ok := strings.Cut(s, ":")
 	kind = strings.ToLower(kind)
-	return ok && (kind == "tcp" || kind == "unix")
+	return ok && (kind == "tcp" || kind == "unix" || kind == "dir")
 }
 
 // funcFlag is a repeatable flag whose values go to a function.
@@ -455,17 +458,19 @@ func closeHandlers(hs []namedHandler) {
 
 func usage(w io.Writer) {
 	fmt.Fprintf(w, `Usage: comet [options] [@FILE] [options]
-       comet sendvo [-h HOST] [-p PORT] [-f FILE]
+       comet sendvo [-h HOST|unix:PATH] [-p PORT] [-f FILE] [--retry=DURATION]
        comet validate FILE...      ("-" is standard input)
        comet xpath EXPR FILE...
        comet status [ENDPOINT|URL]  (a broker's --status; default tcp:8097)
+       comet keygen NAME | sign -k KEYFILE [FILE] | verify --trusted-keys FILE FILE...
 
 A VOEvent broker: receives events from authors, relays them to
 subscribers, subscribes to other brokers and runs handlers on each event.
 
   -r, --receive[=ENDPOINT]        accept events from authors (ENDPOINT:
-                                  tcp:PORT[:interface=ADDR] or unix:PATH; repeatable)
-  -b, --broadcast[=ENDPOINT]      relay events to subscribers (same forms)
+                                  tcp:PORT[:interface=ADDR], unix:PATH, or dir:PATH, a
+                                  spool directory of NAME.xml files; repeatable)
+  -b, --broadcast[=ENDPOINT]      relay events to subscribers (tcp: or unix:)
       --remote=HOST[:PORT]        subscribe to a remote broker (port 8099; repeatable)
       --subscribe=tcp:HOST:PORT   the same, as an endpoint
       --filter=XPATH              XPath 1.0 filter sent to remote brokers (repeatable)
@@ -495,6 +500,10 @@ subscribers, subscribes to other brokers and runs handlers on each event.
       --status=ENDPOINT           serve /healthz, /status, /metrics and / over HTTP
                                   (tcp:PORT[:interface=ADDR], loopback by default;
                                   unix:PATH)
+      --trusted-keys=FILE         signing keys trusted per ivorn prefix, "IVORN-PREFIX
+                                  ed25519:KEY" a line; events under a listed prefix must
+                                  be signed by its key (re-read on SIGHUP)
+      --signed-only               refuse every event not validly signed by a trusted key
   -v, --verbose                   more logging (DEBUG)
   -q, --quiet                     less logging (WARNING; twice: ERROR)
       --logfile=PATH              log to PATH (appended to) instead of standard error;

@@ -61,6 +61,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return runXPath(args[1:], stdout, stderr)
 		case "status":
 			return runStatus(args[1:], stdout, stderr)
+		case "keygen":
+			return runKeygen(args[1:], stdout, stderr)
+		case "sign":
+			return runSign(args[1:], os.Stdin, stdout, stderr)
+		case "verify":
+			return runVerify(args[1:], os.Stdin, stdout, stderr)
 		}
 	}
 	cfg, err := parseFlags(args, stderr)
@@ -118,6 +124,11 @@ func (c *config) check() error {
 	if !c.receiveOn && !c.broadOn && len(c.remotes) == 0 {
 		return &nothingToDo{}
 	}
+	for _, ep := range c.broadcast {
+		if ep.network == "dir" {
+			return &usageError{fmt.Sprintf("invalid value %q for flag --broadcast: a spool directory is for --receive", "dir:"+ep.address)}
+		}
+	}
 	if c.localIVO == "" && (c.receiveOn || c.broadOn) {
 		return &usageError{"--local-ivo is required with --receive or --broadcast"}
 	}
@@ -126,7 +137,7 @@ func (c *config) check() error {
 			return &usageError{fmt.Sprintf("invalid value %q for flag --local-ivo: %v", c.localIVO, err)}
 		}
 	}
-	return nil
+	return c.sign.load()
 }
 
 // serve runs the broker until ctx is done, then shuts it down within
@@ -157,6 +168,7 @@ func serve(ctx context.Context, hup <-chan os.Signal, cfg *config, log *slog.Log
 		MaxConnsPerAddr:     cfg.maxConnsPerAddr,
 		Timers:              vtp.Timers{BackoffMax: cfg.remoteBackoffMax},
 		Validate:            voevent.Validate,
+		Signatures:          cfg.sign.hook(log),
 		Seen:                func(el []byte) (bool, error) { return store.CheckAndRecord(seen.KeyOf(el)) },
 		SeenRemote:          func(el []byte) (bool, error) { return store.CheckAndKeep(seen.KeyOf(el)) },
 		Deliver:             disp.Deliver,
@@ -203,6 +215,14 @@ func serve(ctx context.Context, hup <-chan os.Signal, cfg *config, log *slog.Log
 	}
 	for _, ls := range listeners {
 		for _, ep := range ls.eps {
+			if ep.network == "dir" {
+				sp, err := broker.OpenSpool(ep.address)
+				if err != nil {
+					return fmt.Errorf("--receive: %w", err)
+				}
+				serving.Go(func() { sp.Serve() })
+				continue
+			}
 			l, err := listen(ep)
 			if err != nil {
 				return fmt.Errorf("%s: %w", ls.flag, err)
@@ -231,6 +251,7 @@ func serve(ctx context.Context, hup <-chan os.Signal, cfg *config, log *slog.Log
 		select {
 		case <-hup:
 			cfg.logs.hup(log)
+			cfg.sign.reload(log)
 		case <-ctx.Done():
 			log.Info("shutting down")
 			return nil

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"comet/voevent"
 	"comet/vtp"
 )
 
@@ -69,6 +70,15 @@ func writeMetrics(out io.Writer, r *Report) {
 	family("comet_connections_refused_total", "counter", "Connections closed at once, by reason.")
 	sample("comet_connections_refused_total", float64(c.ConnsRefusedLimit), "reason", "limit")
 	sample("comet_connections_refused_total", float64(c.ConnsRefusedWhitelist), "reason", "whitelist")
+	if s := c.Signatures; s != nil {
+		family("comet_signatures_total", "counter", "Events whose signatures were checked, by outcome.")
+		for _, o := range voevent.SignatureOutcomes() {
+			sample("comet_signatures_total", float64(s.Outcomes[o.String()]), "outcome", o.String())
+		}
+		family("comet_signature_refusals_total", "counter", "Events refused for their signature: nak'd to authors, or acked and not relayed from remotes.")
+		sample("comet_signature_refusals_total", float64(s.RefusedFromAuthors), "source", "author")
+		sample("comet_signature_refusals_total", float64(s.DroppedFromRemotes), "source", "remote")
+	}
 	if r.LastEvent != nil {
 		one("comet_last_event_time_seconds", "gauge", "When the last event was accepted, in seconds since the Unix epoch.", secs(r.LastEvent.Time))
 	}

@@ -43,7 +43,9 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 <tr><td>filter cut-offs</td><td>{{.FilterCutoffs}}</td></tr>
 <tr><td>connections refused: limit</td><td>{{.ConnsRefusedLimit}}</td></tr>
 <tr><td>connections refused: whitelist</td><td>{{.ConnsRefusedWhitelist}}</td></tr>
-</table>{{end}}
+{{with .Signatures}}{{range $o, $n := .Outcomes}}<tr><td>signatures: {{$o}}</td><td>{{$n}}</td></tr>
+{{end}}<tr><td>refused for their signature: authors / remotes</td><td>{{.RefusedFromAuthors}} / {{.DroppedFromRemotes}}</td></tr>
+{{end}}</table>{{end}}
 
 <h2>Last event</h2>
 {{with .LastEvent}}<p>{{.IVORN}} at {{when .Time}} from {{.Source}}</p>{{else}}<p>none yet</p>{{end}}

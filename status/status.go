@@ -55,6 +55,7 @@ type Report struct {
 	Handlers    []Handler            `json:"handlers"`
 	Store       Store                `json:"seen_store"`
 	LastEvent   *vtp.LastEvent       `json:"last_event"`
+	Spools      []vtp.SpoolInfo      `json:"spools,omitempty"`
 }
 
 // Handler is one handler's counters.
@@ -84,6 +85,7 @@ func (src *Source) Report() Report {
 	if src.Broker != nil {
 		s := src.Broker()
 		r.Listeners, r.Counters, r.Subscribers, r.Remotes, r.LastEvent = s.Listeners, s.Counters, s.Subscribers, s.Remotes, s.LastEvent
+		r.Spools = s.Spools
 		r.Problems = append(r.Problems, s.Problems(r.Now)...)
 	}
 	if src.StoreErr != nil {

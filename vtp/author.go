@@ -138,6 +138,10 @@ func (b *Broker) fromAuthor(raw []byte, log *slog.Logger, warn *warnings) (reply
 			return Nak(ev.IVORN, b.cfg.LocalIVO, err.Error(), now), nil, true
 		}
 	}
+	if reason := b.signatureRefusal(ev, true); reason != "" {
+		log.Info("event rejected: signature", "verdict", "nak", "reason", reason)
+		return Nak(ev.IVORN, b.cfg.LocalIVO, reason, now), nil, true
+	}
 	if b.cfg.Seen != nil {
 		first, err := b.cfg.Seen(ev.Element())
 		if err != nil {

@@ -62,6 +62,11 @@ type Config struct {
 	Filters []string
 	// Validate checks an author's submission (schema and IVORN); nil accepts all.
 	Validate func(*voevent.Event) error
+	// Signatures checks an event's signatures (from an author after
+	// Validate, from a remote before SeenRemote) and returns the outcome,
+	// which is counted, and an error to refuse the event, whose text is the
+	// reason; nil checks nothing.
+	Signatures func(*voevent.Event) (voevent.SignatureOutcome, error)
 	// Seen records an event's root element span and reports whether it was
 	// new; it must be durable when it returns. nil treats every event as new.
 	Seen func(element []byte) (first bool, err error)
@@ -112,6 +117,7 @@ type Broker struct {
 	remotes map[net.Conn]struct{}
 	// remoteList is every Subscribe, in order, for Snapshot.
 	remoteList []*remoteState
+	spools     []*Spool // every Spool serving, for Snapshot
 	// authCount counts authenticate responses taken into account, so a
 	// test knows when a new subscriber's filters are in place.
 	authCount atomic.Int64

@@ -205,6 +205,10 @@ func (b *Broker) fromRemote(raw []byte, ev *voevent.Event, err error, log *slog.
 		rs.events.Add(1)
 		log := log.With("ivorn", voevent.Clip(ev.IVORN))
 		ack := Ack(ev.IVORN, b.cfg.LocalIVO, "", now)
+		if reason := b.signatureRefusal(ev, false); reason != "" {
+			warn.warn(log, "event from remote broker refused: acknowledged, not relayed", "reason", reason)
+			return ack, nil
+		}
 		if b.cfg.SeenRemote == nil {
 			log.Info("event received", "role", ev.Role)
 			return ack, ev

@@ -21,6 +21,7 @@ type counters struct {
 	delivered, dropped                                atomic.Int64
 	filterCutoffs                                     atomic.Int64
 	refusedLimit, refusedWhitelist                    atomic.Int64
+	sigs                                              sigCounters
 }
 
 // Counters are totals since the broker started.
@@ -45,6 +46,8 @@ type Counters struct {
 	// Connections closed at once: over a connection limit, or not in a whitelist.
 	ConnsRefusedLimit     int64 `json:"connections_refused_limit"`
 	ConnsRefusedWhitelist int64 `json:"connections_refused_whitelist"`
+	// Signatures is nil unless the broker checks signatures.
+	Signatures *SignatureCounts `json:"signatures,omitempty"`
 }
 
 // ListenerInfo is one port the broker accepts connections on.
@@ -103,6 +106,7 @@ type Snapshot struct {
 	Subscribers []SubscriberInfo `json:"subscribers"`
 	Remotes     []RemoteInfo     `json:"remotes"`
 	LastEvent   *LastEvent       `json:"last_event"`
+	Spools      []SpoolInfo      `json:"spools,omitempty"`
 }
 
 // RemoteOutage is how long every remote must have been away before
@@ -141,7 +145,7 @@ func (b *Broker) Snapshot() Snapshot {
 		RefusedStorageFailure: c.storageFailure.Load(), RefusedOversized: c.oversized.Load(),
 		Duplicates: c.duplicates.Load(), Deliveries: c.delivered.Load(), DeliveriesDropped: c.dropped.Load(),
 		FilterCutoffs: c.filterCutoffs.Load(), ConnsRefusedLimit: c.refusedLimit.Load(),
-		ConnsRefusedWhitelist: c.refusedWhitelist.Load(),
+		ConnsRefusedWhitelist: c.refusedWhitelist.Load(), Signatures: c.sigs.snapshot(b.cfg.Signatures != nil),
 	}}
 	if l := b.last.Load(); l != nil {
 		s.LastEvent = &LastEvent{IVORN: voevent.Clip(l.IVORN), Time: l.Time, Source: l.Source}
@@ -152,6 +156,7 @@ func (b *Broker) Snapshot() Snapshot {
 	}
 	remotes := slices.Clone(b.remoteList)
 	b.mu.Unlock()
+	s.Spools = b.spoolInfos()
 	slices.SortFunc(s.Listeners, func(x, y ListenerInfo) int { return cmp.Or(cmp.Compare(x.Role, y.Role), cmp.Compare(x.Addr, y.Addr)) })
 	for _, r := range remotes {
 		s.Remotes = append(s.Remotes, r.info())

@@ -1,0 +1,469 @@
+package vtp
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"comet/voevent"
+)
+
+// A spool directory is a local author: every file NAME.xml that appears in
+// it is one submission, taken through exactly the path of an event sent to
+// the author port. Writers create a file under another name (a dotfile, or
+// NAME.tmp) and rename it in when it is complete, so a half-written file is
+// never read.
+//
+// What happens to a file is its verdict: accepted or duplicate, it is
+// removed, which happens only after the seen store has made the event
+// durable; refused, it is moved to rejected/ with NAME.reason beside it. A
+// file is never removed before its event is durable, so a broker killed at
+// any moment finds the file again when it restarts; if the event had
+// already been recorded, the file is then a duplicate and is removed
+// without being relayed a second time.
+
+// RejectedDir is the subdirectory of a spool that refused files move to.
+const RejectedDir = "rejected"
+
+// Spool tuning. spoolBatch files are read and checked concurrently, so
+// their seen-store records share one fsync, then passed on in name order.
+// spoolScanMax bounds the names held from one directory scan, so a backlog
+// of any size costs bounded memory: the rest are found by the next scan.
+const (
+	spoolBatch   = 16
+	spoolScanMax = 4096
+)
+
+// How often a spool directory is scanned when nothing wakes it: without
+// inotify this is how soon a new file is noticed; with it, a safety net.
+// After a temporary failure (the seen store cannot write) the files left
+// are retried spoolRetry later.
+const (
+	spoolPoll        = time.Second
+	spoolPollWatched = 30 * time.Second
+	spoolRetry       = time.Second
+)
+
+// SpoolInfo is one spool directory's figures, for Snapshot.
+type SpoolInfo struct {
+	Dir        string `json:"dir"`
+	Watching   bool   `json:"inotify"` // new files are noticed by inotify, not only by polling
+	Accepted   int64  `json:"accepted"`
+	Duplicates int64  `json:"duplicates"`
+	Rejected   int64  `json:"rejected"`
+	Errors     int64  `json:"errors"` // files that could not be handled, left or retried
+}
+
+// Spool is one spool directory, served by Serve.
+type Spool struct {
+	b    *Broker
+	dir  string
+	log  *slog.Logger
+	warn warnings
+
+	watching                               atomic.Bool
+	accepted, duplicates, rejected, failed atomic.Int64
+	retryLater                             atomic.Bool // a temporary failure left files to retry
+	poll                                   bool        // poll even where inotify exists (tests)
+}
+
+func (s *Spool) info() SpoolInfo {
+	return SpoolInfo{Dir: s.dir, Watching: s.watching.Load(), Accepted: s.accepted.Load(),
+		Duplicates: s.duplicates.Load(), Rejected: s.rejected.Load(), Errors: s.failed.Load()}
+}
+
+// localVerdict is what the author path decided about one submission.
+type localVerdict struct {
+	Accepted  bool   // new: relayed and handed to the handlers
+	Duplicate bool   // already seen: acknowledged, not relayed again
+	Reason    string // a refusal's reason (empty when acknowledged)
+	// Temporary says the refusal is the broker's own failure (the seen
+	// store could not write): the submission may succeed later.
+	Temporary bool
+}
+
+// judgeLocal takes one event submitted from this host, such as a spool
+// file, through exactly the author path up to its verdict: the checks of
+// fromAuthor, ending with the seen store, so an accepted or duplicate
+// event is durable when it returns. An accepted event is returned to be
+// passed on with passOn, as HandleAuthor does; the spool does so in name
+// order once a whole batch is judged.
+func (b *Broker) judgeLocal(raw []byte, log *slog.Logger, warn *warnings) (localVerdict, *voevent.Event) {
+	reply, ev, _ := b.fromAuthor(raw, log, warn)
+	if ev != nil {
+		return localVerdict{Accepted: true}, ev
+	}
+	if reply == nil {
+		return localVerdict{Reason: "not a VOEvent: no event role (observation, prediction, utility or test)"}, nil
+	}
+	m, err := voevent.Parse(reply)
+	if err != nil { // our own reply: a bug if it happens; keep the file
+		return localVerdict{Reason: "internal error: unreadable verdict: " + err.Error(), Temporary: true}, nil
+	}
+	t := ParseTransport(m)
+	if t.Role == RoleAck {
+		return localVerdict{Duplicate: true}, nil
+	}
+	why := strings.TrimPrefix(strings.Join(t.Results, "; "), "Event rejected: ")
+	return localVerdict{Reason: why, Temporary: why == ReasonStorageFailure}, nil
+}
+
+// passOn relays an accepted local event and hands it to the handlers, as
+// HandleAuthor does for an event from the author port.
+func (b *Broker) passOn(ev *voevent.Event, source string) {
+	b.stats.fromAuthors.Add(1)
+	b.accepted(ev, source)
+}
+
+// OpenSpool prepares the spool directory dir (see checkSpoolDir) and its
+// rejected/ subdirectory, so that a directory that cannot be used is an
+// error when the broker starts rather than later.
+func (b *Broker) OpenSpool(dir string) (*Spool, error) {
+	if err := checkSpoolDir(dir, b.log); err != nil {
+		return nil, err
+	}
+	if err := os.Mkdir(filepath.Join(dir, RejectedDir), 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("spool %s: %w", dir, err)
+	}
+	return &Spool{b: b, dir: dir, log: b.log.With("spool", dir)}, nil
+}
+
+// Serve takes submissions from the spool until Shutdown. It scans the
+// directory when it starts, then whenever a file is renamed in or closed
+// after writing (inotify, where the system has it), and at least every
+// second where it does not. A batch in progress when Shutdown comes is
+// finished first. Shutdown does not wait for Serve: wait for it to return
+// before closing the seen store.
+func (s *Spool) Serve() error {
+	b := s.b
+	b.mu.Lock()
+	if b.closing.Load() {
+		b.mu.Unlock()
+		return ErrClosed
+	}
+	b.spools = append(b.spools, s)
+	b.mu.Unlock()
+
+	wake := make(chan struct{}, 1)
+	var w io.Closer
+	err := errors.New("polling was asked for")
+	if !s.poll {
+		w, err = watchDir(s.dir, wake)
+	}
+	switch {
+	case err != nil && !watchSupported:
+		s.log.Info("spool: no inotify on this system: polling the directory every second")
+	case err != nil:
+		s.log.Warn("spool: cannot watch the directory, polling it every second instead", "err", err)
+	default:
+		s.watching.Store(true)
+		defer w.Close()
+	}
+	s.log.Info("spool ready", "inotify", w != nil)
+	timer := time.NewTimer(0) // the first scan, at once
+	defer timer.Stop()
+	for {
+		select {
+		case <-b.stopCtx.Done():
+			return ErrClosed
+		case <-wake:
+		case <-timer.C:
+		}
+		for s.scan() && b.stopCtx.Err() == nil { // more names than one scan holds
+		}
+		every := spoolPoll
+		switch {
+		case s.retryLater.Swap(false):
+			every = spoolRetry
+		case w != nil:
+			every = spoolPollWatched
+		}
+		timer.Stop()
+		timer.Reset(every)
+	}
+}
+
+// scan handles the submissions found in the directory now, oldest name
+// first, and reports whether it should be called again at once: there
+// were more names than one scan holds, and it made progress. It stops
+// early after a temporary failure, which the next files would meet too.
+func (s *Spool) scan() (again bool) {
+	names, more, err := listSpool(s.dir, spoolScanMax)
+	if err != nil {
+		s.failed.Add(1)
+		s.warn.warn(s.log, "spool: cannot read the directory", "err", err)
+		s.retryLater.Store(true)
+		return false
+	}
+	progress := false
+	for len(names) > 0 && s.b.stopCtx.Err() == nil {
+		n := min(len(names), spoolBatch)
+		settled, temporary := s.batch(names[:n])
+		progress = progress || settled > 0
+		if temporary {
+			return false
+		}
+		names = names[n:]
+	}
+	return more && progress
+}
+
+// listSpool returns the names in dir that may be submissions, sorted,
+// at most max of them (the first in order), and whether there were more.
+func listSpool(dir string, max int) (names []string, more bool, err error) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, false, err
+	}
+	defer d.Close()
+	for {
+		chunk, err := d.Readdirnames(1024)
+		for _, n := range chunk {
+			if isSubmissionName(n) {
+				names = append(names, n)
+			}
+		}
+		if len(names) > 2*max {
+			slices.Sort(names)
+			names, more = names[:max], true
+		}
+		if errors.Is(err, io.EOF) || (err == nil && len(chunk) == 0) {
+			break
+		}
+		if err != nil {
+			return nil, false, err
+		}
+	}
+	slices.Sort(names)
+	if len(names) > max {
+		names, more = names[:max], true
+	}
+	return names, more, nil
+}
+
+// isSubmissionName says whether a file name is a submission: it ends in
+// .xml and does not start with a dot. Everything else (a writer's
+// temporary name, our rejected/ directory) is left alone.
+func isSubmissionName(n string) bool {
+	return strings.HasSuffix(n, ".xml") && !strings.HasPrefix(n, ".") && len(n) > len(".xml")
+}
+
+// pending is one file of a batch: its contents, then its verdict.
+type pending struct {
+	name    string
+	raw     []byte
+	verdict localVerdict
+	ev      *voevent.Event
+	skip    bool // vanished, or already dealt with
+}
+
+// batch reads and judges names concurrently, then, in name order, passes
+// each accepted event on and settles each file. It returns how many files
+// it removed or moved, and whether one met a temporary failure.
+func (s *Spool) batch(names []string) (settled int, temporary bool) {
+	s.waitForSubscribers()
+	files := make([]pending, len(names))
+	var wg sync.WaitGroup
+	for i, n := range names {
+		p := &files[i]
+		p.name = n
+		wg.Go(func() {
+			log := s.log.With("file", voevent.Clip(n))
+			raw, verdict, ok := s.read(n, log)
+			switch {
+			case !ok:
+				p.skip = true
+			case verdict != nil:
+				p.verdict = *verdict
+			default:
+				p.verdict, p.ev = s.b.judgeLocal(raw, log, &s.warn)
+			}
+		})
+	}
+	wg.Wait()
+	source := "spool " + s.dir
+	for i := range files {
+		p := &files[i]
+		if p.skip {
+			continue
+		}
+		if p.ev != nil {
+			s.b.passOn(p.ev, source)
+		}
+		if s.settle(p) {
+			settled++
+		}
+		temporary = temporary || p.verdict.Temporary
+	}
+	return settled, temporary
+}
+
+// read opens a submission without following a symbolic link and returns
+// its contents, or the verdict that it is not one, or ok false if it has
+// vanished or cannot be read now.
+func (s *Spool) read(name string, log *slog.Logger) (raw []byte, refused *localVerdict, ok bool) {
+	path := filepath.Join(s.dir, name)
+	fi, err := os.Lstat(path)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			s.failed.Add(1)
+			s.warn.warn(log, "spool: cannot read the file: left in place", "err", err)
+		}
+		return nil, nil, false
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		s.warn.warn(log, "spool: a symbolic link is not followed: moved to "+RejectedDir)
+		return nil, &localVerdict{Reason: "a symbolic link: the spool does not follow links; write the event itself"}, true
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &localVerdict{Reason: "not a regular file"}, true
+	}
+	f, err := openNoFollow(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, false
+		}
+		s.failed.Add(1)
+		s.warn.warn(log, "spool: cannot open the file: left in place", "err", err)
+		return nil, nil, false
+	}
+	defer f.Close()
+	fi, err = f.Stat()
+	if err == nil && !fi.Mode().IsRegular() { // swapped after Lstat
+		return nil, &localVerdict{Reason: "not a regular file"}, true
+	}
+	max := int64(s.b.cfg.MaxFrame)
+	if err == nil && fi.Size() > max {
+		s.b.stats.oversized.Add(1)
+		return nil, &localVerdict{Reason: fmt.Sprintf("event of %d bytes exceeds this broker's limit of %d bytes", fi.Size(), max)}, true
+	}
+	if err == nil {
+		raw, err = io.ReadAll(io.LimitReader(f, max+1))
+	}
+	if err != nil {
+		s.failed.Add(1)
+		s.warn.warn(log, "spool: cannot read the file: left in place", "err", err)
+		return nil, nil, false
+	}
+	if int64(len(raw)) > max { // grew after Stat
+		s.b.stats.oversized.Add(1)
+		return nil, &localVerdict{Reason: fmt.Sprintf("event exceeds this broker's limit of %d bytes", max)}, true
+	}
+	return raw, nil, true
+}
+
+// settle removes an acknowledged file, moves a refused one to rejected/
+// with its reason, and leaves one refused for a temporary failure. It
+// reports whether the file left the spool.
+func (s *Spool) settle(p *pending) bool {
+	log := s.log.With("file", voevent.Clip(p.name))
+	path := filepath.Join(s.dir, p.name)
+	v := p.verdict
+	switch {
+	case v.Accepted || v.Duplicate:
+		if v.Accepted {
+			s.accepted.Add(1)
+		} else {
+			s.duplicates.Add(1)
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			s.failed.Add(1)
+			s.warn.warn(log, "spool: cannot remove a file whose event is recorded: it will be acknowledged as a duplicate next time", "err", err)
+			return false
+		}
+		return true
+	case v.Temporary:
+		s.failed.Add(1)
+		s.retryLater.Store(true)
+		s.warn.warn(log, "spool: left in place, to retry", "reason", v.Reason)
+		return false
+	}
+	if err := s.reject(p.name, v.Reason); err != nil {
+		s.failed.Add(1)
+		s.retryLater.Store(true)
+		s.warn.warn(log, "spool: cannot move a refused file to "+RejectedDir, "err", err)
+		return false
+	}
+	s.rejected.Add(1)
+	log.Info("spool: file refused: moved to "+RejectedDir, "reason", voevent.Clip(v.Reason))
+	return true
+}
+
+// reject writes rejected/NAME.reason, then moves NAME beside it. Killed in
+// between, the file is still in the spool and is judged again.
+func (s *Spool) reject(name, reason string) error {
+	rej := filepath.Join(s.dir, RejectedDir)
+	if err := os.Mkdir(rej, 0o700); err != nil && !errors.Is(err, fs.ErrExist) { // removed by hand
+		return err
+	}
+	tmp, err := os.CreateTemp(rej, ".reason-*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.WriteString(oneLine(reason) + "\n")
+	if e := tmp.Close(); err == nil {
+		err = e
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), filepath.Join(rej, name+".reason"))
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(filepath.Join(s.dir, name), filepath.Join(rej, name))
+}
+
+// oneLine replaces line breaks, so a reason file is one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.NewReplacer("\r", " ", "\n", " ").Replace(s)), " ")
+}
+
+// waitForSubscribers holds the next batch back, for at most a second,
+// while a subscriber has over half its queue waiting: a spool can deliver
+// a backlog far faster than a distant subscriber reads, and a subscriber
+// whose queue fills is cut off.
+func (s *Spool) waitForSubscribers() {
+	deadline := time.Now().Add(time.Second)
+	for s.b.subscriberBehind() && time.Now().Before(deadline) && s.b.stopCtx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// subscriberBehind reports whether a subscriber's queue is over half full.
+func (b *Broker) subscriberBehind() bool {
+	l := b.subList.Load()
+	if l == nil {
+		return false
+	}
+	for _, sub := range *l {
+		sub.q.mu.Lock()
+		n, bytes := len(sub.q.items), sub.q.bytes
+		sub.q.mu.Unlock()
+		if 2*n > sub.q.maxItems || 2*bytes > sub.q.maxBytes {
+			return true
+		}
+	}
+	return false
+}
+
+// spoolInfos returns every spool's figures, for Snapshot.
+func (b *Broker) spoolInfos() []SpoolInfo {
+	b.mu.Lock()
+	spools := slices.Clone(b.spools)
+	b.mu.Unlock()
+	var out []SpoolInfo
+	for _, s := range spools {
+		out = append(out, s.info())
+	}
+	return out
+}
