@@ -150,6 +150,9 @@ func (s *subscriber) drain() bool {
 	for {
 		sc.batch = s.q.take(sc.batch, maxWriteBatch)
 		if len(sc.batch) == 0 {
+			if h := drainedHook.Load(); h != nil {
+				(*h)(s)
+			}
 			return true
 		}
 		if !s.write(sc.batch, sc) {
@@ -175,6 +178,11 @@ func (s *subscriber) release() {
 		}
 	}
 }
+
+// drainedHook, when set by a test, runs when a writer has found its
+// queue empty and still holds the token: the moment a new event must not
+// be stranded.
+var drainedHook atomic.Pointer[func(*subscriber)]
 
 func (s *subscriber) signalIdle() {
 	select {
