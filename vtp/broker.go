@@ -112,7 +112,9 @@ type Broker struct {
 	authors   map[net.Conn]struct{}
 	subs      map[*subscriber]struct{}
 	subList   atomic.Pointer[[]*subscriber] // copy of subs for Broadcast
-	remotes   map[net.Conn]struct{}
+	// aliveOn is set when the first subscriber starts the iamalive clock.
+	aliveOn bool
+	remotes map[net.Conn]struct{}
 	// remoteList is every Subscribe, in order, for Snapshot.
 	remoteList []*remoteState
 	spools     []*Spool // every Spool serving, for Snapshot

@@ -150,7 +150,7 @@ func TestGoneSubscriberCostsNothing(t *testing.T) {
 	if s.wants(ev) {
 		t.Error("a dropped subscriber's filters were evaluated")
 	}
-	if s.write([]item{{ev: ev, msg: ev.Raw}}) {
+	if s.write([]item{{ev: ev, msg: ev.Raw}}, new(scratch)) {
 		t.Error("write to a dropped subscriber reported success")
 	}
 	if n := s.outstanding.Load(); n != 0 {

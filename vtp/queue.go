@@ -15,11 +15,17 @@ type queue struct {
 	bytes    int
 	maxItems int
 	maxBytes int
-	ready    chan struct{} // holds a token while items may be waiting
 }
 
 func newQueue(maxItems, maxBytes int) *queue {
-	return &queue{maxItems: maxItems, maxBytes: maxBytes, ready: make(chan struct{}, 1)}
+	return &queue{maxItems: maxItems, maxBytes: maxBytes}
+}
+
+// empty reports whether nothing is waiting.
+func (q *queue) empty() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items) == 0
 }
 
 // push appends it, or returns why the subscriber is too far behind.
@@ -36,10 +42,6 @@ func (q *queue) push(it item) error {
 	q.items = append(q.items, it)
 	q.bytes += len(it.msg)
 	q.mu.Unlock()
-	select {
-	case q.ready <- struct{}{}:
-	default: // a token is already there
-	}
 	return nil
 }
 

@@ -13,6 +13,9 @@ func TestQueue(t *testing.T) {
 			t.Fatalf("push %d: %v", i, err)
 		}
 	}
+	if q.empty() {
+		t.Error("queue empty after pushes")
+	}
 	if err := q.push(msg(1)); err == nil || !strings.Contains(err.Error(), "5 messages") {
 		t.Errorf("sixth push: %v, want the item limit", err)
 	}
@@ -37,10 +40,8 @@ func TestQueue(t *testing.T) {
 	if len(lens) != 4 || lens[0] != 12 || lens[3] != 61 || q.bytes != 0 || len(q.take(nil, 10)) != 0 {
 		t.Errorf("rest came out as %v, %d bytes left", lens, q.bytes)
 	}
-	select {
-	case <-q.ready:
-	default:
-		t.Error("no ready token after pushes")
+	if !q.empty() {
+		t.Error("queue not empty after taking everything")
 	}
 }
 

@@ -35,8 +35,10 @@ type item struct {
 }
 
 // subscriber is one Broker→Subscriber connection. Broadcast only ever
-// appends to its queue without blocking; its own writer goroutine filters
-// and writes, so a slow or dead subscriber delays nobody else.
+// appends to its queue without blocking and, if no writer is running,
+// starts one; the writer filters and writes what is queued, then ends. So
+// a slow or dead subscriber delays nobody else, and an idle one costs its
+// reading goroutine and a few hundred bytes, not a second goroutine.
 type subscriber struct {
 	b     *Broker
 	c     net.Conn
@@ -52,6 +54,14 @@ type subscriber struct {
 	// answered is false from sending an iamalive until its response.
 	answered atomic.Bool
 
+	// writing is the writer's token: whoever sets it owns the connection's
+	// write side. idle receives a value each time the token is given back.
+	writing atomic.Bool
+	idle    chan struct{}
+	// deadline is the write deadline last set; only the token's holder
+	// touches it.
+	deadline time.Time
+
 	// Figures for Snapshot.
 	since            time.Time
 	sent, acks, naks atomic.Int64
@@ -62,44 +72,132 @@ type subscriber struct {
 	dropOnce sync.Once
 	done     chan struct{}
 	warn     warnings
+}
 
-	// The writer's scratch space, reused for every batch.
+// scratch is a writer's working space for one batch. Writers take it from
+// scratchPool for the length of a flush, so idle subscribers hold none.
+type scratch struct {
 	batch []item
 	bufs  net.Buffers
 	hdrs  [4 * maxWriteBatch]byte
 }
 
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// subscriberReadBuffer is the read buffer of a subscriber connection:
+// subscribers send small acks and iamalive answers, and larger messages
+// (an authenticate response with many filters) are read through it.
+const subscriberReadBuffer = 512
+
 // HandleSubscriber plays the broker in the Broker→Subscriber role on c:
-// authenticate, then relay events and probe with iamalive until the
-// subscriber is dropped or the broker shuts down.
+// authenticate, then relay events and answer to the broker's iamalive
+// ticks until the subscriber is dropped or the broker shuts down.
 func (b *Broker) HandleSubscriber(c net.Conn) {
 	s := &subscriber{
 		b:     b,
 		c:     c,
 		log:   b.log.With("peer", c.RemoteAddr().String(), "role", "subscriber"),
 		q:     newQueue(b.cfg.QueueLen, MaxPendingBytes),
+		idle:  make(chan struct{}, 1),
 		done:  make(chan struct{}),
 		since: time.Now(),
 	}
 	s.debug = s.log.Enabled(context.Background(), slog.LevelDebug)
 	s.answered.Store(true)
+	// The first message on the connection is our authenticate: it is
+	// queued before Broadcast can see the subscriber, so no event goes
+	// before it. A writer sends it, as it sends everything else.
+	s.q.push(item{msg: Authenticate(b.cfg.LocalIVO, time.Now())})
 	if !b.addSubscriber(s) {
 		c.Close()
 		return
 	}
 	defer b.removeSubscriber(s)
 	s.log.Info("subscriber connected")
-	var reader sync.WaitGroup
-	reader.Go(func() {
-		defer b.recovered(c.RemoteAddr().String(), func() { s.drop("internal error") })
-		s.readLoop()
-	})
+	s.kick()
 	func() {
 		defer b.recovered(c.RemoteAddr().String(), func() { s.drop("internal error") })
-		s.writeLoop()
+		s.readLoop()
 	}()
 	s.drop("") // no-op if already dropped with a reason
-	reader.Wait()
+	s.waitWriter()
+}
+
+// kick starts a writer for what is queued unless one is running.
+func (s *subscriber) kick() {
+	if !s.gone() && s.writing.CompareAndSwap(false, true) {
+		go s.flush()
+	}
+}
+
+// flush is a writer: it holds the token, writes what is queued and ends.
+func (s *subscriber) flush() {
+	defer s.b.recovered(s.c.RemoteAddr().String(), func() { s.drop("internal error"); s.writing.Store(false); s.signalIdle() })
+	if s.drain() {
+		s.release()
+		return
+	}
+	s.writing.Store(false)
+	s.signalIdle()
+}
+
+// drain writes everything queued, in batches of one system call (writev)
+// each, so a burst does not cost a call per event and no event is copied.
+// It reports false if the subscriber is gone.
+func (s *subscriber) drain() bool {
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	for {
+		sc.batch = s.q.take(sc.batch, maxWriteBatch)
+		if len(sc.batch) == 0 {
+			if h := drainedHook.Load(); h != nil {
+				(*h)(s)
+			}
+			return true
+		}
+		if !s.write(sc.batch, sc) {
+			return false
+		}
+	}
+}
+
+// release gives the writer's token back. A message queued while the
+// holder was finishing found the token taken and started no writer, so
+// release takes the token again and drains while anything is waiting.
+func (s *subscriber) release() {
+	for {
+		s.writing.Store(false)
+		s.signalIdle()
+		if s.gone() || s.q.empty() || !s.writing.CompareAndSwap(false, true) {
+			return
+		}
+		if !s.drain() {
+			s.writing.Store(false)
+			s.signalIdle()
+			return
+		}
+	}
+}
+
+// drainedHook, when set by a test, runs when a writer has found its
+// queue empty and still holds the token: the moment a new event must not
+// be stranded.
+var drainedHook atomic.Pointer[func(*subscriber)]
+
+func (s *subscriber) signalIdle() {
+	select {
+	case s.idle <- struct{}{}:
+	default: // a signal is already waiting
+	}
+}
+
+// waitWriter waits for a running writer to end and keeps the token, so
+// no writer starts on the connection again. The subscriber is dropped by
+// then, so a writer ends at its next write.
+func (s *subscriber) waitWriter() {
+	for !s.writing.CompareAndSwap(false, true) {
+		<-s.idle
+	}
 }
 
 func (b *Broker) addSubscriber(s *subscriber) bool {
@@ -109,14 +207,18 @@ func (b *Broker) addSubscriber(s *subscriber) bool {
 		return false
 	}
 	b.subs[s] = struct{}{}
-	b.publishSubs()
+	b.publishSubs(s, nil)
+	if !b.aliveOn {
+		b.aliveOn = true
+		b.wg.Go(b.iamaliveLoop)
+	}
 	return true
 }
 
 func (b *Broker) removeSubscriber(s *subscriber) {
 	b.mu.Lock()
 	delete(b.subs, s)
-	b.publishSubs()
+	b.publishSubs(nil, s)
 	b.mu.Unlock()
 	// Events still queued will never be written: count them as dropped.
 	s.q.mu.Lock()
@@ -128,12 +230,24 @@ func (b *Broker) removeSubscriber(s *subscriber) {
 	s.q.mu.Unlock()
 }
 
-// publishSubs refreshes the copy of the subscriber set that Broadcast
-// reads without locking. Called with b.mu held.
-func (b *Broker) publishSubs() {
-	list := make([]*subscriber, 0, len(b.subs))
-	for s := range b.subs {
-		list = append(list, s)
+// publishSubs replaces the copy of the subscriber set that Broadcast
+// reads without locking by one with add added or gone removed. It copies
+// the old list rather than walking the set, so ten thousand subscribers
+// connecting cost ten thousand copies of pointers each, not map walks.
+// Called with b.mu held.
+func (b *Broker) publishSubs(add, gone *subscriber) {
+	var old []*subscriber
+	if l := b.subList.Load(); l != nil {
+		old = *l
+	}
+	list := make([]*subscriber, 0, len(old)+1)
+	for _, s := range old {
+		if s != gone {
+			list = append(list, s)
+		}
+	}
+	if add != nil {
+		list = append(list, add)
 	}
 	b.subList.Store(&list)
 }
@@ -168,7 +282,9 @@ func (s *subscriber) enqueue(it item) {
 			s.b.stats.dropped.Add(1)
 		}
 		s.drop(err.Error())
+		return
 	}
+	s.kick()
 }
 
 // drop disconnects the subscriber once, logging why.
@@ -184,52 +300,52 @@ func (s *subscriber) drop(reason string) {
 	})
 }
 
-// writeLoop is the only writer on the connection. It sends whatever is
-// queued in batches, each with one system call (writev), so a burst does
-// not cost a call per event and no event is copied.
-func (s *subscriber) writeLoop() {
-	b := s.b
+// iamaliveLoop sends every subscriber an iamalive each IAmAlive period,
+// one clock for all of them as in Comet, first dropping those that did not
+// answer the last one or leave too many events unacknowledged. One shared
+// message and one timer serve every subscriber.
+func (b *Broker) iamaliveLoop() {
 	tick := time.NewTicker(b.cfg.Timers.IAmAlive)
 	defer tick.Stop()
-	if !s.write([]item{{msg: Authenticate(b.cfg.LocalIVO, time.Now())}}) {
-		return
-	}
 	for {
 		select {
-		case <-s.q.ready:
-			for {
-				s.batch = s.q.take(s.batch, maxWriteBatch)
-				if len(s.batch) == 0 {
-					break
-				}
-				if !s.write(s.batch) {
-					return
-				}
+		case now := <-tick.C:
+			l := b.subList.Load()
+			if l == nil || len(*l) == 0 {
+				continue
 			}
-		case <-tick.C:
-			if !s.answered.Load() {
-				s.drop("did not answer the last iamalive")
-				return
+			it := item{msg: IAmAlive(b.cfg.LocalIVO, now)}
+			for _, s := range *l {
+				s.tick(it)
 			}
-			if n := s.outstanding.Load(); n >= MaxOutstanding {
-				s.drop(fmt.Sprintf("%d events not acknowledged", n))
-				return
-			}
-			s.answered.Store(false)
-			if !s.write([]item{{msg: IAmAlive(b.cfg.LocalIVO, time.Now())}}) {
-				return
-			}
-		case <-s.done:
+		case <-b.stopCtx.Done():
 			return
 		}
 	}
 }
 
+// tick is one iamalive period for the subscriber.
+func (s *subscriber) tick(iamalive item) {
+	if !s.answered.Load() {
+		s.drop("did not answer the last iamalive")
+		return
+	}
+	if n := s.outstanding.Load(); n >= MaxOutstanding {
+		s.drop(fmt.Sprintf("%d events not acknowledged", n))
+		return
+	}
+	s.answered.Store(false)
+	s.enqueue(iamalive)
+}
+
 // write sends a batch of at most maxWriteBatch items, leaving out events
-// the subscriber's filters reject, under one write deadline. A subscriber
-// that has gone costs no more filtering from that moment.
-func (s *subscriber) write(batch []item) bool {
-	bufs := s.bufs[:0]
+// the subscriber's filters reject. A subscriber that has gone costs no
+// more filtering from that moment. The write deadline is moved only when
+// less than WriteTimeout of it is left, to between one and one and a half
+// WriteTimeouts away, so a busy subscriber does not rearm a timer on
+// every write: a write stuck for that long drops the subscriber.
+func (s *subscriber) write(batch []item, sc *scratch) bool {
+	bufs := sc.bufs[:0]
 	events := int64(0)
 	for i, it := range batch {
 		if it.ev != nil {
@@ -249,17 +365,23 @@ func (s *subscriber) write(batch []item) bool {
 				s.log.Debug("relaying event", "ivorn", voevent.Clip(it.ev.IVORN))
 			}
 		}
-		hdr := s.hdrs[4*i : 4*i+4]
+		hdr := sc.hdrs[4*i : 4*i+4]
 		binary.BigEndian.PutUint32(hdr, uint32(len(it.msg)))
 		bufs = append(bufs, hdr, it.msg)
 	}
 	clear(batch)
-	s.bufs = bufs[:0]
+	sc.bufs = bufs[:0]
 	if len(bufs) == 0 {
 		return true
 	}
-	s.c.SetWriteDeadline(time.Now().Add(s.b.cfg.Timers.WriteTimeout))
-	if _, err := bufs.WriteTo(s.c); err != nil {
+	wt := s.b.cfg.Timers.WriteTimeout
+	if now := time.Now(); s.deadline.Sub(now) < wt {
+		s.deadline = now.Add(wt + wt/2)
+		s.c.SetWriteDeadline(s.deadline)
+	}
+	_, err := bufs.WriteTo(s.c)
+	clear(sc.bufs[:cap(sc.bufs)]) // the pool must not keep events alive
+	if err != nil {
 		s.b.stats.dropped.Add(events)
 		if errors.Is(err, net.ErrClosed) {
 			s.drop("")
@@ -371,7 +493,7 @@ func (s *subscriber) setFilters(exprs []string) {
 // readLoop handles what the subscriber sends: acks, naks, iamalive and
 // authenticate responses.
 func (s *subscriber) readLoop() {
-	r := bufio.NewReader(s.c)
+	r := bufio.NewReaderSize(s.c, subscriberReadBuffer)
 	for {
 		raw, err := ReadFrame(r, s.b.cfg.MaxFrame)
 		if err != nil {
@@ -382,46 +504,70 @@ func (s *subscriber) readLoop() {
 			s.drop(reason)
 			return
 		}
-		// Only the root's role matters for acks and iamalive answers, which
-		// are nearly all a subscriber sends: ParseRoot checks the whole
-		// message but builds only its root. The rare messages whose content
-		// counts are parsed in full below.
-		ev, err := voevent.ParseRoot(raw)
-		if err == nil && (ev.Role == RoleNak || ev.Role == RoleAuthenticate || ev.Role == RoleAck && s.debug) {
-			ev, err = voevent.Parse(raw)
+		s.offStack(func() { s.handle(raw) })
+	}
+}
+
+// offStack runs f on a goroutine of its own and waits for it. Parsing a
+// message, and the logging that goes with it, would otherwise grow the
+// reading goroutine's stack for the rest of the connection's life; a
+// reader blocked in Read needs a quarter of that, and ten thousand idle
+// subscribers each keep theirs.
+func (s *subscriber) offStack(f func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer s.b.recovered(s.c.RemoteAddr().String(), func() { s.drop("internal error") })
+		f()
+	}()
+	<-done
+}
+
+// handle deals with one message from the subscriber. Only the root's role
+// matters for acks and iamalive answers, which are nearly all a subscriber
+// sends: ParseRoot checks the whole message but builds only its root. The
+// rare messages whose content counts are parsed in full.
+func (s *subscriber) handle(raw []byte) {
+	ev, err := voevent.ParseRoot(raw)
+	if err == nil && (ev.Role == RoleNak || ev.Role == RoleAuthenticate || ev.Role == RoleAck && s.debug) {
+		ev, err = voevent.Parse(raw)
+	}
+	if err != nil {
+		s.warn.warn(s.log, "unparsable message from subscriber: ignored", "err", err)
+		return
+	}
+	switch ev.Role {
+	case RoleAck, RoleNak:
+		s.acked(ev)
+		if ev.Role == RoleNak {
+			// VTP 2.0: a nak abandons that event only (Comet drops the subscriber).
+			t := ParseTransport(ev)
+			s.warn.warn(s.log, "subscriber refused an event", "ivorn", voevent.Clip(t.Origin), "reason", voevent.Clip(strings.Join(t.Results, "; ")))
+		} else if s.debug {
+			s.log.Debug("subscriber acknowledged", "ivorn", voevent.Clip(ParseTransport(ev).Origin))
 		}
-		if err != nil {
-			s.warn.warn(s.log, "unparsable message from subscriber: ignored", "err", err)
-			continue
-		}
-		switch ev.Role {
-		case RoleAck, RoleNak:
-			if ev.Role == RoleAck {
-				s.acks.Add(1)
-			} else {
-				s.naks.Add(1)
-			}
-			s.lastAck.Store(time.Now().UnixNano())
-			for {
-				n := s.outstanding.Load()
-				if n == 0 || s.outstanding.CompareAndSwap(n, n-1) {
-					break
-				}
-			}
-			if ev.Role == RoleNak {
-				// VTP 2.0: a nak abandons that event only (Comet drops the subscriber).
-				t := ParseTransport(ev)
-				s.warn.warn(s.log, "subscriber refused an event", "ivorn", voevent.Clip(t.Origin), "reason", voevent.Clip(strings.Join(t.Results, "; ")))
-			} else if s.debug {
-				s.log.Debug("subscriber acknowledged", "ivorn", voevent.Clip(ParseTransport(ev).Origin))
-			}
-		case RoleIAmAlive:
-			s.answered.Store(true)
-			s.log.Debug("iamalive answered")
-		case RoleAuthenticate:
-			s.setFilters(ParseTransport(ev).Filters)
-		default:
-			s.warn.warn(s.log, "incomprehensible message from subscriber: ignored", "root", voevent.Clip(ev.Root), "role", voevent.Clip(ev.Role))
+	case RoleIAmAlive:
+		s.answered.Store(true)
+		s.log.Debug("iamalive answered")
+	case RoleAuthenticate:
+		s.setFilters(ParseTransport(ev).Filters)
+	default:
+		s.warn.warn(s.log, "incomprehensible message from subscriber: ignored", "root", voevent.Clip(ev.Root), "role", voevent.Clip(ev.Role))
+	}
+}
+
+// acked counts an ack or nak: the event it answers is no longer outstanding.
+func (s *subscriber) acked(ev *voevent.Event) {
+	if ev.Role == RoleAck {
+		s.acks.Add(1)
+	} else {
+		s.naks.Add(1)
+	}
+	s.lastAck.Store(time.Now().UnixNano())
+	for {
+		n := s.outstanding.Load()
+		if n == 0 || s.outstanding.CompareAndSwap(n, n-1) {
+			return
 		}
 	}
 }
