@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -34,6 +35,8 @@ func runSendvo(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	fs.DurationVar(&timeout, "timeout", timeout, "")
 	help := fs.Bool("help", false, "")
+	var secure sendvoTLS
+	secure.add(fs)
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		if err == nil {
 			err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -43,7 +46,10 @@ func runSendvo(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if *help {
 		fmt.Fprintln(stdout, `Usage: comet sendvo [-h HOST] [-p PORT] [-f FILE] [--timeout 30s]
+                   [--tls [--ca FILE] [--cert FILE --key FILE]]
 Send one VOEvent to a broker as an author; FILE "-" (the default) is standard input.
+--tls speaks TLS, verifying the broker for HOST against --ca (default: the
+system's CAs) and offering --cert/--key as client certificate.
 Exit status: 0 acknowledged, 1 refused (nak), 2 usage or connection error.`)
 		return 0
 	}
@@ -51,8 +57,12 @@ Exit status: 0 acknowledged, 1 refused (nak), 2 usage or connection error.`)
 		fmt.Fprintf(stderr, "comet sendvo: invalid value %q for flag -p: %v\n", port, err)
 		return 2
 	}
+	tlsConf, err := secure.config()
+	if err != nil {
+		fmt.Fprintln(stderr, "comet sendvo:", err)
+		return 2
+	}
 	var event []byte
-	var err error
 	if file == "-" {
 		event, err = io.ReadAll(stdin)
 	} else {
@@ -62,7 +72,7 @@ Exit status: 0 acknowledged, 1 refused (nak), 2 usage or connection error.`)
 		fmt.Fprintln(stderr, "comet sendvo:", err)
 		return 2
 	}
-	answer, err := sendEvent(net.JoinHostPort(host, port), event, timeout)
+	answer, err := sendEventOver(net.JoinHostPort(host, port), event, timeout, tlsConf)
 	if err != nil {
 		fmt.Fprintln(stderr, "comet sendvo:", err)
 		return 2
@@ -82,7 +92,15 @@ Exit status: 0 acknowledged, 1 refused (nak), 2 usage or connection error.`)
 // sendEvent connects to a broker's receive port, sends event and returns
 // its ack or nak.
 func sendEvent(addr string, event []byte, timeout time.Duration) (*voevent.Event, error) {
+	return sendEventOver(addr, event, timeout, nil)
+}
+
+// sendEventOver is sendEvent, over TLS with conf when it is not nil.
+func sendEventOver(addr string, event []byte, timeout time.Duration, conf *tls.Config) (*voevent.Event, error) {
 	c, err := net.DialTimeout("tcp", addr, timeout)
+	if err == nil && conf != nil {
+		c, err = startTLS(c, addr, conf, timeout)
+	}
 	if err != nil {
 		return nil, err
 	}

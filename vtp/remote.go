@@ -13,8 +13,8 @@ import (
 	"comet/voevent"
 )
 
-// Subscribe keeps a subscription to the remote broker at addr (host:port)
-// until Shutdown: it connects, plays the subscriber role, and after every
+// Subscribe keeps a subscription to the remote broker at addr (host:port,
+// or tls:host:port for VTP over TLS with Config.TLS.Client) until Shutdown: it connects, plays the subscriber role, and after every
 // failure or disconnection waits a jittered, geometrically growing delay
 // before reconnecting. It returns at once; the work runs in the background.
 //
@@ -35,7 +35,7 @@ func (b *Broker) Subscribe(addr string) {
 			}
 			rs.set(RemoteConnecting, time.Time{})
 			start := time.Now()
-			c, err := b.cfg.Dial(b.stopCtx, addr)
+			c, err := b.dialRemote(b.stopCtx, addr)
 			if err != nil {
 				if b.stopCtx.Err() != nil {
 					return

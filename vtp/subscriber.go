@@ -76,7 +76,7 @@ func (b *Broker) HandleSubscriber(c net.Conn) {
 	s := &subscriber{
 		b:     b,
 		c:     c,
-		log:   b.log.With("peer", c.RemoteAddr().String(), "role", "subscriber"),
+		log:   b.log.With(append([]any{"peer", c.RemoteAddr().String(), "role", "subscriber"}, identityArgs(PeerIdentity(c))...)...),
 		q:     newQueue(b.cfg.QueueLen, MaxPendingBytes),
 		done:  make(chan struct{}),
 		since: time.Now(),
