@@ -289,20 +289,26 @@ func DescribeTLSError(err error, which string, timeout time.Duration) string {
 	var cve *tls.CertificateVerificationError
 	if errors.As(err, &cve) && len(cve.UnverifiedCertificates) > 0 {
 		leaf := cve.UnverifiedCertificates[0]
-		name := fmt.Sprintf("%s certificate %q (issuer %q)", which, leaf.Subject.String(), leaf.Issuer.String())
+		name := fmt.Sprintf("%s certificate %q (issuer %q)", which,
+			voevent.Clip(leaf.Subject.String()), voevent.Clip(leaf.Issuer.String()))
 		var inv x509.CertificateInvalidError
 		var ua x509.UnknownAuthorityError
 		var host x509.HostnameError
 		switch {
 		case errors.As(cve.Err, &inv) && inv.Reason == x509.Expired:
-			return voevent.Clip(fmt.Sprintf("%s has expired or is not yet valid: valid from %s to %s", name,
-				leaf.NotBefore.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339)))
+			return fmt.Sprintf("%s has expired or is not yet valid: valid from %s to %s", name,
+				leaf.NotBefore.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339))
 		case errors.As(cve.Err, &ua):
-			return voevent.Clip(name + " is signed by an unknown authority")
+			return name + " is signed by an unknown authority"
 		case errors.As(cve.Err, &host):
-			return voevent.Clip(fmt.Sprintf("%s is not valid for %q: %v", name, host.Host, host))
+			names := slices.Clone(leaf.DNSNames)
+			for _, ip := range leaf.IPAddresses {
+				names = append(names, ip.String())
+			}
+			return fmt.Sprintf("%s is not valid for %q: it names %s", name, voevent.Clip(host.Host),
+				voevent.Clip(strings.Join(names, ", ")))
 		}
-		return voevent.Clip(fmt.Sprintf("%s: %v", name, cve.Err))
+		return fmt.Sprintf("%s: %s", name, voevent.Clip(cve.Err.Error()))
 	}
 	var rec tls.RecordHeaderError
 	switch {
@@ -316,7 +322,7 @@ func DescribeTLSError(err error, which string, timeout time.Duration) string {
 		return "no client certificate offered, and this endpoint requires one"
 	}
 	if strings.Contains(err.Error(), "remote error") { // an alert from the peer
-		return voevent.Clip(fmt.Sprintf("the peer refused the handshake: %v (it does not accept our certificate, or offers none we accept)", err))
+		return "the peer refused the handshake (it does not accept our certificate, or we offer none it accepts): " + voevent.Clip(err.Error())
 	}
 	return voevent.Clip(err.Error())
 }
