@@ -259,7 +259,7 @@ func (s *subscriber) write(batch []item) bool {
 		return true
 	}
 	s.c.SetWriteDeadline(time.Now().Add(s.b.cfg.Timers.WriteTimeout))
-	if _, err := bufs.WriteTo(s.c); err != nil {
+	if _, err := writeBuffers(s.c, &bufs); err != nil {
 		s.b.stats.dropped.Add(events)
 		if errors.Is(err, net.ErrClosed) {
 			s.drop("")

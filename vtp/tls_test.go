@@ -7,10 +7,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -534,4 +537,48 @@ func TestTLSWhitelistBeforeHandshake(t *testing.T) {
 		t.Error("a second connection was admitted beside one in its handshake")
 	}
 	tb.log.waitLog(t, "--max-connections-per-address")
+}
+
+// TestWriteBuffersOverTLS: the records writeBuffers gathers carry the
+// buffers' bytes in order, whatever their sizes around a record's limit.
+func TestWriteBuffersOverTLS(t *testing.T) {
+	ca := newTestCA(t, "Test CA")
+	certs, _, _ := ca.certs(t, localServer("broker"))
+	srv, cli := net.Pipe()
+	defer cli.Close()
+	var bufs net.Buffers
+	var want []byte
+	for i, n := range []int{4, 10, 4, tlsChunk + 3, 4, tlsChunk, 4, tlsChunk - 4, 4, 5, 3 * tlsChunk, 1} {
+		b := bytes.Repeat([]byte{byte('a' + i)}, n)
+		bufs = append(bufs, b)
+		want = append(want, b...)
+	}
+	errs := make(chan error, 1)
+	go func() {
+		tc := tls.Server(srv, ServerConfig(certs, nil))
+		if err := tc.Handshake(); err != nil {
+			errs <- err
+			return
+		}
+		c := &tlsConn{Conn: tc, raw: srv}
+		for range 2 { // the scratch space is reused
+			b := slices.Clone(bufs)
+			if n, err := writeBuffers(c, &b); err != nil || n != int64(len(want)) {
+				errs <- fmt.Errorf("wrote %d of %d: %v", n, len(want), err)
+				return
+			}
+		}
+		errs <- nil
+	}()
+	client := tls.Client(cli, &tls.Config{RootCAs: ca.pool, ServerName: "localhost"})
+	got := make([]byte, 2*len(want))
+	if _, err := io.ReadFull(client, got); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, append(slices.Clone(want), want...)) {
+		t.Error("the bytes read differ from the buffers written")
+	}
 }
