@@ -73,10 +73,10 @@ func loadPair(certFile, keyFile string) (*tls.Certificate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("TLS key: %w", err)
 	}
-	if b, _ := pem.Decode(certPEM); b == nil || b.Type != "CERTIFICATE" {
+	if !hasBlock(certPEM, func(t string) bool { return t == "CERTIFICATE" }) {
 		return nil, fmt.Errorf("TLS certificate %s: no PEM CERTIFICATE block", certFile)
 	}
-	if b, _ := pem.Decode(keyPEM); b == nil || !strings.HasSuffix(b.Type, "PRIVATE KEY") {
+	if !hasBlock(keyPEM, func(t string) bool { return strings.HasSuffix(t, "PRIVATE KEY") }) {
 		return nil, fmt.Errorf("TLS key %s: no PEM PRIVATE KEY block", keyFile)
 	}
 	pair, err := tls.X509KeyPair(certPEM, keyPEM)
@@ -88,6 +88,21 @@ func loadPair(certFile, keyFile string) (*tls.Certificate, error) {
 			pair.Leaf.NotBefore.UTC().Format(time.RFC3339), pair.Leaf.NotAfter.UTC().Format(time.RFC3339))
 	}
 	return &pair, nil
+}
+
+// hasBlock reports whether data holds a PEM block whose type is wanted;
+// other blocks (such as openssl's "EC PARAMETERS") may come first.
+func hasBlock(data []byte, wanted func(string) bool) bool {
+	for {
+		b, rest := pem.Decode(data)
+		if b == nil {
+			return false
+		}
+		if wanted(b.Type) {
+			return true
+		}
+		data = rest
+	}
 }
 
 // LoadCAs reads a PEM bundle of CA certificates.

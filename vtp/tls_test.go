@@ -173,13 +173,13 @@ func TestTLSAuthorToSubscriberByteForByte(t *testing.T) {
 	if src := snap.LastEvent.Source; !strings.HasSuffix(src, " ivo://example.org/test") {
 		t.Errorf("last event source %q does not name the author's identity", src)
 	}
-	tls := 0
+	tlsListeners := 0
 	for _, l := range snap.Listeners {
 		if strings.HasPrefix(l.Addr, "tls:") {
-			tls++
+			tlsListeners++
 		}
 	}
-	if tls != 2 {
+	if tlsListeners != 2 {
 		t.Errorf("listeners %+v, want the two TLS ones shown as tls:", snap.Listeners)
 	}
 }
@@ -368,6 +368,38 @@ func TestTLSRemoteBrokers(t *testing.T) {
 	}
 }
 
+// TestTLSRemoteExpiredCertificate: a remote serving an expired
+// certificate is refused, and the error says so and names it.
+func TestTLSRemoteExpiredCertificate(t *testing.T) {
+	ca := newTestCA(t, "Test CA")
+	spec := localServer("stale")
+	spec.expired = true
+	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{ca.pair(t, spec)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() { c.(*tls.Conn).Handshake(); c.Close() }()
+		}
+	}()
+	b := New(Config{LocalIVO: brokerIVO, Logger: discardLogger(), TLS: TLS{Client: ClientConfig(nil, ca.pool)}})
+	defer shutdown(t, b)
+	c, err := b.dialRemote(t.Context(), "tls:"+l.Addr().String())
+	if err == nil {
+		c.Close()
+		t.Fatal("connected to a remote with an expired certificate")
+	}
+	if want := `server certificate "CN=stale" (issuer "CN=Test CA") has expired or is not yet valid: valid from `; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q, want it to contain %q", err, want)
+	}
+}
+
 // TestTLSCertificateRotation: a reloaded certificate is served to the
 // next connection; a bad file keeps the one in use.
 func TestTLSCertificateRotation(t *testing.T) {
@@ -435,6 +467,12 @@ func TestLoadCertsErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("LoadCerts(%s, %s) = %v, want one line containing %q", c.cert, c.key, err, c.want)
 		}
+	}
+	// openssl ecparam -genkey writes the curve's parameters before the key.
+	key, _ := os.ReadFile(keyFile)
+	writeFile(t, keyFile, append([]byte("-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n"), key...))
+	if _, err := LoadCerts(certFile, keyFile); err != nil {
+		t.Errorf("a key after EC PARAMETERS: %v", err)
 	}
 }
 
