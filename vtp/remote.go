@@ -14,9 +14,10 @@ import (
 )
 
 // Subscribe keeps a subscription to the remote broker at addr (host:port,
-// or tls:host:port for VTP over TLS with Config.TLS.Client) until Shutdown: it connects, plays the subscriber role, and after every
-// failure or disconnection waits a jittered, geometrically growing delay
-// before reconnecting. It returns at once; the work runs in the background.
+// or tls:host:port for VTP over TLS) until Shutdown: it connects, plays the
+// subscriber role, and after every failure or disconnection waits a
+// jittered, geometrically growing delay before reconnecting. It returns
+// at once; the work runs in the background.
 //
 // An outage (a lost subscription, or failing connection attempts) is a
 // warning, rate-limited, and the subscription that ends it an INFO line
