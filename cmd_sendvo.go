@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -43,6 +44,8 @@ func runSendvo(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return err
 	}), "retry", "")
 	help := fs.Bool("help", false, "")
+	var secure sendvoTLS
+	secure.add(fs)
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		if err == nil {
 			err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -52,11 +55,14 @@ func runSendvo(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if *help {
 		fmt.Fprintln(stdout, `Usage: comet sendvo [-h HOST|unix:PATH] [-p PORT] [-f FILE] [--timeout 30s] [--retry DURATION] [--sign-key KEYFILE]
+                   [--tls [--ca FILE] [--cert FILE --key FILE]]
 Send one VOEvent to a broker as an author; FILE "-" (the default) is standard input.
 HOST unix:PATH is a broker's --receive=unix:PATH socket.
 --retry keeps trying, with growing pauses, while the broker cannot be reached or
 answers with a temporary failure, for up to DURATION (90, 90s, 5m).
 --sign-key appends the key's Ed25519 signature comment before sending.
+--tls speaks TLS, verifying the broker for HOST against --ca (default: the
+system's CAs) and offering --cert/--key as client certificate.
 Exit status: 0 acknowledged, 1 refused (nak), 2 usage or connection error.`)
 		return 0
 	}
@@ -71,8 +77,12 @@ Exit status: 0 acknowledged, 1 refused (nak), 2 usage or connection error.`)
 		fmt.Fprintf(stderr, "comet sendvo: invalid value %q for flag -p: %v\n", port, err)
 		return 2
 	}
+	tlsConf, err := secure.config()
+	if err != nil {
+		fmt.Fprintln(stderr, "comet sendvo:", err)
+		return 2
+	}
 	var event []byte
-	var err error
 	if file == "-" {
 		event, err = io.ReadAll(stdin)
 	} else {
@@ -88,7 +98,7 @@ Exit status: 0 acknowledged, 1 refused (nak), 2 usage or connection error.`)
 			return 2
 		}
 	}
-	answer, err := sendRetrying(network, addr, event, timeout, retry, stderr)
+	answer, err := sendRetrying(network, addr, event, timeout, retry, tlsConf, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "comet sendvo:", err)
 		return 2
@@ -108,12 +118,16 @@ Exit status: 0 acknowledged, 1 refused (nak), 2 usage or connection error.`)
 // sendEvent connects to a broker's receive port, sends event and returns
 // its ack or nak.
 func sendEvent(addr string, event []byte, timeout time.Duration) (*voevent.Event, error) {
-	return sendEventOn("tcp", addr, event, timeout)
+	return sendEventOn("tcp", addr, event, timeout, nil)
 }
 
-// sendEventOn is sendEvent on a network ("tcp" or "unix").
-func sendEventOn(network, addr string, event []byte, timeout time.Duration) (*voevent.Event, error) {
+// sendEventOn is sendEvent on a network ("tcp" or "unix"), over TLS with
+// conf when it is not nil.
+func sendEventOn(network, addr string, event []byte, timeout time.Duration, conf *tls.Config) (*voevent.Event, error) {
 	c, err := net.DialTimeout(network, addr, timeout)
+	if err == nil && conf != nil {
+		c, err = startTLS(c, addr, conf, timeout)
+	}
 	if err != nil {
 		return nil, err
 	}

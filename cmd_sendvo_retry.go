@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,14 +28,14 @@ var errGaveUp = errors.New("gave up")
 // being restarted does. Resending is safe: an event the broker recorded
 // before the connection broke is acknowledged as already seen. Each
 // failed attempt is one line on stderr.
-func sendRetrying(network, addr string, event []byte, timeout, retry time.Duration, stderr io.Writer) (*voevent.Event, error) {
+func sendRetrying(network, addr string, event []byte, timeout, retry time.Duration, conf *tls.Config, stderr io.Writer) (*voevent.Event, error) {
 	if retry <= 0 {
-		return sendEventOn(network, addr, event, timeout)
+		return sendEventOn(network, addr, event, timeout, conf)
 	}
 	deadline := time.Now().Add(retry)
 	pause := retryFirst
 	for attempt := 1; ; attempt++ {
-		answer, err := sendEventOn(network, addr, event, min(timeout, max(time.Until(deadline), time.Second)))
+		answer, err := sendEventOn(network, addr, event, min(timeout, max(time.Until(deadline), time.Second)), conf)
 		if err == nil && !temporaryNak(answer) {
 			return answer, nil
 		}

@@ -165,7 +165,7 @@ func printSummary(w io.Writer, r *status.Report, healthy bool, health string) {
 	c := r.Counters
 	fmt.Fprintf(w, "events: %d from authors, %d from remotes, %d duplicates, %d refused\n",
 		c.AcceptedFromAuthors, c.AcceptedFromRemotes, c.Duplicates,
-		c.RefusedNotWellFormed+c.RefusedInvalid+c.RefusedStorageFailure+c.RefusedOversized)
+		c.RefusedNotWellFormed+c.RefusedInvalid+c.RefusedStorageFailure+c.RefusedOversized+c.RefusedIdentity)
 	queued := 0
 	for _, s := range r.Subscribers {
 		queued += s.Queued

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -10,8 +11,8 @@ import (
 // endpoint is where the broker listens: a TCP port on one interface (all
 // when empty) or a Unix socket, as Twisted's endpoint strings give them.
 type endpoint struct {
-	network string // "tcp", "tcp4" (IPv4 only), "unix", or "dir" (a spool directory, --receive only)
-	address string // host:port for tcp, path for unix and dir
+	network string // "tcp", "tcp4" (IPv4 only), "unix", "tls" (TCP carrying TLS), or "dir" (a spool directory, --receive only)
+	address string // host:port for tcp and tls, path for unix and dir
 }
 
 // parseEndpoint reads the endpoint forms Comet accepts after --receive=
@@ -32,6 +33,13 @@ func parseEndpoint(s string) (endpoint, error) {
 		}
 	}
 	switch kind {
+	case "tls":
+		ep, err := parseEndpoint("tcp" + strings.TrimPrefix(s, parts[0]))
+		if err != nil {
+			return endpoint{}, errors.New(strings.ReplaceAll(err.Error(), "tcp:", "tls:"))
+		}
+		ep.network = "tls"
+		return ep, nil
 	case "tcp":
 		port, ok := kw["port"]
 		if len(pos) > 0 {
@@ -72,7 +80,7 @@ func parseEndpoint(s string) (endpoint, error) {
 	if _, err := parsePort(s); err == nil {
 		return endpoint{}, fmt.Errorf("want an endpoint such as tcp:%s, not a bare port (tcp:PORT[:interface=ADDR] or unix:PATH)", s)
 	}
-	return endpoint{}, fmt.Errorf("endpoint %q: want tcp:PORT[:interface=ADDR] or unix:PATH", s)
+	return endpoint{}, fmt.Errorf("endpoint %q: want tcp:PORT[:interface=ADDR], tls:PORT[:interface=ADDR] or unix:PATH", s)
 }
 
 // splitEscaped splits on ':' except where a backslash escapes it.
@@ -103,8 +111,13 @@ func parsePort(s string) (int, error) {
 }
 
 // parseRemote reads --remote=HOST[:PORT] (IPv6 as [::1] or [::1]:8099)
-// and --subscribe=tcp:HOST:PORT, returning host:port.
+// and --subscribe=tcp:HOST:PORT, returning host:port, or
+// --subscribe=tls:HOST:PORT, returning tls:host:port.
 func parseRemote(s string) (string, error) {
+	if rest, ok := strings.CutPrefix(s, "tls:"); ok {
+		r, err := parseRemote(rest)
+		return "tls:" + r, err
+	}
 	s = strings.TrimPrefix(s, "tcp:")
 	host, port := s, "8099"
 	switch {

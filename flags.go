@@ -41,6 +41,7 @@ type config struct {
 	remoteBackoffMax     time.Duration // --remote-backoff-max
 	logFile, pidFile     string
 	logFormat            string // "text" or "json"
+	tls                  tlsFlags
 
 	sign signFlags // --trusted-keys, --signed-only
 
@@ -92,8 +93,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return err
 	}), "remote", "")
 	fs.Var(funcFlag(func(s string) error {
-		if !strings.HasPrefix(s, "tcp:") {
-			return errors.New("want tcp:HOST:PORT")
+		if !strings.HasPrefix(s, "tcp:") && !strings.HasPrefix(s, "tls:") {
+			return errors.New("want tcp:HOST:PORT or tls:HOST:PORT")
 		}
 		r, err := parseRemote(s)
 		cfg.remotes = append(cfg.remotes, r)
@@ -172,6 +173,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil
 	}), "remote-backoff-max", "")
 	cfg.sign.register(fs)
+	cfg.tls.add(fs)
 	fs.StringVar(&cfg.logFile, "logfile", "", "")
 	fs.StringVar(&cfg.pidFile, "pidfile", "", "")
 	fs.Var(funcFlag(func(s string) error {
@@ -309,7 +311,7 @@ func dashes(name string) string {
 // joinEndpoints turns "--receive tcp:8098" into "--receive=tcp:8098":
 // --receive and --broadcast are switches, so flag would not take the
 // next word as their value. Only a word that starts as an endpoint does
-// ("tcp:", "unix:", "dir:"), so "--receive --broadcast" keeps both switches.
+// ("tcp:", "tls:", "unix:", "dir:"), so "--receive --broadcast" keeps both switches.
 func joinEndpoints(args []string) []string {
 	var out []string
 	for i := 0; i < len(args); i++ {
@@ -333,7 +335,7 @@ func joinEndpoints(args []string) []string {
 func looksLikeEndpoint(s string) bool {
 	kind, _, ok := strings.Cut(s, ":")
 	kind = strings.ToLower(kind)
-	return ok && (kind == "tcp" || kind == "unix" || kind == "dir")
+	return ok && (kind == "tcp" || kind == "unix" || kind == "tls" || kind == "dir")
 }
 
 // funcFlag is a repeatable flag whose values go to a function.
@@ -468,11 +470,22 @@ A VOEvent broker: receives events from authors, relays them to
 subscribers, subscribes to other brokers and runs handlers on each event.
 
   -r, --receive[=ENDPOINT]        accept events from authors (ENDPOINT:
-                                  tcp:PORT[:interface=ADDR], unix:PATH, or dir:PATH, a
-                                  spool directory of NAME.xml files; repeatable)
-  -b, --broadcast[=ENDPOINT]      relay events to subscribers (tcp: or unix:)
+                                  tcp:PORT[:interface=ADDR], tls:PORT[:interface=ADDR],
+                                  unix:PATH, or dir:PATH, a spool directory of
+                                  NAME.xml files; repeatable)
+  -b, --broadcast[=ENDPOINT]      relay events to subscribers (tcp:, tls: or unix:)
       --remote=HOST[:PORT]        subscribe to a remote broker (port 8099; repeatable)
-      --subscribe=tcp:HOST:PORT   the same, as an endpoint
+      --subscribe=tcp:HOST:PORT   the same, as an endpoint; tls:HOST:PORT over TLS
+      --tls-cert=FILE, --tls-key=FILE
+                                  PEM certificate and key for tls: endpoints, also
+                                  offered to tls: remotes; re-read on SIGHUP
+      --tls-client-ca=FILE        PEM CAs: tls: endpoints then admit only clients with
+                                  a certificate they verify (mutual TLS)
+      --author-identity=IVOID     only this certificate identity may publish over
+                                  TLS (repeatable) [default: any verified]
+      --subscriber-identity=IVOID only this one may subscribe over TLS (repeatable)
+      --tls-ca=FILE               PEM CAs that tls: remotes are verified against
+                                  [default: the system's]
       --filter=XPATH              XPath 1.0 filter sent to remote brokers (repeatable)
       --local-ivo=IVOID           this broker's identity (required for --receive and
                                   --broadcast)

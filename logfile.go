@@ -91,7 +91,7 @@ func (o *logOutput) Close() error {
 // hup handles SIGHUP: the log file, if any, is reopened.
 func (o *logOutput) hup(log *slog.Logger) {
 	if o.path == "" {
-		log.Info("SIGHUP received: nothing to reload; still serving")
+		log.Info("SIGHUP received: no --logfile to reopen; still serving")
 		return
 	}
 	if err := o.reopen(); err != nil {

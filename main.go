@@ -73,6 +73,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		err = cfg.check()
 	}
+	if err == nil && !cfg.help && !cfg.version {
+		err = cfg.tls.load(cfg)
+	}
 	var nothing *nothingToDo
 	switch {
 	case errors.As(err, &nothing):
@@ -167,6 +170,7 @@ func serve(ctx context.Context, hup <-chan os.Signal, cfg *config, log *slog.Log
 		MaxConns:            cfg.maxConns,
 		MaxConnsPerAddr:     cfg.maxConnsPerAddr,
 		Timers:              vtp.Timers{BackoffMax: cfg.remoteBackoffMax},
+		TLS:                 cfg.tls.brokerConf,
 		Validate:            voevent.Validate,
 		Signatures:          cfg.sign.hook(log),
 		Seen:                func(el []byte) (bool, error) { return store.CheckAndRecord(seen.KeyOf(el)) },
@@ -206,12 +210,12 @@ func serve(ctx context.Context, hup <-chan os.Signal, cfg *config, log *slog.Log
 	}
 
 	listeners := []struct {
-		flag  string
-		eps   []endpoint
-		serve func(net.Listener) error
+		flag            string
+		eps             []endpoint
+		serve, serveTLS func(net.Listener) error
 	}{
-		{"--receive", endpoints(cfg.receiveOn, cfg.receive, cfg.receivePort, cfg.authorWL), broker.ServeAuthors},
-		{"--broadcast", endpoints(cfg.broadOn, cfg.broadcast, cfg.broadcastPort, cfg.subWL), broker.ServeSubscribers},
+		{"--receive", endpoints(cfg.receiveOn, cfg.receive, cfg.receivePort, cfg.authorWL), broker.ServeAuthors, broker.ServeAuthorsTLS},
+		{"--broadcast", endpoints(cfg.broadOn, cfg.broadcast, cfg.broadcastPort, cfg.subWL), broker.ServeSubscribers, broker.ServeSubscribersTLS},
 	}
 	for _, ls := range listeners {
 		for _, ep := range ls.eps {
@@ -231,11 +235,15 @@ func serve(ctx context.Context, hup <-chan os.Signal, cfg *config, log *slog.Log
 			if ls.flag == "--broadcast" {
 				what = "subscribers"
 			}
-			log.Info("listening for "+what, "addr", l.Addr().Network()+":"+l.Addr().String())
+			serve, network := ls.serve, l.Addr().Network()
+			if ep.network == "tls" {
+				serve, network = ls.serveTLS, "tls"
+			}
+			log.Info("listening for "+what, "addr", network+":"+l.Addr().String())
 			if ep.network == "tcp4" {
 				log.Info(ls.flag+" listens on IPv4 only: every entry of its whitelist is IPv4; add an IPv6 entry to accept IPv6 too", "addr", l.Addr().String())
 			}
-			serving.Go(func() { ls.serve(l) })
+			serving.Go(func() { serve(l) })
 		}
 	}
 	for _, r := range cfg.remotes {
@@ -252,6 +260,7 @@ func serve(ctx context.Context, hup <-chan os.Signal, cfg *config, log *slog.Log
 		case <-hup:
 			cfg.logs.hup(log)
 			cfg.sign.reload(log)
+			cfg.tls.reload(log)
 		case <-ctx.Done():
 			log.Info("shutting down")
 			return nil
@@ -270,6 +279,9 @@ func listen(ep endpoint) (net.Listener, error) {
 				os.Remove(ep.address)
 			}
 		}
+	}
+	if ep.network == "tls" {
+		return net.Listen("tcp", ep.address)
 	}
 	return net.Listen(ep.network, ep.address)
 }

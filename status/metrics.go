@@ -63,6 +63,7 @@ func writeMetrics(out io.Writer, r *Report) {
 	sample("comet_events_refused_total", float64(c.RefusedInvalid), "reason", "invalid")
 	sample("comet_events_refused_total", float64(c.RefusedStorageFailure), "reason", "storage_failure")
 	sample("comet_events_refused_total", float64(c.RefusedOversized), "reason", "oversized")
+	sample("comet_events_refused_total", float64(c.RefusedIdentity), "reason", "identity")
 	one("comet_events_duplicate_total", "counter", "Events already seen, from authors or remote brokers: not relayed again.", float64(c.Duplicates))
 	one("comet_deliveries_total", "counter", "Events written to subscribers.", float64(c.Deliveries))
 	one("comet_deliveries_dropped_total", "counter", "Events a subscriber did not get because it was too slow or its connection failed.", float64(c.DeliveriesDropped))
@@ -70,6 +71,8 @@ func writeMetrics(out io.Writer, r *Report) {
 	family("comet_connections_refused_total", "counter", "Connections closed at once, by reason.")
 	sample("comet_connections_refused_total", float64(c.ConnsRefusedLimit), "reason", "limit")
 	sample("comet_connections_refused_total", float64(c.ConnsRefusedWhitelist), "reason", "whitelist")
+	sample("comet_connections_refused_total", float64(c.ConnsRefusedTLS), "reason", "tls_handshake")
+	sample("comet_connections_refused_total", float64(c.ConnsRefusedIdentity), "reason", "identity")
 	if s := c.Signatures; s != nil {
 		family("comet_signatures_total", "counter", "Events whose signatures were checked, by outcome.")
 		for _, o := range voevent.SignatureOutcomes() {

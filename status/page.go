@@ -52,7 +52,7 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 
 <h2>Subscribers ({{len .Subscribers}})</h2>
 <table><tr><th>address</th><th>since</th><th>filters</th><th>sent</th><th>acks</th><th>naks</th><th>queued</th><th>last ack</th></tr>
-{{range .Subscribers}}<tr><td>{{.Addr}}</td><td>{{when .Since}}</td><td>{{.Filters}}</td><td>{{.Sent}}</td><td>{{.Acks}}</td><td>{{.Naks}}</td><td>{{.Queued}}</td><td>{{when .LastAck}}</td></tr>
+{{range .Subscribers}}<tr><td>{{.Addr}}{{with .Identity}} ({{.}}){{end}}</td><td>{{when .Since}}</td><td>{{.Filters}}</td><td>{{.Sent}}</td><td>{{.Acks}}</td><td>{{.Naks}}</td><td>{{.Queued}}</td><td>{{when .LastAck}}</td></tr>
 {{end}}</table>
 
 <h2>Remote brokers</h2>

@@ -34,8 +34,12 @@ func (b *Broker) HandleAuthor(c net.Conn) {
 		return
 	}
 	defer b.untrack(b.authors, c)
-	log := b.log.With("peer", peer)
+	identity := PeerIdentity(c) // "" unless a TLS client certificate carries one
+	log := b.log.With(append([]any{"peer", peer}, identityArgs(identity)...)...)
 	source := "author " + peer // for Snapshot's last event
+	if identity != "" {
+		source += " " + voevent.Clip(identity)
+	}
 	log.Debug("author connected")
 	start, messages := time.Now(), 0
 	deadline := start.Add(b.cfg.Timers.AuthorTimeout)
@@ -62,7 +66,7 @@ func (b *Broker) HandleAuthor(c net.Conn) {
 				"author", err, b.cfg.Timers.AuthorTimeout)
 			return
 		}
-		reply, ev, isEvent := b.fromAuthor(raw, log, &warn)
+		reply, ev, isEvent := b.fromAuthor(raw, identity, log, &warn)
 		if isEvent {
 			deadline = time.Now().Add(b.cfg.Timers.AuthorTimeout)
 		}
@@ -117,8 +121,9 @@ func (b *Broker) readEnded(log *slog.Logger, who string, err error, timeout time
 // deserves none (it has no event role), and the event if it was accepted.
 // isEvent says whether the message was an event at all, accepted or not.
 // A document with an event role is an event whatever its root element, so
-// a wrong root gets a nak from validation saying so.
-func (b *Broker) fromAuthor(raw []byte, log *slog.Logger, warn *warnings) (reply []byte, accepted *voevent.Event, isEvent bool) {
+// a wrong root gets a nak from validation saying so. An author with an
+// identity ("" for none) may publish only ivorns under it.
+func (b *Broker) fromAuthor(raw []byte, identity string, log *slog.Logger, warn *warnings) (reply []byte, accepted *voevent.Event, isEvent bool) {
 	now := time.Now()
 	ev, err := voevent.Parse(raw)
 	if err != nil {
@@ -131,6 +136,12 @@ func (b *Broker) fromAuthor(raw []byte, log *slog.Logger, warn *warnings) (reply
 		return nil, nil, false
 	}
 	log = log.With("ivorn", voevent.Clip(ev.IVORN))
+	if identity != "" && !IdentityCovers(identity, ev.IVORN) {
+		b.stats.outsideIdentity.Add(1)
+		reason := fmt.Sprintf("ivorn %s is not under this author's identity %s", voevent.Clip(ev.IVORN), voevent.Clip(identity))
+		log.Info("event rejected", "verdict", "nak", "err", reason)
+		return Nak(ev.IVORN, b.cfg.LocalIVO, reason, now), nil, true
+	}
 	if b.cfg.Validate != nil {
 		if err := b.cfg.Validate(ev); err != nil {
 			b.stats.invalid.Add(1)

@@ -29,6 +29,8 @@ type Timers struct {
 	// RemoteAuthWait is how soon a remote broker must send its
 	// authenticate after we connect (5 s; not a Comet timer).
 	RemoteAuthWait time.Duration
+	// Handshake bounds a TLS handshake, either way (10 s; not a Comet timer).
+	Handshake time.Duration
 }
 
 // DefaultTimers returns Comet 3.1's timers.
@@ -43,6 +45,7 @@ func DefaultTimers() Timers {
 		BackoffMax:     3600 * time.Second,
 		BackoffReset:   5 * time.Second,
 		RemoteAuthWait: 5 * time.Second,
+		Handshake:      10 * time.Second,
 	}
 }
 
@@ -94,6 +97,8 @@ type Config struct {
 	MaxConns, MaxConnsPerAddr int
 	// Dial connects to remote brokers (default net.Dialer); tests replace it.
 	Dial func(ctx context.Context, addr string) (net.Conn, error)
+	// TLS configures the TLS endpoints and remotes; see TLS.
+	TLS TLS
 	// Timers default to DefaultTimers where zero.
 	Timers Timers
 	Logger *slog.Logger
@@ -179,6 +184,7 @@ func New(cfg Config) *Broker {
 		{&t.RemoteTimeout, &def.RemoteTimeout}, {&t.WriteTimeout, &def.WriteTimeout},
 		{&t.BackoffInitial, &def.BackoffInitial}, {&t.BackoffMax, &def.BackoffMax},
 		{&t.BackoffReset, &def.BackoffReset}, {&t.RemoteAuthWait, &def.RemoteAuthWait},
+		{&t.Handshake, &def.Handshake},
 	} {
 		if *f.v <= 0 {
 			*f.v = *f.d

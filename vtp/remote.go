@@ -13,10 +13,11 @@ import (
 	"comet/voevent"
 )
 
-// Subscribe keeps a subscription to the remote broker at addr (host:port)
-// until Shutdown: it connects, plays the subscriber role, and after every
-// failure or disconnection waits a jittered, geometrically growing delay
-// before reconnecting. It returns at once; the work runs in the background.
+// Subscribe keeps a subscription to the remote broker at addr (host:port,
+// or tls:host:port for VTP over TLS) until Shutdown: it connects, plays the
+// subscriber role, and after every failure or disconnection waits a
+// jittered, geometrically growing delay before reconnecting. It returns
+// at once; the work runs in the background.
 //
 // An outage (a lost subscription, or failing connection attempts) is a
 // warning, rate-limited, and the subscription that ends it an INFO line
@@ -35,7 +36,7 @@ func (b *Broker) Subscribe(addr string) {
 			}
 			rs.set(RemoteConnecting, time.Time{})
 			start := time.Now()
-			c, err := b.cfg.Dial(b.stopCtx, addr)
+			c, err := b.dialRemote(b.stopCtx, addr)
 			if err != nil {
 				if b.stopCtx.Err() != nil {
 					return

@@ -25,7 +25,7 @@ func BenchmarkFromAuthorSignatures(b *testing.B) {
 			var w warnings
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, ev, _ := br.fromAuthor(raw, discardLogger(), &w); ev == nil {
+				if _, ev, _ := br.fromAuthor(raw, "", discardLogger(), &w); ev == nil {
 					b.Fatal("refused")
 				}
 			}

@@ -98,7 +98,7 @@ type localVerdict struct {
 // passed on with passOn, as HandleAuthor does; the spool does so in name
 // order once a whole batch is judged.
 func (b *Broker) judgeLocal(raw []byte, log *slog.Logger, warn *warnings) (localVerdict, *voevent.Event) {
-	reply, ev, _ := b.fromAuthor(raw, log, warn)
+	reply, ev, _ := b.fromAuthor(raw, "", log, warn)
 	if ev != nil {
 		return localVerdict{Accepted: true}, ev
 	}

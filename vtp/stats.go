@@ -21,6 +21,7 @@ type counters struct {
 	delivered, dropped                                atomic.Int64
 	filterCutoffs                                     atomic.Int64
 	refusedLimit, refusedWhitelist                    atomic.Int64
+	refusedTLS, refusedIdentity, outsideIdentity      atomic.Int64
 	sigs                                              sigCounters
 }
 
@@ -33,6 +34,8 @@ type Counters struct {
 	RefusedInvalid        int64 `json:"refused_invalid"`
 	RefusedStorageFailure int64 `json:"refused_storage_failure"`
 	RefusedOversized      int64 `json:"refused_oversized"`
+	// RefusedIdentity: the ivorn is not under the author's certified identity.
+	RefusedIdentity int64 `json:"refused_identity"`
 	// Duplicates are events already seen, from authors or remotes.
 	Duplicates int64 `json:"duplicates"`
 	// Deliveries are events written to subscribers; DeliveriesDropped are
@@ -46,6 +49,10 @@ type Counters struct {
 	// Connections closed at once: over a connection limit, or not in a whitelist.
 	ConnsRefusedLimit     int64 `json:"connections_refused_limit"`
 	ConnsRefusedWhitelist int64 `json:"connections_refused_whitelist"`
+	// On TLS endpoints: the handshake failed, or the certificate's
+	// identity is not in the port's allow-list.
+	ConnsRefusedTLS      int64 `json:"connections_refused_tls"`
+	ConnsRefusedIdentity int64 `json:"connections_refused_identity"`
 	// Signatures is nil unless the broker checks signatures.
 	Signatures *SignatureCounts `json:"signatures,omitempty"`
 }
@@ -69,7 +76,8 @@ type SubscriberInfo struct {
 	Naks          int64     `json:"naks"`
 	Queued        int       `json:"queued"` // messages waiting to be written
 	LastAck       time.Time `json:"last_ack,omitzero"`
-	Authenticated bool      `json:"authenticated"` // its authenticate response arrived
+	Authenticated bool      `json:"authenticated"`      // its authenticate response arrived
+	Identity      string    `json:"identity,omitempty"` // from its TLS client certificate, clipped
 }
 
 // States of a remote broker subscription.
@@ -146,6 +154,8 @@ func (b *Broker) Snapshot() Snapshot {
 		Duplicates: c.duplicates.Load(), Deliveries: c.delivered.Load(), DeliveriesDropped: c.dropped.Load(),
 		FilterCutoffs: c.filterCutoffs.Load(), ConnsRefusedLimit: c.refusedLimit.Load(),
 		ConnsRefusedWhitelist: c.refusedWhitelist.Load(), Signatures: c.sigs.snapshot(b.cfg.Signatures != nil),
+		RefusedIdentity: c.outsideIdentity.Load(), ConnsRefusedTLS: c.refusedTLS.Load(),
+		ConnsRefusedIdentity: c.refusedIdentity.Load(),
 	}}
 	if l := b.last.Load(); l != nil {
 		s.LastEvent = &LastEvent{IVORN: voevent.Clip(l.IVORN), Time: l.Time, Source: l.Source}
@@ -203,7 +213,7 @@ func (s *subscriber) info() SubscriberInfo {
 	i := SubscriberInfo{
 		Addr: s.c.RemoteAddr().String(), Since: s.since, Filters: int(s.nfilters.Load()),
 		Sent: s.sent.Load(), Acks: s.acks.Load(), Naks: s.naks.Load(), Queued: queued,
-		Authenticated: s.authed.Load(),
+		Authenticated: s.authed.Load(), Identity: voevent.Clip(PeerIdentity(s.c)),
 	}
 	if t := s.lastAck.Load(); t != 0 {
 		i.LastAck = time.Unix(0, t)

@@ -96,7 +96,7 @@ func (b *Broker) HandleSubscriber(c net.Conn) {
 	s := &subscriber{
 		b:     b,
 		c:     c,
-		log:   b.log.With("peer", c.RemoteAddr().String(), "role", "subscriber"),
+		log:   b.log.With(append([]any{"peer", c.RemoteAddr().String(), "role", "subscriber"}, identityArgs(PeerIdentity(c))...)...),
 		q:     newQueue(b.cfg.QueueLen, MaxPendingBytes),
 		idle:  make(chan struct{}, 1),
 		done:  make(chan struct{}),
@@ -379,7 +379,7 @@ func (s *subscriber) write(batch []item, sc *scratch) bool {
 		s.deadline = now.Add(wt + wt/2)
 		s.c.SetWriteDeadline(s.deadline)
 	}
-	_, err := bufs.WriteTo(s.c)
+	_, err := writeBuffers(s.c, &bufs)
 	clear(sc.bufs[:cap(sc.bufs)]) // the pool must not keep events alive
 	if err != nil {
 		s.b.stats.dropped.Add(events)
