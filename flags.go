@@ -40,7 +40,8 @@ type config struct {
 	status               *endpoint     // --status, nil when off
 	remoteBackoffMax     time.Duration // --remote-backoff-max
 	logFile, pidFile     string
-	logFormat            string // "text" or "json"
+	logFormat            string       // "text" or "json"
+	journal              journalFlags // --journal-age, --journal-size (flags_journal.go)
 
 	// Set by run once the command line is known to be good.
 	logs     *logOutput
@@ -160,6 +161,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		cfg.status = &ep
 		return err
 	}), "status", "")
+	cfg.journal.register(fs)
 	cfg.remoteBackoffMax = time.Minute
 	fs.Var(funcFlag(func(s string) error {
 		d, err := handlers.ParseSeconds(s)
@@ -492,6 +494,11 @@ subscribers, subscribes to other brokers and runs handlers on each event.
                                   their total size in bytes [default: %d]
       --remote-backoff-max=S      longest wait before reconnecting to a remote, seconds
                                   or 90s/5m [default: 60]
+      --journal-age=S             keep accepted events this long for replay to comet
+                                  subscribers and "comet journal", 0 for no journal
+                                  [default: 72h]
+      --journal-size=BYTES        most the journal may take on disk (or 512MiB, 1GiB)
+                                  [default: 1GiB]
       --status=ENDPOINT           serve /healthz, /status, /metrics and / over HTTP
                                   (tcp:PORT[:interface=ADDR], loopback by default;
                                   unix:PATH)

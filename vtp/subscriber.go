@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -32,6 +31,7 @@ const maxWriteBatch = 64
 type item struct {
 	ev  *voevent.Event // nil for a control message
 	msg []byte         // the payload: ev.Raw, or the control message
+	seq uint64         // its journal sequence number, 0 if not journaled
 }
 
 // subscriber is one Broker→Subscriber connection. Broadcast only ever
@@ -62,11 +62,12 @@ type subscriber struct {
 	dropOnce sync.Once
 	done     chan struct{}
 	warn     warnings
+	jx       *subJournal // replay state, nil without a journal (replay.go)
 
 	// The writer's scratch space, reused for every batch.
 	batch []item
 	bufs  net.Buffers
-	hdrs  [4 * maxWriteBatch]byte
+	hdrs  [8 * maxWriteBatch]byte // room for a position marker before each event
 }
 
 // HandleSubscriber plays the broker in the Broker→Subscriber role on c:
@@ -83,7 +84,7 @@ func (b *Broker) HandleSubscriber(c net.Conn) {
 	}
 	s.debug = s.log.Enabled(context.Background(), slog.LevelDebug)
 	s.answered.Store(true)
-	if !b.addSubscriber(s) {
+	if !b.registerSubscriber(s) {
 		c.Close()
 		return
 	}
@@ -194,6 +195,9 @@ func (s *subscriber) writeLoop() {
 	if !s.write([]item{{msg: Authenticate(b.cfg.LocalIVO, time.Now())}}) {
 		return
 	}
+	if s.jx != nil && !s.startReplay(tick) {
+		return
+	}
 	for {
 		select {
 		case <-s.q.ready:
@@ -207,16 +211,7 @@ func (s *subscriber) writeLoop() {
 				}
 			}
 		case <-tick.C:
-			if !s.answered.Load() {
-				s.drop("did not answer the last iamalive")
-				return
-			}
-			if n := s.outstanding.Load(); n >= MaxOutstanding {
-				s.drop(fmt.Sprintf("%d events not acknowledged", n))
-				return
-			}
-			s.answered.Store(false)
-			if !s.write([]item{{msg: IAmAlive(b.cfg.LocalIVO, time.Now())}}) {
+			if !s.probe() {
 				return
 			}
 		case <-s.done:
@@ -231,8 +226,24 @@ func (s *subscriber) writeLoop() {
 func (s *subscriber) write(batch []item) bool {
 	bufs := s.bufs[:0]
 	events := int64(0)
-	for i, it := range batch {
-		if it.ev != nil {
+	frames := 0
+	for _, it := range batch {
+		if it.ev != nil && it.seq != 0 && s.jx != nil && s.jx.active {
+			if s.gone() {
+				clear(batch)
+				return false
+			}
+			marker, send := s.liveItem(it)
+			if !send {
+				continue
+			}
+			hdr := s.hdrs[4*frames : 4*frames+4]
+			binary.BigEndian.PutUint32(hdr, uint32(len(marker)))
+			bufs = append(bufs, hdr, marker)
+			frames++
+			s.outstanding.Add(1)
+			events++
+		} else if it.ev != nil {
 			if s.gone() {
 				clear(batch)
 				return false
@@ -249,9 +260,10 @@ func (s *subscriber) write(batch []item) bool {
 				s.log.Debug("relaying event", "ivorn", voevent.Clip(it.ev.IVORN))
 			}
 		}
-		hdr := s.hdrs[4*i : 4*i+4]
+		hdr := s.hdrs[4*frames : 4*frames+4]
 		binary.BigEndian.PutUint32(hdr, uint32(len(it.msg)))
 		bufs = append(bufs, hdr, it.msg)
+		frames++
 	}
 	clear(batch)
 	s.bufs = bufs[:0]
@@ -408,6 +420,7 @@ func (s *subscriber) readLoop() {
 					break
 				}
 			}
+			s.ackedOne()
 			if ev.Role == RoleNak {
 				// VTP 2.0: a nak abandons that event only (Comet drops the subscriber).
 				t := ParseTransport(ev)
@@ -420,6 +433,7 @@ func (s *subscriber) readLoop() {
 			s.log.Debug("iamalive answered")
 		case RoleAuthenticate:
 			s.setFilters(ParseTransport(ev).Filters)
+			s.authenticated(ev)
 		default:
 			s.warn.warn(s.log, "incomprehensible message from subscriber: ignored", "root", voevent.Clip(ev.Root), "role", voevent.Clip(ev.Role))
 		}
