@@ -42,6 +42,7 @@ type positions struct {
 	root  *os.Root
 	dir   string
 	log   *slog.Logger
+	fmu   sync.Mutex // one flush at a time: they share the temporary file
 	mu    sync.Mutex
 	m     map[string]Position
 	dirty bool
@@ -55,19 +56,29 @@ func (s *Store) Position(key string) (Position, bool) {
 	return p, ok
 }
 
-// SetPosition records the position for the upstream named key; it is
-// written within a second, and at Close.
+// SetPosition records the position for the upstream named key. A new
+// upstream, or one whose journal identity changed, is written before
+// SetPosition returns: without a position, a restart would ask for no
+// replay at all. A later position in the same journal is written within
+// a second, and at Close.
 func (s *Store) SetPosition(key string, p Position) {
 	if len(key) > maxPositionKey || len(p.ID) > maxPositionKey {
 		return
 	}
 	s.positions.mu.Lock()
-	defer s.positions.mu.Unlock()
-	if old, ok := s.positions.m[key]; ok && old == p {
+	old, ok := s.positions.m[key]
+	if ok && old == p {
+		s.positions.mu.Unlock()
 		return
 	}
 	s.positions.m[key] = p
 	s.positions.dirty = true
+	s.positions.mu.Unlock()
+	if !ok || old.ID != p.ID {
+		if err := s.positions.flush(); err != nil {
+			s.log.Error("seen: cannot write upstream positions", "err", err)
+		}
+	}
 }
 
 // encodePositions is the file: a header, then per position the
@@ -142,6 +153,8 @@ func loadPositions(root *os.Root, dir string, log *slog.Logger) (*positions, err
 
 // flush writes the positions if they changed.
 func (p *positions) flush() error {
+	p.fmu.Lock()
+	defer p.fmu.Unlock()
 	p.mu.Lock()
 	if !p.dirty {
 		p.mu.Unlock()
