@@ -461,6 +461,7 @@ func usage(w io.Writer) {
        comet validate FILE...      ("-" is standard input)
        comet xpath EXPR FILE...
        comet status [ENDPOINT|URL]  (a broker's --status; default tcp:8097)
+       comet journal [--eventdb DIR] [--since T] [--ivorn-prefix P] [--cat [--out DIR]]
 
 A VOEvent broker: receives events from authors, relays them to
 subscribers, subscribes to other brokers and runs handlers on each event.

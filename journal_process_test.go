@@ -370,6 +370,11 @@ func TestChainLinkCut(t *testing.T) {
 	if !strings.Contains(c.b.stderr.String(), "subscribed to remote broker again") {
 		t.Fatalf("B never reconnected:\n%s", c.b.stderr)
 	}
+	// The operator's listing works while B runs, and holds what B relayed.
+	code, out, errs := runJ(t, "--eventdb", c.bDB)
+	if code != 0 || strings.Count(out, "\n") != len(want) || !strings.Contains(out, want[len(want)-1]+"\n") {
+		t.Fatalf("comet journal on the running B: exit %d, %d lines of %d: %s", code, strings.Count(out, "\n"), len(want), errs)
+	}
 }
 
 // TestChainKillB: the same with B killed by SIGKILL and restarted.

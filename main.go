@@ -61,6 +61,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return runXPath(args[1:], stdout, stderr)
 		case "status":
 			return runStatus(args[1:], stdout, stderr)
+		case "journal":
+			return runJournal(args[1:], stdout, stderr)
 		}
 	}
 	cfg, err := parseFlags(args, stderr)
