@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,19 +45,21 @@ type frame struct {
 // jsub is a subscriber speaking the replay extension: it answers the
 // authenticate with reply(origin) and records what it receives.
 type jsub struct {
+	noAck  atomic.Bool
 	c      net.Conn
 	frames chan frame
 	authed chan struct{}
 	closed chan struct{}
 }
 
-func dialJSub(t *testing.T, addr string, reply func(origin string) []byte) *jsub {
+func dialJSub(t *testing.T, addr string, reply func(origin string) []byte, noAck ...bool) *jsub {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := &jsub{c: c, frames: make(chan frame, 100000), authed: make(chan struct{}), closed: make(chan struct{})}
+	s.noAck.Store(len(noAck) > 0 && noAck[0])
 	t.Cleanup(func() { c.Close(); <-s.closed })
 	go func() {
 		defer close(s.closed)
@@ -88,7 +91,9 @@ func dialJSub(t *testing.T, addr string, reply func(origin string) []byte) *jsub
 				}
 			case ev.IsVOEvent():
 				s.frames <- frame{ivorn: ev.IVORN}
-				WriteFrame(c, Ack(ev.IVORN, "ivo://example.org/jsub", "", now))
+				if !s.noAck.Load() {
+					WriteFrame(c, Ack(ev.IVORN, "ivo://example.org/jsub", "", now))
+				}
 			}
 		}
 	}()
@@ -316,6 +321,47 @@ func TestReplayHostileRequests(t *testing.T) {
 	for _, line := range strings.Split(tb.log.String(), "\n") {
 		if strings.Contains(line, "replay request refused") && len(line) > 2000 {
 			t.Fatalf("reason not clipped: %d bytes", len(line))
+		}
+	}
+}
+
+// TestReplayObeysQueueLimits: a subscriber that does not acknowledge
+// gets no more than the replay window; live events queued meanwhile hit
+// the queue limit and drop it, as they would any slow subscriber; on the
+// next connection it resumes from the last event it received, losing
+// nothing.
+func TestReplayObeysQueueLimits(t *testing.T) {
+	tb, store := startJournalBroker(t, func(c *Config) { c.QueueLen = 4 })
+	var ivorns []string
+	for i := range 20 {
+		ivorns = append(ivorns, ivorn(fmt.Sprint("q", i)))
+		mustAck(t, tb.recv, testEvent(ivorns[i], "observation", ""))
+	}
+	s := dialJSub(t, tb.bcast, atPosition(store.JournalID(), 0), true)
+	var pos uint64
+	for range replayWindow {
+		pos, _ = s.event(t)
+	}
+	if pos != replayWindow {
+		t.Fatalf("got up to %d, want the window of %d", pos, replayWindow)
+	}
+	for i := range 5 { // over the queue limit of 4
+		mustAck(t, tb.recv, testEvent(ivorn(fmt.Sprint("over", i)), "observation", ""))
+	}
+	tb.log.waitLog(t, "too slow")
+	tb.log.waitLog(t, "it resumes from its position next time")
+	select {
+	case f := <-s.frames:
+		if f.ivorn != "" || f.next {
+			t.Fatalf("more than the window before the drop: %+v", f)
+		}
+	default:
+	}
+	s2 := dialJSub(t, tb.bcast, atPosition(store.JournalID(), pos))
+	for i := int(pos); i < 25; i++ {
+		seq, _ := s2.event(t)
+		if seq != uint64(i+1) {
+			t.Fatalf("resumed at seq %d, want %d", seq, i+1)
 		}
 	}
 }
