@@ -50,14 +50,12 @@ type journalState struct {
 // Journaled is the journal's commit hook (seen.JournalOptions.OnCommit):
 // it queues the event payload, just made durable as seq, for every
 // subscriber. The committer calls it in sequence order, so subscribers
-// get journaled events in journal order.
+// get journaled events in journal order. A payload that is not an event
+// (written by something else than this broker) only moves the position.
 func (b *Broker) Journaled(seq uint64, payload any) {
 	ev, ok := payload.(*voevent.Event)
-	if !ok {
-		return
-	}
 	b.jr.mu.Lock()
-	if l := b.subList.Load(); l != nil {
+	if l := b.subList.Load(); ok && l != nil {
 		it := item{ev: ev, msg: ev.Raw, seq: seq}
 		for _, s := range *l {
 			s.enqueue(it)
@@ -65,7 +63,9 @@ func (b *Broker) Journaled(seq uint64, payload any) {
 	}
 	b.jr.last = seq
 	b.jr.mu.Unlock()
-	b.jr.queued.Store(ev, struct{}{})
+	if ok {
+		b.jr.queued.Store(ev, struct{}{})
+	}
 }
 
 // record is the seen check of an accepted event, through the journal

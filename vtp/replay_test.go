@@ -52,7 +52,7 @@ type jsub struct {
 	closed chan struct{}
 }
 
-func dialJSub(t *testing.T, addr string, reply func(origin string) []byte, noAck ...bool) *jsub {
+func dialJSub(t testing.TB, addr string, reply func(origin string) []byte, noAck ...bool) *jsub {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
