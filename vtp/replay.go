@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"comet/seen"
@@ -26,6 +27,7 @@ type subJournal struct {
 	req      replayRequest // set before authed is closed
 	reqErr   error
 	acked    chan struct{} // a token after each ack or nak
+	late     atomic.Bool   // the writer stopped waiting for the request
 	// Used by the writer only: once active, markers are sent and pos is
 	// the position: every journaled event up to it has been sent or
 	// filtered out.
@@ -55,6 +57,9 @@ func (s *subscriber) authenticated(ev *voevent.Event) {
 	}
 	s.jx.authOnce.Do(func() {
 		s.jx.req, s.jx.reqErr = parseReplayRequest(ev)
+		if s.jx.late.Load() && (s.jx.req.asked || s.jx.reqErr != nil) {
+			s.log.Warn("replay request ignored: it came after live events had started", "wait", s.b.cfg.Timers.RemoteAuthWait)
+		}
 		close(s.jx.authed)
 	})
 }
@@ -82,6 +87,7 @@ func (s *subscriber) startReplay(tick *time.Ticker) bool {
 	select {
 	case <-jx.authed:
 	case <-hold.C:
+		s.jx.late.Store(true)
 		return true // no answer yet: a plain subscriber from now on
 	case <-s.done:
 		return false
