@@ -74,7 +74,7 @@ type journal struct {
 type segment struct {
 	name     string
 	first    uint64 // no record in it has a smaller sequence number
-	f        *os.File
+	f        logFile
 	size     int64
 	seqs     []uint64 // index: sequence numbers of its records, increasing
 	offs     []uint32 // and their offsets in the file
