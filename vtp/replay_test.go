@@ -365,3 +365,33 @@ func TestReplayObeysQueueLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayFilters: a replay sends only the events that pass the
+// subscriber's filters, and its position still covers the others.
+func TestReplayFilters(t *testing.T) {
+	tb, store := startJournalBroker(t, nil)
+	var want []string
+	for i := range 6 {
+		extra := ""
+		if i%2 == 0 {
+			extra = `<Param name="keep" value="1"/>`
+		}
+		iv := ivorn(fmt.Sprint("f", i))
+		if extra != "" {
+			want = append(want, iv)
+		}
+		mustAck(t, tb.recv, testEvent(iv, "observation", extra))
+	}
+	s := dialJSub(t, tb.bcast, func(origin string) []byte {
+		return AuthenticateResponseAt(origin, "ivo://example.org/jsub", []string{`//Param[@name="keep"]`}, store.JournalID(), 0, time.Now())
+	})
+	for i, w := range want {
+		seq, iv := s.event(t)
+		if iv != w || seq != uint64(2*i+1) {
+			t.Fatalf("replayed %d %s, want %d %s", seq, iv, 2*i+1, w)
+		}
+	}
+	if m := s.next(t); m.next || m.seq != 6 {
+		t.Fatalf("position after the replay %+v, want 6 (filtered events covered)", m)
+	}
+}
