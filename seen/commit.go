@@ -84,9 +84,9 @@ func (s *Store) commit(b *batch) {
 	var err error
 	if len(b.jrecs) > 0 {
 		// The journal first: a crash between the two syncs then leaves
-		// an event journaled but not yet seen (an author resends it and
-		// it is journaled twice, which a receiver's seen store absorbs),
-		// never seen but missing from the journal.
+		// an event journaled but not yet seen, whose seen record Open
+		// restores from the journal (recoverSeen), never one seen but
+		// missing from the journal.
 		err = s.journal.write(b)
 		if err != nil {
 			s.log.Error("seen: journal write failed; the batch is not recorded", "path", s.dir, "events", len(b.jrecs), "err", err)

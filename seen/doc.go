@@ -120,10 +120,13 @@
 // callers only when both are durable. That is two syncs per batch rather
 // than one: the two files cannot share one, and merging the journal into
 // seen.log would give up its fixed-size records. The order matters: a
-// crash between the syncs leaves an event journaled and not yet seen (its
-// author, unanswered, resends it and it is journaled again, which a
-// receiving broker's own seen store absorbs), never seen but missing from
-// the journal. Records are announced to [JournalOptions.OnCommit] in
+// crash between the syncs leaves an event journaled and not yet seen,
+// never seen but missing from the journal; and since each journal record
+// carries its event's key, Open restores the seen records of the newest
+// batch's worth of journal records that lack one (with a WARNING), so a
+// copy arriving later is recognised. Such an event, never acknowledged,
+// reaches subscribers that replay the journal, not live ones; its
+// author's resend is acknowledged as already seen. Records are announced to [JournalOptions.OnCommit] in
 // sequence order before the callers wake.
 //
 // Files:
@@ -134,8 +137,8 @@
 //
 // A segment is a 16-byte header (magic "COMETJN\x00", version 1, CRC-32C)
 // followed by records: big-endian uint32 length of the event, uint64
-// sequence number, int64 Unix nanoseconds received, CRC-32C of those 20
-// bytes and the event, then the event's bytes. Segments are written one
+// sequence number, int64 Unix nanoseconds received, the event's 32-byte
+// [Key], CRC-32C of those 52 bytes and the event, then the event's bytes. Segments are written one
 // at a time, the newest, and a new one is started when it reaches a
 // sixteenth of the size bound (1 to 64 MiB). Sequence numbers are assigned
 // when a record joins a batch and only grow: after a restart the next one

@@ -12,15 +12,15 @@ import (
 // FuzzJournalRecord: DecodeJournalRecord never panics, and what it
 // accepts encodes back to the same bytes.
 func FuzzJournalRecord(f *testing.F) {
-	f.Add(appendJournalRecord(nil, 1, 1e18, []byte("<VOEvent/>")))
-	f.Add(appendJournalRecord(nil, 1<<63, -1, nil))
+	f.Add(appendJournalRecord(nil, 1, 1e18, &Key{1}, []byte("<VOEvent/>")))
+	f.Add(appendJournalRecord(nil, 1<<63, -1, &Key{}, nil))
 	f.Add([]byte("garbage that is long enough for a header"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, n, err := DecodeJournalRecord(b)
 		if err != nil {
 			return
 		}
-		if enc := appendJournalRecord(nil, r.Seq, r.Received, r.Raw); !bytes.Equal(enc, b[:n]) {
+		if enc := appendJournalRecord(nil, r.Seq, r.Received, &r.Key, r.Raw); !bytes.Equal(enc, b[:n]) {
 			t.Fatalf("record re-encodes differently")
 		}
 	})
@@ -53,8 +53,8 @@ func FuzzPositions(f *testing.F) {
 // refuses with an error), every record it then reads checks, and a new
 // event gets a sequence number above all of them.
 func FuzzJournalSegment(f *testing.F) {
-	good := append(headerFor(journalMagic), appendJournalRecord(nil, 1, 5, []byte("<a/>"))...)
-	good = appendJournalRecord(good, 2, 6, []byte("<b/>"))
+	good := append(headerFor(journalMagic), appendJournalRecord(nil, 1, 5, &Key{2}, []byte("<a/>"))...)
+	good = appendJournalRecord(good, 2, 6, &Key{3}, []byte("<b/>"))
 	f.Add(good)
 	f.Add(good[:len(good)-3])
 	f.Add(append(bytes.Clone(good[:30]), good[40:]...))

@@ -108,7 +108,7 @@ func (j *journal) readChunk(c chunk, upto uint64, buf *[]byte, fn func(JournalRe
 			}
 			pos += jHeaderSize + int64(h.length)
 			if h.checks(hb[:], body) {
-				if err := fn(JournalRecord{Seq: seq, Received: h.unixNano, Raw: body}); err != nil {
+				if err := fn(JournalRecord{Seq: seq, Received: h.unixNano, Key: h.key, Raw: body}); err != nil {
 					return last, err
 				}
 				continue

@@ -15,7 +15,7 @@ const (
 	journalIDTmp   = journalIDName + ".tmp"
 	segPrefix      = "journal-"
 	segSuffix      = ".seg"
-	jHeaderSize    = 24 // length 4 + seq 8 + Unix nanoseconds 8 + CRC-32C 4
+	jHeaderSize    = 56 // length 4 + seq 8 + Unix nanoseconds 8 + key 32 + CRC-32C 4
 	idSize         = 16
 	idFileSize     = idSize + 4 // the identity and its CRC-32C
 	maxJournalBody = 1 << 30    // no frame the broker accepts comes near
@@ -25,19 +25,23 @@ const (
 type JournalRecord struct {
 	Seq      uint64
 	Received int64  // Unix nanoseconds
+	Key      Key    // the event's seen-store key
 	Raw      []byte // the frame's payload as received
 }
 
-// appendJournalRecord appends the record of raw received at unixNano with
-// sequence number seq: a 24-byte header (big-endian uint32 length of raw,
-// uint64 seq, int64 Unix nanoseconds, CRC-32C of those 20 bytes and raw),
-// then raw.
-func appendJournalRecord(dst []byte, seq uint64, unixNano int64, raw []byte) []byte {
+// appendJournalRecord appends the record of raw, whose seen-store key is
+// key, received at unixNano with sequence number seq: a 56-byte header
+// (big-endian uint32 length of raw, uint64 seq, int64 Unix nanoseconds,
+// the 32-byte key, CRC-32C of those 52 bytes and raw), then raw. The key
+// lets Open restore a seen record that a crash kept from being written
+// after its journal record was (see Store.recoverSeen).
+func appendJournalRecord(dst []byte, seq uint64, unixNano int64, key *Key, raw []byte) []byte {
 	start := len(dst)
 	dst = binary.BigEndian.AppendUint32(dst, uint32(len(raw)))
 	dst = binary.BigEndian.AppendUint64(dst, seq)
 	dst = binary.BigEndian.AppendUint64(dst, uint64(unixNano))
-	crc := crcOf(dst[start : start+20])
+	dst = append(dst, key[:]...)
+	crc := crcOf(dst[start : start+52])
 	crc = crcUpdate(crc, raw)
 	dst = binary.BigEndian.AppendUint32(dst, crc)
 	return append(dst, raw...)
@@ -48,6 +52,7 @@ type journalHead struct {
 	length   uint32
 	seq      uint64
 	unixNano int64
+	key      Key
 	crc      uint32
 }
 
@@ -57,14 +62,15 @@ func decodeJournalHead(b []byte) (h journalHead, ok bool) {
 	h.length = binary.BigEndian.Uint32(b[0:4])
 	h.seq = binary.BigEndian.Uint64(b[4:12])
 	h.unixNano = int64(binary.BigEndian.Uint64(b[12:20]))
-	h.crc = binary.BigEndian.Uint32(b[20:24])
+	copy(h.key[:], b[20:52])
+	h.crc = binary.BigEndian.Uint32(b[52:56])
 	return h, h.length <= maxJournalBody && h.seq != 0
 }
 
 // checks reports whether body, the h.length bytes after the header hb,
 // match the header's checksum.
 func (h journalHead) checks(hb, body []byte) bool {
-	return crcUpdate(crcOf(hb[:20]), body) == h.crc
+	return crcUpdate(crcOf(hb[:52]), body) == h.crc
 }
 
 // DecodeJournalRecord decodes the record at the start of b and returns it
@@ -85,7 +91,7 @@ func DecodeJournalRecord(b []byte) (JournalRecord, int, error) {
 	if !h.checks(b, body) {
 		return JournalRecord{}, 0, fmt.Errorf("journal record: checksum mismatch")
 	}
-	return JournalRecord{Seq: h.seq, Received: h.unixNano, Raw: body}, jHeaderSize + int(h.length), nil
+	return JournalRecord{Seq: h.seq, Received: h.unixNano, Key: h.key, Raw: body}, jHeaderSize + int(h.length), nil
 }
 
 // segName is the file name of the segment whose first record is seq first:

@@ -161,7 +161,7 @@ func TestJournalTornTail(t *testing.T) {
 	seg := segs[len(segs)-1]
 	fi, _ := os.Stat(seg)
 	_, raw := jEvent(99)
-	partial := appendJournalRecord(nil, 6, 1, raw)
+	partial := appendJournalRecord(nil, 6, 1, &Key{}, raw)
 	f, _ := os.OpenFile(seg, os.O_WRONLY|os.O_APPEND, 0)
 	f.Write(partial[:len(partial)-7])
 	f.Close()
@@ -366,5 +366,43 @@ func TestPositionsSurviveClose(t *testing.T) {
 	defer closeT(t, s)
 	if p, ok := s.Position("host:8099"); !ok || p != (Position{"abc", 42}) {
 		t.Fatalf("position %+v %v", p, ok)
+	}
+}
+
+// TestJournalRestoresSeenAfterCrash: a crash after a batch's journal sync
+// and before its seen sync leaves an event in the journal only; Open
+// restores its seen record, so a copy of it is not taken for new and
+// journaled again.
+func TestJournalRestoresSeenAfterCrash(t *testing.T) {
+	dir := t.TempDir()
+	s := openJ(t, dir, Options{}, JournalOptions{})
+	addEvents(t, s, 0, 3)
+	closeT(t, s)
+	// What the committer had synced to the journal when the crash came.
+	el, raw := jEvent(3)
+	key := KeyOf(el)
+	segs := segFiles(t, dir)
+	f, err := os.OpenFile(segs[len(segs)-1], os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(appendJournalRecord(nil, 4, time.Now().UnixNano(), &key, raw))
+	f.Close()
+
+	log, sink := newLog()
+	s = openJ(t, dir, Options{Logger: log}, JournalOptions{})
+	if !sink.has("WARN", "restored the seen records", "events=1") {
+		t.Fatalf("no warning:\n%s", sink)
+	}
+	if first, err := s.CheckAndJournal(el, raw, true, nil); first || err != nil {
+		t.Fatalf("copy of the journaled event: first=%v err=%v, want a duplicate", first, err)
+	}
+	closeT(t, s)
+	// Restored durably: the next Open has nothing to restore.
+	log, sink = newLog()
+	s = openJ(t, dir, Options{Logger: log}, JournalOptions{})
+	defer closeT(t, s)
+	if sink.has("restored the seen records") || len(journalAll(t, s)) != 4 {
+		t.Fatalf("second open:\n%s", sink)
 	}
 }

@@ -185,6 +185,10 @@ func Open(dir string, opts Options) (*Store, error) {
 		if s.journal, err = newJournal(root, dir, s.log, s.now, opts.Journal, false); err != nil {
 			return nil, err
 		}
+		if err := s.recoverSeen(); err != nil {
+			s.journal.closeFiles()
+			return nil, err
+		}
 		s.journal.trim()
 		s.wg.Go(func() { s.journal.trimLoop(s.stop) })
 	}
@@ -323,7 +327,7 @@ func (s *Store) check(key Key, keep bool, raw []byte, payload any) (first bool, 
 		seq := s.journal.next
 		s.journal.next++
 		n := len(b.jbuf)
-		b.jbuf = appendJournalRecord(b.jbuf, seq, s.now().UnixNano(), raw)
+		b.jbuf = appendJournalRecord(b.jbuf, seq, s.now().UnixNano(), &key, raw)
 		b.jrecs = append(b.jrecs, jrec{seq, payload})
 		b.jlens = append(b.jlens, len(b.jbuf)-n)
 	}
