@@ -37,6 +37,21 @@ func freePort(t *testing.T) string {
 // and waits until both listen.
 func startAt(t *testing.T, recv, bcast string, args ...string) *proc {
 	t.Helper()
+	// A port freed by a killed broker can be taken for a while as the
+	// local port of some client connection: try again then.
+	for range 50 {
+		if p := tryStartAt(t, recv, bcast, args...); p != nil {
+			return p
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("ports %s and %s stayed in use", recv, bcast)
+	return nil
+}
+
+// tryStartAt is startAt once; nil if a port was in use.
+func tryStartAt(t *testing.T, recv, bcast string, args ...string) *proc {
+	t.Helper()
 	_, rp, _ := net.SplitHostPort(recv)
 	_, bp, _ := net.SplitHostPort(bcast)
 	args = append([]string{"--receive=tcp:" + rp + ":interface=127.0.0.1", "--broadcast=tcp:" + bp + ":interface=127.0.0.1",
@@ -55,8 +70,15 @@ func startAt(t *testing.T, recv, bcast string, args ...string) *proc {
 	})
 	p.waitFor(t, "listening on "+recv+" and "+bcast, func() bool {
 		s := p.stderr.String()
+		if strings.Contains(s, "address already in use") {
+			return true
+		}
 		return strings.Contains(s, "addr=tcp:"+recv) && strings.Contains(s, "addr=tcp:"+bcast)
 	})
+	if strings.Contains(p.stderr.String(), "address already in use") {
+		<-p.exited
+		return nil
+	}
 	return p
 }
 
