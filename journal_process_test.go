@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -474,4 +475,29 @@ func TestJournalSeqGrowsOverKills(t *testing.T) {
 		}
 	}
 	t.Logf("%d events acknowledged across 4 kills, last seq %d", len(acked), last)
+}
+
+// TestJournalOff: with --journal-age=0 no journal is kept, events are
+// still relayed, and "comet journal" says there is none.
+func TestJournalOff(t *testing.T) {
+	db := t.TempDir()
+	p := startProc(t, "--eventdb="+db, "--journal-age=0")
+	relayed := subscriber(t, p.bcast)
+	if ans, err := sendEvent(p.recv, obsEvent("ivo://example.org/proc#off"), 5*time.Second); err != nil || ans.Role != vtp.RoleAck {
+		t.Fatalf("event: %v", err)
+	}
+	select {
+	case got := <-relayed:
+		if got != "ivo://example.org/proc#off" {
+			t.Fatalf("relayed %s", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("event not relayed")
+	}
+	if m, _ := filepath.Glob(filepath.Join(db, "journal*")); len(m) != 0 {
+		t.Fatalf("journal files with --journal-age=0: %v", m)
+	}
+	if code, _, errs := runJ(t, "--eventdb", db); code != 1 || !strings.Contains(errs, "has no journal") {
+		t.Fatalf("comet journal: exit %d %s", code, errs)
+	}
 }
