@@ -53,6 +53,7 @@ func startStatus(ep endpoint, localIVO string, broker *vtp.Broker, disp *handler
 		Version: version, LocalIVO: localIVO, Start: time.Now(),
 		Broker: broker.Snapshot, Handlers: disp.Stats,
 		StoreErr: store.Err, StoreLen: store.Len, StoreCompacted: store.LastCompaction, StoreFile: filepath.Join(dir, "seen.log"),
+		Journal: store.JournalStats,
 	})
 	return func() {
 		if err := srv.Close(); err != nil {

@@ -40,8 +40,9 @@ type config struct {
 	status               *endpoint     // --status, nil when off
 	remoteBackoffMax     time.Duration // --remote-backoff-max
 	logFile, pidFile     string
-	logFormat            string // "text" or "json"
+	logFormat            string       // "text" or "json"
 	tls                  tlsFlags
+	journal              journalFlags // --journal-age, --journal-size (flags_journal.go)
 
 	sign signFlags // --trusted-keys, --signed-only
 
@@ -163,6 +164,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		cfg.status = &ep
 		return err
 	}), "status", "")
+	cfg.journal.register(fs)
 	cfg.remoteBackoffMax = time.Minute
 	fs.Var(funcFlag(func(s string) error {
 		d, err := handlers.ParseSeconds(s)
@@ -465,6 +467,7 @@ func usage(w io.Writer) {
        comet xpath EXPR FILE...
        comet status [ENDPOINT|URL]  (a broker's --status; default tcp:8097)
        comet keygen NAME | sign -k KEYFILE [FILE] | verify --trusted-keys FILE FILE...
+       comet journal [--eventdb DIR] [--since T] [--ivorn-prefix P] [--cat [--out DIR]]
 
 A VOEvent broker: receives events from authors, relays them to
 subscribers, subscribes to other brokers and runs handlers on each event.
@@ -510,6 +513,11 @@ subscribers, subscribes to other brokers and runs handlers on each event.
                                   their total size in bytes [default: %d]
       --remote-backoff-max=S      longest wait before reconnecting to a remote, seconds
                                   or 90s/5m [default: 60]
+      --journal-age=S             keep accepted events this long for replay to comet
+                                  subscribers and "comet journal", 0 for no journal
+                                  [default: 72h]
+      --journal-size=BYTES        most the journal may take on disk (or 512MiB, 1GiB)
+                                  [default: 1GiB]
       --status=ENDPOINT           serve /healthz, /status, /metrics and / over HTTP
                                   (tcp:PORT[:interface=ADDR], loopback by default;
                                   unix:PATH)

@@ -67,6 +67,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return runSign(args[1:], os.Stdin, stdout, stderr)
 		case "verify":
 			return runVerify(args[1:], os.Stdin, stdout, stderr)
+		case "journal":
+			return runJournal(args[1:], stdout, stderr)
 		}
 	}
 	cfg, err := parseFlags(args, stderr)
@@ -154,12 +156,18 @@ func serve(ctx context.Context, hup <-chan os.Signal, cfg *config, log *slog.Log
 			return err
 		}
 	}
-	store, err := seen.Open(dir, seen.Options{Logger: log})
+	var broker *vtp.Broker // the journal's commit hook needs it; no event arrives before it is set
+	store, err := seen.Open(dir, seen.Options{Logger: log,
+		Journal: cfg.journal.options(func(seq uint64, p any) { broker.Journaled(seq, p) })})
 	if err != nil {
 		return err
 	}
+	var journal vtp.Journal
+	if cfg.journal.age != 0 {
+		journal = store
+	}
 	disp := handlers.NewDispatcher(log)
-	broker := vtp.New(vtp.Config{
+	broker = vtp.New(vtp.Config{
 		LocalIVO:            cfg.localIVO,
 		MaxFrame:            cfg.maxFrame,
 		AuthorWhitelist:     cfg.authorWL,
@@ -176,6 +184,7 @@ func serve(ctx context.Context, hup <-chan os.Signal, cfg *config, log *slog.Log
 		Seen:                func(el []byte) (bool, error) { return store.CheckAndRecord(seen.KeyOf(el)) },
 		SeenRemote:          func(el []byte) (bool, error) { return store.CheckAndKeep(seen.KeyOf(el)) },
 		Deliver:             disp.Deliver,
+		Journal:             journal,
 		Logger:              log,
 	})
 	var serving sync.WaitGroup

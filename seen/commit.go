@@ -27,6 +27,11 @@ type batch struct {
 	keep []bool   // per key: from CheckAndKeep, kept and retried if the write fails
 	done chan struct{}
 	err  error // set before done is closed
+
+	// The journal records of the batch's new events, written before buf.
+	jbuf  []byte
+	jrecs []jrec
+	jlens []int // size of each record in jbuf
 }
 
 // openBatch returns the batch new records join: the newest queued batch
@@ -76,7 +81,25 @@ func (s *Store) commitLoop() {
 
 // commit writes batch b and wakes its callers.
 func (s *Store) commit(b *batch) {
-	err := s.write(b.buf)
+	var err error
+	if len(b.jrecs) > 0 {
+		// The journal first: a crash between the two syncs then leaves
+		// an event journaled but not yet seen, whose seen record Open
+		// restores from the journal (recoverSeen), never one seen but
+		// missing from the journal.
+		err = s.journal.write(b)
+		if err != nil {
+			s.log.Error("seen: journal write failed; the batch is not recorded", "path", s.dir, "events", len(b.jrecs), "err", err)
+		}
+	}
+	if err == nil {
+		err = s.write(b.buf)
+	}
+	if err == nil && len(b.jrecs) > 0 && s.journal.onCommit != nil {
+		for _, r := range b.jrecs {
+			s.journal.onCommit(r.seq, r.payload)
+		}
+	}
 	s.mu.Lock()
 	for i := range b.keys {
 		delete(s.pending, b.keys[i])

@@ -107,21 +107,26 @@ func openDir(dir string) (*os.Root, error) {
 // callers never pass O_TRUNC, so even a link swapped in between the two
 // checks is refused before anything is read or written through it.
 func (s *Store) openFile(name string, flag int) (*os.File, error) {
-	if fi, err := s.root.Lstat(name); err == nil && !fi.Mode().IsRegular() {
-		return nil, s.notRegular(name, fi)
+	return openRegular(s.root, s.dir, name, flag)
+}
+
+// openRegular is Store.openFile for the store directory dir opened as root.
+func openRegular(root *os.Root, dir, name string, flag int) (*os.File, error) {
+	if fi, err := root.Lstat(name); err == nil && !fi.Mode().IsRegular() {
+		return nil, notRegularIn(dir, name, fi)
 	}
-	f, err := s.root.OpenFile(name, flag, 0o600)
+	f, err := root.OpenFile(name, flag, 0o600)
 	if err != nil {
-		if fi, lerr := s.root.Lstat(name); lerr == nil && !fi.Mode().IsRegular() {
-			return nil, s.notRegular(name, fi)
+		if fi, lerr := root.Lstat(name); lerr == nil && !fi.Mode().IsRegular() {
+			return nil, notRegularIn(dir, name, fi)
 		}
 		return nil, err
 	}
 	fi, err := f.Stat()
 	if err == nil {
 		var named fs.FileInfo
-		if named, err = s.root.Lstat(name); err == nil && !os.SameFile(fi, named) {
-			err = s.notRegular(name, named)
+		if named, err = root.Lstat(name); err == nil && !os.SameFile(fi, named) {
+			err = notRegularIn(dir, name, named)
 		}
 	}
 	if err != nil {
@@ -133,8 +138,10 @@ func (s *Store) openFile(name string, flag int) (*os.File, error) {
 
 // notRegular is the error, for callers to wrap, for a store file that is a
 // link or not a file.
-func (s *Store) notRegular(name string, fi fs.FileInfo) error {
-	p := filepath.Join(s.dir, name)
+func (s *Store) notRegular(name string, fi fs.FileInfo) error { return notRegularIn(s.dir, name, fi) }
+
+func notRegularIn(dir, name string, fi fs.FileInfo) error {
+	p := filepath.Join(dir, name)
 	if fi.Mode()&fs.ModeSymlink != 0 {
 		return fmt.Errorf("%s is a symbolic link, which the store does not follow: remove it", p)
 	}
@@ -146,8 +153,11 @@ func (s *Store) notRegular(name string, fi fs.FileInfo) error {
 
 // syncDir fsyncs the store directory so a file created or renamed in it
 // survives a power loss.
-func (s *Store) syncDir() error {
-	d, err := s.root.Open(".")
+func (s *Store) syncDir() error { return syncRoot(s.root) }
+
+// syncRoot fsyncs the directory opened as root.
+func syncRoot(root *os.Root) error {
+	d, err := root.Open(".")
 	if err != nil {
 		return err
 	}

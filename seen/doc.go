@@ -110,6 +110,65 @@
 // step (carry the final few, fsync, rename) pauses the committer. No record
 // is acknowledged after the rename until the directory is fsync'd.
 //
+// # The journal
+//
+// With [Options.Journal], the store also keeps a journal of accepted
+// events, so that subscribers can be sent what they missed and operators
+// can reprocess events. [Store.CheckAndJournal] adds the event's bytes to
+// the same batch as its seen record: the committer writes and fdatasyncs
+// the batch's journal records, then its seen records, and wakes the
+// callers only when both are durable. That is two syncs per batch rather
+// than one: the two files cannot share one, and merging the journal into
+// seen.log would give up its fixed-size records. The order matters: a
+// crash between the syncs leaves an event journaled and not yet seen,
+// never seen but missing from the journal; and since each journal record
+// carries its event's key, Open restores the seen records of the newest
+// batch's worth of journal records that lack one (with a WARNING), so a
+// copy arriving later is recognised. Such an event, never acknowledged,
+// reaches subscribers that replay the journal, not live ones; its
+// author's resend is acknowledged as already seen. Records are announced to [JournalOptions.OnCommit] in
+// sequence order before the callers wake.
+//
+// Files:
+//
+//	journal.id                 16 random bytes and their CRC-32C: the journal's identity
+//	journal-<20 digits>.seg    a segment; the number is the lowest sequence number it may hold
+//	positions                  where this broker is in its upstreams' journals
+//
+// A segment is a 16-byte header (magic "COMETJN\x00", version 1, CRC-32C)
+// followed by records: big-endian uint32 length of the event, uint64
+// sequence number, int64 Unix nanoseconds received, the event's 32-byte
+// [Key], CRC-32C of those 52 bytes and the event, then the event's bytes. Segments are written one
+// at a time, the newest, and a new one is started when it reaches a
+// sixteenth of the size bound (1 to 64 MiB). Sequence numbers are assigned
+// when a record joins a batch and only grow: after a restart the next one
+// follows the highest on disk, or the number in the newest segment's name
+// when every record has been trimmed (trimming that empties the journal
+// first starts an empty segment named after the next number). Numbers of
+// records whose write failed are never used again in that run; after a
+// restart they may be, since no one saw them.
+//
+// Trimming deletes whole segments, oldest first: those whose newest
+// record is older than [JournalOptions.MaxAge], and while the journal is
+// over [JournalOptions.MaxSize]. It runs after every write and once a
+// minute.
+//
+// At Open every record is read and checked. An unreadable end of the
+// newest segment (a crash in the middle of a write) is cut with a WARNING
+// naming the offset; one longer than 64 MiB is damage, reported at ERROR
+// with a copy of the segment kept, then cut. Unreadable bytes followed by
+// a good record (found by searching for the next record whose header and
+// checksum hold) are reported at ERROR with their offset and length and
+// skipped; the file is left as it is and the records after them stay
+// readable. A damaged or missing journal.id next to segments gives the
+// journal a new identity, at ERROR: positions subscribers hold in the old
+// one are then no longer trusted, and they are replayed everything held.
+//
+// Only an index is kept in memory: per record its sequence number and
+// offset, 12 bytes (about 14 with slice growth). Readers ([Store.ReadJournal],
+// [OpenJournal]) open segments by name and take the index lock only to
+// find where to start, so replay and trimming go on during writes.
+//
 // # Memory
 //
 // The in-memory index is 65,536 buckets of sorted (128-bit key prefix,

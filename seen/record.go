@@ -34,10 +34,14 @@ const (
 // better at detecting the burst errors of storage than IEEE CRC-32.
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// header returns the 16-byte file header.
-func header() []byte {
+// header returns the 16-byte file header of seen.log.
+func header() []byte { return headerFor(magic) }
+
+// headerFor returns a 16-byte file header with the 8-byte magic m: the
+// seen log's and the journal segments' differ only in it.
+func headerFor(m string) []byte {
 	h := make([]byte, headerSize)
-	copy(h, magic)
+	copy(h, m)
 	binary.BigEndian.PutUint32(h[8:12], version)
 	binary.BigEndian.PutUint32(h[12:16], crc32.Checksum(h[:12], castagnoli))
 	return h
@@ -55,8 +59,11 @@ const (
 
 // checkHeader classifies b, the first min(len(file), headerSize) bytes of
 // a log, and returns the version it names when the header is intact.
-func checkHeader(b []byte) (headerState, uint32) {
-	want := header()
+func checkHeader(b []byte) (headerState, uint32) { return checkHeaderFor(b, magic) }
+
+// checkHeaderFor is checkHeader for a file whose magic is m.
+func checkHeaderFor(b []byte, m string) (headerState, uint32) {
+	want := headerFor(m)
 	if len(b) < headerSize {
 		if string(b) == string(want[:len(b)]) {
 			return headerTorn, 0
@@ -64,7 +71,7 @@ func checkHeader(b []byte) (headerState, uint32) {
 		return headerDamaged, 0
 	}
 	b = b[:headerSize]
-	if string(b[:8]) != magic || binary.BigEndian.Uint32(b[12:16]) != crc32.Checksum(b[:12], castagnoli) {
+	if string(b[:8]) != m || binary.BigEndian.Uint32(b[12:16]) != crc32.Checksum(b[:12], castagnoli) {
 		return headerDamaged, 0
 	}
 	v := binary.BigEndian.Uint32(b[8:12])
@@ -102,3 +109,5 @@ func decodeRecord(b []byte) (key Key, unix int64, ok bool) {
 }
 
 func crcOf(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
+
+func crcUpdate(crc uint32, b []byte) uint32 { return crc32.Update(crc, castagnoli, b) }

@@ -41,6 +41,9 @@ type Options struct {
 	// Logger receives warnings about recovered damage and compaction
 	// reports (default slog.Default()).
 	Logger *slog.Logger
+	// Journal, if not nil, keeps a journal of accepted events next to the
+	// seen log (see "The journal" in the package documentation).
+	Journal *JournalOptions
 }
 
 // logFile is what the Store needs of the log's *os.File; tests substitute
@@ -96,6 +99,9 @@ type Store struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	journal   *journal   // nil without Options.Journal
+	positions *positions // upstream positions, kept next to the journal
 }
 
 // Open opens the store in directory dir, the broker's --eventdb (see
@@ -175,6 +181,24 @@ func Open(dir string, opts Options) (*Store, error) {
 			s.log.Error("seen: could not rewrite damaged log", "path", s.path, "err", err)
 		}
 	}
+	if opts.Journal != nil {
+		if s.journal, err = newJournal(root, dir, s.log, s.now, opts.Journal, false); err != nil {
+			return nil, err
+		}
+		if err := s.recoverSeen(); err != nil {
+			s.journal.closeFiles()
+			return nil, err
+		}
+		s.journal.trim()
+		s.wg.Go(func() { s.journal.trimLoop(s.stop) })
+	}
+	if s.positions, err = loadPositions(root, dir, s.log); err != nil {
+		if s.journal != nil {
+			s.journal.closeFiles()
+		}
+		return nil, err
+	}
+	s.wg.Go(func() { s.positions.flushLoop(s.stop) })
 	s.wg.Go(s.commitLoop)
 	s.wg.Go(func() { s.compactLoop(res.worthCompacting && !res.rewrite) })
 	opened = true
@@ -248,7 +272,7 @@ func (s *Store) checkWritable() error {
 // succeed once the disk recovers. Use it for events whose sender can be
 // refused and will send again: an author's.
 func (s *Store) CheckAndRecord(key Key) (first bool, err error) {
-	return s.check(key, false)
+	return s.check(key, false, nil, nil)
 }
 
 // CheckAndKeep is CheckAndRecord for events that no one will send again,
@@ -265,11 +289,12 @@ func (s *Store) CheckAndRecord(key Key) (first bool, err error) {
 // and its key was forgotten (it came from CheckAndRecord), this call takes
 // the key over. The only error with first=false is [ErrClosed].
 func (s *Store) CheckAndKeep(key Key) (first bool, err error) {
-	return s.check(key, true)
+	return s.check(key, true, nil, nil)
 }
 
-// check is CheckAndRecord, or CheckAndKeep if keep is set.
-func (s *Store) check(key Key, keep bool) (first bool, err error) {
+// check is CheckAndRecord, or CheckAndKeep if keep is set; a new event
+// with raw not nil is also journaled, if there is a journal.
+func (s *Store) check(key Key, keep bool, raw []byte, payload any) (first bool, err error) {
 	p := prefixOf(&key)
 	s.mu.Lock()
 	for {
@@ -298,6 +323,14 @@ func (s *Store) check(key Key, keep bool) (first bool, err error) {
 	b.buf = appendRecord(b.buf, &key, now)
 	b.keys = append(b.keys, p)
 	b.keep = append(b.keep, keep)
+	if raw != nil && s.journal != nil {
+		seq := s.journal.next
+		s.journal.next++
+		n := len(b.jbuf)
+		b.jbuf = appendJournalRecord(b.jbuf, seq, s.now().UnixNano(), &key, raw)
+		b.jrecs = append(b.jrecs, jrec{seq, payload})
+		b.jlens = append(b.jlens, len(b.jbuf)-n)
+	}
 	s.pending[p] = b
 	s.wake.Signal()
 	s.mu.Unlock()
@@ -401,6 +434,14 @@ func (s *Store) close() error {
 	}
 	if err := s.file.Sync(); err != nil {
 		errs = append(errs, fmt.Errorf("seen: close %s: %w", s.path, err))
+	}
+	if s.journal != nil {
+		if err := s.journal.closeFiles(); err != nil {
+			errs = append(errs, fmt.Errorf("seen: close journal in %s: %w", s.dir, err))
+		}
+	}
+	if err := s.positions.flush(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := s.file.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("seen: close %s: %w", s.path, err))

@@ -36,6 +36,8 @@ type Source struct {
 	StoreLen       func() int
 	StoreCompacted func() time.Time // when the log was last compacted; zero if never
 	StoreFile      string
+	// Journal describes the event journal (nil, or an empty ID: none).
+	Journal journalSource
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
 }
@@ -56,6 +58,7 @@ type Report struct {
 	Store       Store                `json:"seen_store"`
 	LastEvent   *vtp.LastEvent       `json:"last_event"`
 	Spools      []vtp.SpoolInfo      `json:"spools,omitempty"`
+	Journal     *Journal             `json:"journal,omitempty"`
 }
 
 // Handler is one handler's counters.
@@ -107,6 +110,7 @@ func (src *Source) Report() Report {
 			r.Store.FileBytes = fi.Size()
 		}
 	}
+	r.Journal = src.journalReport()
 	if src.Handlers != nil {
 		for _, h := range src.Handlers() {
 			r.Handlers = append(r.Handlers, Handler{h.Name, h.Queued, h.Done, h.Failed, h.Skipped})

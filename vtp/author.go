@@ -93,7 +93,7 @@ func (b *Broker) HandleAuthor(c net.Conn) {
 // handlers. Neither waits. source says where it came from, for Snapshot.
 func (b *Broker) accepted(ev *voevent.Event, source string) {
 	b.last.Store(&LastEvent{IVORN: ev.IVORN, Time: time.Now(), Source: source})
-	b.Broadcast(ev)
+	b.broadcastAccepted(ev)
 	if b.cfg.Deliver != nil {
 		b.cfg.Deliver(ev)
 	}
@@ -154,7 +154,7 @@ func (b *Broker) fromAuthor(raw []byte, identity string, log *slog.Logger, warn 
 		return Nak(ev.IVORN, b.cfg.LocalIVO, reason, now), nil, true
 	}
 	if b.cfg.Seen != nil {
-		first, err := b.cfg.Seen(ev.Element())
+		first, err := b.record(ev, false)
 		if err != nil {
 			b.stats.storageFailure.Add(1)
 			log.Error("event rejected: cannot record it as seen", "verdict", "nak", "err", err)

@@ -84,6 +84,10 @@ type Config struct {
 	// not go through it: the broker queues accepted events for its
 	// subscribers itself. nil runs no handlers.
 	Deliver func(*voevent.Event)
+	// Journal, if not nil, journals accepted events (instead of Seen and
+	// SeenRemote, which still record test events) and serves the replay
+	// extension; its committer must call Journaled (see journal.go).
+	Journal Journal
 	// QueueLen bounds each subscriber's queue of events not yet written (default 4096).
 	QueueLen int
 	// MaxFilters and MaxFilterBytes bound what one subscriber may install
@@ -134,6 +138,7 @@ type Broker struct {
 
 	stats counters
 	last  atomic.Pointer[LastEvent] // the last event accepted, its ivorn not yet clipped
+	jr    journalState              // orders journaled events (journal.go)
 }
 
 // Defaults for the limits in Config.
@@ -202,6 +207,9 @@ func New(cfg Config) *Broker {
 		remotes:   map[net.Conn]struct{}{},
 	}
 	b.stopCtx, b.stop = context.WithCancel(context.Background())
+	if cfg.Journal != nil {
+		b.jr.last = cfg.Journal.JournalLast()
+	}
 	return b
 }
 

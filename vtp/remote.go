@@ -118,6 +118,7 @@ func (b *Broker) handleRemote(c net.Conn, log *slog.Logger, rs *remoteState) (au
 	}
 	defer b.untrack(b.remotes, c)
 	rs.set(RemoteConnected, time.Time{})
+	rs.jx = remoteJournal{}
 	log.Debug("connected to remote broker: waiting for its authenticate", "peer", peer)
 	defer func() {
 		if authed && !b.closing.Load() {
@@ -164,6 +165,9 @@ func (b *Broker) handleRemote(c net.Conn, log *slog.Logger, rs *remoteState) (au
 			sent = voevent.ClipBytes(raw)
 		}
 		reply, accepted := b.fromRemote(raw, ev, perr, log, &warn, rs)
+		if perr != nil || IsEventRole(ev.Role) {
+			b.remoteEventDone(rs)
+		}
 		if accepted != nil {
 			b.stats.fromRemotes.Add(1)
 			b.accepted(accepted, source)
@@ -210,14 +214,14 @@ func (b *Broker) fromRemote(raw []byte, ev *voevent.Event, err error, log *slog.
 			warn.warn(log, "event from remote broker refused: acknowledged, not relayed", "reason", reason)
 			return ack, nil
 		}
-		if b.cfg.SeenRemote == nil {
+		if b.cfg.SeenRemote == nil && b.cfg.Journal == nil {
 			log.Info("event received", "role", ev.Role)
 			return ack, ev
 		}
 		// The upstream gets an ack whatever happens, so an event that
 		// cannot be recorded durably is relayed all the same: the store
 		// still remembers it (loops stay prevented) and retries the write.
-		first, err := b.cfg.SeenRemote(ev.Element())
+		first, err := b.record(ev, true)
 		if !first {
 			b.stats.duplicates.Add(1)
 			log.Info("duplicate event from remote: not relayed")
@@ -229,13 +233,16 @@ func (b *Broker) fromRemote(raw []byte, ev *voevent.Event, err error, log *slog.
 		log.Info("event received", "role", ev.Role, "bytes", len(raw))
 		return ack, ev
 	case ev.Role == RoleIAmAlive:
+		if marker, reply := b.remoteMarker(ev, rs, log, warn); marker {
+			return reply, nil
+		}
 		t := ParseTransport(ev)
 		log.Debug("iamalive from remote broker", "origin", voevent.Clip(t.Origin))
 		return IAmAliveResponse(t.Origin, b.cfg.LocalIVO, now), nil
 	case ev.Role == RoleAuthenticate:
 		t := ParseTransport(ev)
 		log.Info("authenticating to remote broker", "origin", voevent.Clip(t.Origin), "filters", len(b.cfg.Filters))
-		return AuthenticateResponse(t.Origin, b.cfg.LocalIVO, b.cfg.Filters, now), nil
+		return b.remoteAuthResponse(t.Origin, rs, now), nil
 	}
 	warn.warn(log, "incomprehensible message from remote broker: ignored", "root", voevent.Clip(ev.Root), "role", voevent.Clip(ev.Role))
 	return nil, nil

@@ -237,6 +237,8 @@ type remoteState struct {
 	lastMsg    atomic.Int64 // Unix nanoseconds
 	events     atomic.Int64
 	reconnects atomic.Int64
+
+	jx remoteJournal // replay state of the current connection (journal_remote.go)
 }
 
 func newRemoteState(addr string) *remoteState {

@@ -32,6 +32,10 @@ const maxWriteBatch = 64
 type item struct {
 	ev  *voevent.Event // nil for a control message
 	msg []byte         // the payload: ev.Raw, or the control message
+	seq uint64         // its journal sequence number, 0 if not journaled
+	// probe marks the iamalive tick's message: the writer sends a
+	// replaying subscriber its position instead (replay.go).
+	probe bool
 }
 
 // subscriber is one Broker→Subscriber connection. Broadcast only ever
@@ -72,6 +76,7 @@ type subscriber struct {
 	dropOnce sync.Once
 	done     chan struct{}
 	warn     warnings
+	jx       *subJournal // replay state, nil without a journal (replay.go)
 }
 
 // scratch is a writer's working space for one batch. Writers take it from
@@ -79,7 +84,7 @@ type subscriber struct {
 type scratch struct {
 	batch []item
 	bufs  net.Buffers
-	hdrs  [4 * maxWriteBatch]byte
+	hdrs  [8 * maxWriteBatch]byte // room for a position marker before each event
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -106,21 +111,48 @@ func (b *Broker) HandleSubscriber(c net.Conn) {
 	s.answered.Store(true)
 	// The first message on the connection is our authenticate: it is
 	// queued before Broadcast can see the subscriber, so no event goes
-	// before it. A writer sends it, as it sends everything else.
+	// before it. A writer sends it, as it sends everything else. With a
+	// journal, a starting writer holds the token from the start: it sends
+	// the authenticate, waits for the answer, which may ask for replay,
+	// and replays before any live event goes out.
 	s.q.push(item{msg: Authenticate(b.cfg.LocalIVO, time.Now())})
-	if !b.addSubscriber(s) {
+	if b.cfg.Journal != nil {
+		s.writing.Store(true)
+	}
+	if !b.registerSubscriber(s) {
 		c.Close()
 		return
 	}
 	defer b.removeSubscriber(s)
 	s.log.Info("subscriber connected")
-	s.kick()
+	if s.jx != nil {
+		go s.start()
+	} else {
+		s.kick()
+	}
 	func() {
 		defer b.recovered(c.RemoteAddr().String(), func() { s.drop("internal error") })
 		s.readLoop()
 	}()
 	s.drop("") // no-op if already dropped with a reason
 	s.waitWriter()
+}
+
+// start is the first writer of a subscriber with a journal: the
+// authenticate, then replay if asked for, then whatever is queued.
+func (s *subscriber) start() {
+	defer s.b.recovered(s.c.RemoteAddr().String(), func() { s.drop("internal error"); s.writing.Store(false); s.signalIdle() })
+	sc := scratchPool.Get().(*scratch)
+	sc.batch = s.q.take(sc.batch, 1) // the authenticate
+	ok := s.write(sc.batch, sc)
+	scratchPool.Put(sc)
+	if ok && s.startReplay() {
+		s.release()
+		return
+	}
+	s.drop("")
+	s.writing.Store(false)
+	s.signalIdle()
 }
 
 // kick starts a writer for what is queued unless one is running.
@@ -324,8 +356,12 @@ func (b *Broker) iamaliveLoop() {
 	}
 }
 
-// tick is one iamalive period for the subscriber.
+// tick is one iamalive period for the subscriber. One being replayed to
+// is probed by its replay instead.
 func (s *subscriber) tick(iamalive item) {
+	if s.jx != nil && s.jx.replaying.Load() {
+		return
+	}
 	if !s.answered.Load() {
 		s.drop("did not answer the last iamalive")
 		return
@@ -335,6 +371,9 @@ func (s *subscriber) tick(iamalive item) {
 		return
 	}
 	s.answered.Store(false)
+	if s.jx != nil {
+		iamalive.probe = true
+	}
 	s.enqueue(iamalive)
 }
 
@@ -347,8 +386,27 @@ func (s *subscriber) tick(iamalive item) {
 func (s *subscriber) write(batch []item, sc *scratch) bool {
 	bufs := sc.bufs[:0]
 	events := int64(0)
-	for i, it := range batch {
-		if it.ev != nil {
+	frames := 0
+	for _, it := range batch {
+		if it.probe && s.jx.active {
+			it.msg = PositionMarker(s.b.cfg.LocalIVO, s.b.cfg.Journal.JournalID(), s.jx.pos, false, time.Now())
+		}
+		if it.ev != nil && it.seq != 0 && s.jx != nil && s.jx.active {
+			if s.gone() {
+				clear(batch)
+				return false
+			}
+			marker, send := s.liveItem(it)
+			if !send {
+				continue
+			}
+			hdr := sc.hdrs[4*frames : 4*frames+4]
+			binary.BigEndian.PutUint32(hdr, uint32(len(marker)))
+			bufs = append(bufs, hdr, marker)
+			frames++
+			s.outstanding.Add(1)
+			events++
+		} else if it.ev != nil {
 			if s.gone() {
 				clear(batch)
 				return false
@@ -365,20 +423,17 @@ func (s *subscriber) write(batch []item, sc *scratch) bool {
 				s.log.Debug("relaying event", "ivorn", voevent.Clip(it.ev.IVORN))
 			}
 		}
-		hdr := sc.hdrs[4*i : 4*i+4]
+		hdr := sc.hdrs[4*frames : 4*frames+4]
 		binary.BigEndian.PutUint32(hdr, uint32(len(it.msg)))
 		bufs = append(bufs, hdr, it.msg)
+		frames++
 	}
 	clear(batch)
 	sc.bufs = bufs[:0]
 	if len(bufs) == 0 {
 		return true
 	}
-	wt := s.b.cfg.Timers.WriteTimeout
-	if now := time.Now(); s.deadline.Sub(now) < wt {
-		s.deadline = now.Add(wt + wt/2)
-		s.c.SetWriteDeadline(s.deadline)
-	}
+	s.armDeadline()
 	_, err := writeBuffers(s.c, &bufs)
 	clear(sc.bufs[:cap(sc.bufs)]) // the pool must not keep events alive
 	if err != nil {
@@ -393,6 +448,17 @@ func (s *subscriber) write(batch []item, sc *scratch) bool {
 	s.sent.Add(events)
 	s.b.stats.delivered.Add(events)
 	return true
+}
+
+// armDeadline moves the write deadline, only when less than WriteTimeout
+// of it is left, to one and a half WriteTimeouts away. Only the writer's
+// token holder calls it.
+func (s *subscriber) armDeadline() {
+	wt := s.b.cfg.Timers.WriteTimeout
+	if now := time.Now(); s.deadline.Sub(now) < wt {
+		s.deadline = now.Add(wt + wt/2)
+		s.c.SetWriteDeadline(s.deadline)
+	}
 }
 
 // gone reports whether the subscriber has been dropped.
@@ -539,6 +605,7 @@ func (s *subscriber) handle(raw []byte) {
 	switch ev.Role {
 	case RoleAck, RoleNak:
 		s.acked(ev)
+		s.ackedOne()
 		if ev.Role == RoleNak {
 			// VTP 2.0: a nak abandons that event only (Comet drops the subscriber).
 			t := ParseTransport(ev)
@@ -551,6 +618,7 @@ func (s *subscriber) handle(raw []byte) {
 		s.log.Debug("iamalive answered")
 	case RoleAuthenticate:
 		s.setFilters(ParseTransport(ev).Filters)
+		s.authenticated(ev)
 	default:
 		s.warn.warn(s.log, "incomprehensible message from subscriber: ignored", "root", voevent.Clip(ev.Root), "role", voevent.Clip(ev.Role))
 	}

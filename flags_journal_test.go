@@ -1,0 +1,31 @@
+package main
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestJournalFlags: the defaults, the accepted forms, 0 turning the
+// journal off, and one-line refusals of bad values.
+func TestJournalFlags(t *testing.T) {
+	cfg, err := parseFlags([]string{"--remote=example.org"}, io.Discard)
+	if err != nil || cfg.journal.age != 72*time.Hour || cfg.journal.size != 1<<30 || cfg.journal.options(nil) == nil {
+		t.Fatalf("defaults %+v %v", cfg.journal, err)
+	}
+	cfg, err = parseFlags([]string{"--remote=x", "--journal-age=3600", "--journal-size=512MiB"}, io.Discard)
+	if err != nil || cfg.journal.age != time.Hour || cfg.journal.size != 512<<20 {
+		t.Fatalf("%+v %v", cfg.journal, err)
+	}
+	cfg, err = parseFlags([]string{"--remote=x", "--journal-age", "0"}, io.Discard)
+	if err != nil || cfg.journal.options(nil) != nil {
+		t.Fatalf("--journal-age=0 leaves the journal on: %+v %v", cfg.journal, err)
+	}
+	for _, bad := range []string{"--journal-age=soon", "--journal-age=0.5", "--journal-size=10", "--journal-size=1TB", "--journal-size=-5"} {
+		_, err := parseFlags([]string{"--remote=x", bad}, io.Discard)
+		if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), strings.SplitN(bad, "=", 2)[0]) {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}

@@ -1,0 +1,262 @@
+package vtp
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"comet/seen"
+	"comet/voevent"
+)
+
+// Journal is the broker's journal of accepted events (a *seen.Store
+// opened with a journal). With one, accepted events are journaled in the
+// same durable step that records them as seen, subscribers that ask are
+// replayed what they missed, and remote brokers are asked for replay (see
+// "VTP extensions" in README.md).
+type Journal interface {
+	// CheckAndJournal records element as seen and, if new, journals raw;
+	// keep is CheckAndKeep's meaning. payload comes back through the
+	// broker's Journaled, called by the journal's committer.
+	CheckAndJournal(element, raw []byte, keep bool, payload any) (first bool, err error)
+	JournalID() string
+	JournalLast() uint64
+	ReadJournal(after, upto uint64, fn func(seen.JournalRecord) error) error
+	Position(key string) (seen.Position, bool)
+	SetPosition(key string, p seen.Position)
+}
+
+// Names of the Meta/Param elements of the replay extension.
+const (
+	paramJournal     = "journal"      // the journal's identity
+	paramJournalSeq  = "journal-seq"  // a position: everything up to it
+	paramJournalNext = "journal-next" // the sequence number of the next event frame
+)
+
+// journalState orders journaled events for subscribers.
+type journalState struct {
+	// mu makes queueing a journaled event for every subscriber and
+	// updating last one step, which a subscriber registers against.
+	mu   sync.Mutex
+	last uint64 // the last journaled event queued for subscribers
+	// queued holds events already queued by Journaled, so that accepted
+	// does not queue them again.
+	queued sync.Map // *voevent.Event → struct{}
+}
+
+// Journaled is the journal's commit hook (seen.JournalOptions.OnCommit):
+// it queues the event payload, just made durable as seq, for every
+// subscriber. The committer calls it in sequence order, so subscribers
+// get journaled events in journal order. A payload that is not an event
+// (written by something else than this broker) only moves the position.
+func (b *Broker) Journaled(seq uint64, payload any) {
+	ev, ok := payload.(*voevent.Event)
+	b.jr.mu.Lock()
+	if l := b.subList.Load(); ok && l != nil {
+		it := item{ev: ev, msg: ev.Raw, seq: seq}
+		for _, s := range *l {
+			s.enqueue(it)
+		}
+	}
+	b.jr.last = seq
+	b.jr.mu.Unlock()
+	if ok {
+		b.jr.queued.Store(ev, struct{}{})
+	}
+}
+
+// record is the seen check of an accepted event, through the journal
+// when there is one. Test events are not journaled.
+func (b *Broker) record(ev *voevent.Event, remote bool) (first bool, err error) {
+	if b.cfg.Journal != nil && ev.Role != "test" {
+		return b.cfg.Journal.CheckAndJournal(ev.Element(), ev.Raw, remote, ev)
+	}
+	switch {
+	case remote && b.cfg.SeenRemote != nil:
+		return b.cfg.SeenRemote(ev.Element())
+	case !remote && b.cfg.Seen != nil:
+		return b.cfg.Seen(ev.Element())
+	}
+	return true, nil
+}
+
+// broadcastAccepted queues ev for subscribers unless Journaled did.
+func (b *Broker) broadcastAccepted(ev *voevent.Event) {
+	if _, done := b.jr.queued.LoadAndDelete(ev); !done {
+		b.Broadcast(ev)
+	}
+}
+
+// replayRequest is what a subscriber's authenticate response asks of the
+// journal.
+type replayRequest struct {
+	asked bool   // it carries the journal parameters
+	id    string // the journal it has a position in; "" for none yet
+	seq   uint64
+}
+
+// maxIDLen bounds the identity a peer may send.
+const maxIDLen = 64
+
+// parseReplayRequest reads the replay parameters of an authenticate
+// response or iamalive. A message without them is not a request (asked
+// false, no error); one with them malformed is an error saying why.
+func parseReplayRequest(ev *voevent.Event) (replayRequest, error) {
+	var r replayRequest
+	var seqText string
+	var haveSeq, haveNext bool
+	for c := range ev.Doc.Element().Children() {
+		if c.Local() != "Meta" {
+			continue
+		}
+		for m := range c.Children() {
+			if m.Local() != "Param" {
+				continue
+			}
+			name, _ := m.Attr("", "name")
+			v, _ := m.Attr("", "value")
+			switch name {
+			case paramJournal:
+				if r.asked {
+					return r, errors.New("journal given twice")
+				}
+				r.asked, r.id = true, strings.TrimSpace(v)
+			case paramJournalSeq:
+				if haveSeq {
+					return r, errors.New("journal-seq given twice")
+				}
+				haveSeq, seqText = true, strings.TrimSpace(v)
+			case paramJournalNext:
+				haveNext = true
+			}
+		}
+	}
+	if !r.asked {
+		if haveSeq || haveNext {
+			return r, errors.New("journal-seq without journal")
+		}
+		return r, nil
+	}
+	if err := checkJournalID(r.id); err != nil {
+		return r, err
+	}
+	if haveSeq {
+		n, err := parseSeq(seqText)
+		if err != nil {
+			return r, err
+		}
+		r.seq = n
+	}
+	return r, nil
+}
+
+// checkJournalID accepts "" or up to maxIDLen hexadecimal digits.
+func checkJournalID(id string) error {
+	if len(id) > maxIDLen {
+		return fmt.Errorf("journal identity of %d characters, over %d", len(id), maxIDLen)
+	}
+	for _, c := range id {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return fmt.Errorf("journal identity %q is not lowercase hexadecimal", voevent.Clip(id))
+		}
+	}
+	return nil
+}
+
+// parseSeq reads a sequence number: decimal digits, no sign, at most 20.
+func parseSeq(s string) (uint64, error) {
+	if s == "" || len(s) > 20 || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, fmt.Errorf("journal-seq %q is not a decimal number", voevent.Clip(s))
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("journal-seq %q is out of range", voevent.Clip(s))
+	}
+	return n, nil
+}
+
+// journalParams is the escaped Meta content naming journal id and one
+// position parameter.
+func journalParams(id, name string, seq uint64) string {
+	return `<Param name="` + paramJournal + `" value="` + escaper.Replace(id) + `"/>` +
+		`<Param name="` + name + `" value="` + strconv.FormatUint(seq, 10) + `"/>`
+}
+
+// PositionMarker is the iamalive a broker sends an extension subscriber
+// to tell it where it is: with next, "the next event frame is journaled
+// event seq"; without, "every journaled event up to seq that passes your
+// filters has been sent to you".
+func PositionMarker(local, id string, seq uint64, next bool, now time.Time) []byte {
+	name := paramJournalSeq
+	if next {
+		name = paramJournalNext
+	}
+	return message(RoleIAmAlive, local, "", now, journalParams(id, name, seq))
+}
+
+// AuthenticateResponseAt is AuthenticateResponse asking for replay from
+// a position: id is the journal it was learned in ("" for none), seq the
+// last event received from it.
+func AuthenticateResponseAt(peer, local string, filters []string, id string, seq uint64, now time.Time) []byte {
+	var meta strings.Builder
+	for _, f := range filters {
+		meta.WriteString(`<Param name="xpath-filter" value="`)
+		meta.WriteString(escaper.Replace(f))
+		meta.WriteString(`"/>`)
+	}
+	meta.WriteString(journalParams(id, paramJournalSeq, seq))
+	return message(RoleAuthenticate, peer, local, now, meta.String())
+}
+
+// ParsePosition reads a position marker: the journal identity, the
+// sequence number, and whether it names the next event (journal-next)
+// rather than everything up to it (journal-seq). ok is false for an
+// iamalive without the journal parameters.
+func ParsePosition(ev *voevent.Event) (id string, seq uint64, next, ok bool, err error) {
+	var nextText, seqText string
+	var haveID, haveNext, haveSeq bool
+	for c := range ev.Doc.Element().Children() {
+		if c.Local() != "Meta" {
+			continue
+		}
+		for m := range c.Children() {
+			if m.Local() != "Param" {
+				continue
+			}
+			name, _ := m.Attr("", "name")
+			v, _ := m.Attr("", "value")
+			switch name {
+			case paramJournal:
+				haveID, id = true, strings.TrimSpace(v)
+			case paramJournalNext:
+				haveNext, nextText = true, strings.TrimSpace(v)
+			case paramJournalSeq:
+				haveSeq, seqText = true, strings.TrimSpace(v)
+			}
+		}
+	}
+	if !haveID && !haveNext && !haveSeq {
+		return "", 0, false, false, nil
+	}
+	if !haveID || haveNext == haveSeq {
+		return "", 0, false, false, errors.New("position marker needs journal and exactly one of journal-seq, journal-next")
+	}
+	if err := checkJournalID(id); err != nil || id == "" {
+		if err == nil {
+			err = errors.New("position marker with an empty journal identity")
+		}
+		return "", 0, false, false, err
+	}
+	text := seqText
+	if haveNext {
+		text = nextText
+	}
+	seq, err = parseSeq(text)
+	if err != nil {
+		return "", 0, false, false, err
+	}
+	return id, seq, haveNext, true, nil
+}

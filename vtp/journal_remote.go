@@ -1,0 +1,70 @@
+package vtp
+
+import (
+	"log/slog"
+	"time"
+
+	"comet/seen"
+	"comet/voevent"
+)
+
+// remoteJournal is where one connection to a remote broker is in that
+// broker's journal, as its position markers say.
+type remoteJournal struct {
+	id      string // the journal the last marker named
+	next    uint64 // the journal-next just received: the next event's seq, 0 if none
+	changed bool   // an identity change was logged on this connection
+}
+
+// remoteAuthResponse answers a remote broker's authenticate with our
+// filters and, with a journal, the position we have in its journal, so
+// that a broker with the replay extension sends what we missed. Brokers
+// without it ignore the extra parameters.
+func (b *Broker) remoteAuthResponse(origin string, rs *remoteState, now time.Time) []byte {
+	if b.cfg.Journal == nil {
+		return AuthenticateResponse(origin, b.cfg.LocalIVO, b.cfg.Filters, now)
+	}
+	p, _ := b.cfg.Journal.Position(rs.addr)
+	return AuthenticateResponseAt(origin, b.cfg.LocalIVO, b.cfg.Filters, p.ID, p.Seq, now)
+}
+
+// remoteMarker takes a position marker from a remote broker. It reports
+// whether ev was one and, if so, the answer: none to a journal-next
+// marker (one comes before every event), the usual iamalive answer to a
+// journal-seq one (it doubles as the probe).
+func (b *Broker) remoteMarker(ev *voevent.Event, rs *remoteState, log *slog.Logger, warn *warnings) (handled bool, reply []byte) {
+	if b.cfg.Journal == nil {
+		return false, nil
+	}
+	id, seq, next, ok, err := ParsePosition(ev)
+	if err != nil {
+		warn.warn(log, "bad position marker from remote broker: ignored", "reason", err.Error())
+		return false, nil
+	}
+	if !ok {
+		return false, nil
+	}
+	if old, known := b.cfg.Journal.Position(rs.addr); known && old.ID != "" && old.ID != id && !rs.jx.changed {
+		rs.jx.changed = true
+		log.Warn("remote broker's journal identity changed (it lost or recreated its journal): replay starts from what it still holds",
+			"old", voevent.Clip(old.ID), "new", voevent.Clip(id))
+	}
+	rs.jx.id = id
+	if next {
+		rs.jx.next = seq
+		return true, nil
+	}
+	rs.jx.next = 0
+	b.cfg.Journal.SetPosition(rs.addr, seen.Position{ID: id, Seq: seq})
+	return false, nil
+}
+
+// remoteEventDone moves our position past the event just handled: it is
+// recorded as seen (durably, or kept and retried) by now.
+func (b *Broker) remoteEventDone(rs *remoteState) {
+	if b.cfg.Journal == nil || rs.jx.next == 0 {
+		return
+	}
+	b.cfg.Journal.SetPosition(rs.addr, seen.Position{ID: rs.jx.id, Seq: rs.jx.next})
+	rs.jx.next = 0
+}
