@@ -18,6 +18,13 @@ import (
 // limit at which an iamalive tick drops it.
 const replayWindow = MaxOutstanding / 2
 
+// replayAskWait is how long a new subscriber's first event waits for its
+// authenticate response, which may ask for replay. Comet subscribers and
+// comet's --remote answer at once; a client that never answers (pygcn
+// does not) gets events this much later on connecting, and never later
+// than that.
+const replayAskWait = time.Second
+
 // subJournal is a subscriber's side of the replay extension, present
 // when the broker has a journal.
 type subJournal struct {
@@ -61,7 +68,7 @@ func (s *subscriber) authenticated(ev *voevent.Event) {
 	s.jx.authOnce.Do(func() {
 		s.jx.req, s.jx.reqErr = parseReplayRequest(ev)
 		if s.jx.late.Load() && (s.jx.req.asked || s.jx.reqErr != nil) {
-			s.log.Warn("replay request ignored: it came after live events had started", "wait", s.b.cfg.Timers.RemoteAuthWait)
+			s.log.Warn("replay request ignored: it came after live events had started", "wait", replayAskWait)
 		}
 		close(s.jx.authed)
 	})
@@ -79,13 +86,13 @@ func (s *subscriber) ackedOne() {
 
 // startReplay runs, with a journal, between the authenticate and the
 // first event: it waits for the subscriber's authenticate response (up
-// to RemoteAuthWait, so that no event goes out before a position could
+// to replayAskWait, so that no event goes out before a position could
 // be asked for), and if it asks for replay sends what the journal holds
 // after its position, then turns on position markers. It reports false
 // if the subscriber is gone.
 func (s *subscriber) startReplay() bool {
 	jx, b := s.jx, s.b
-	hold := time.NewTimer(b.cfg.Timers.RemoteAuthWait)
+	hold := time.NewTimer(replayAskWait)
 	defer hold.Stop()
 	select {
 	case <-jx.authed:
