@@ -40,7 +40,7 @@ type config struct {
 	status               *endpoint     // --status, nil when off
 	remoteBackoffMax     time.Duration // --remote-backoff-max
 	logFile, pidFile     string
-	logFormat            string       // "text" or "json"
+	logFormat            string // "text" or "json"
 	tls                  tlsFlags
 	journal              journalFlags // --journal-age, --journal-size (flags_journal.go)
 
