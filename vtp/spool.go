@@ -35,7 +35,8 @@ import (
 const RejectedDir = "rejected"
 
 // Spool tuning. spoolBatch files are read and checked concurrently, so
-// their seen-store records share one fsync, then passed on in name order.
+// their seen-store records share one fsync, then passed on in name order
+// (with a journal, subscribers get them in the order they became durable).
 // spoolScanMax bounds the names held from one directory scan, so a backlog
 // of any size costs bounded memory: the rest are found by the next scan.
 const (
