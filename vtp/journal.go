@@ -3,6 +3,7 @@ package vtp
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"strconv"
 	"strings"
 	"sync"
@@ -108,30 +109,20 @@ func parseReplayRequest(ev *voevent.Event) (replayRequest, error) {
 	var r replayRequest
 	var seqText string
 	var haveSeq, haveNext bool
-	for c := range ev.Doc.Element().Children() {
-		if c.Local() != "Meta" {
-			continue
-		}
-		for m := range c.Children() {
-			if m.Local() != "Param" {
-				continue
+	for name, v := range metaParams(ev) {
+		switch name {
+		case paramJournal:
+			if r.asked {
+				return r, errors.New("journal given twice")
 			}
-			name, _ := m.Attr("", "name")
-			v, _ := m.Attr("", "value")
-			switch name {
-			case paramJournal:
-				if r.asked {
-					return r, errors.New("journal given twice")
-				}
-				r.asked, r.id = true, strings.TrimSpace(v)
-			case paramJournalSeq:
-				if haveSeq {
-					return r, errors.New("journal-seq given twice")
-				}
-				haveSeq, seqText = true, strings.TrimSpace(v)
-			case paramJournalNext:
-				haveNext = true
+			r.asked, r.id = true, v
+		case paramJournalSeq:
+			if haveSeq {
+				return r, errors.New("journal-seq given twice")
 			}
+			haveSeq, seqText = true, v
+		case paramJournalNext:
+			haveNext = true
 		}
 	}
 	if !r.asked {
@@ -151,6 +142,28 @@ func parseReplayRequest(ev *voevent.Event) (replayRequest, error) {
 		r.seq = n
 	}
 	return r, nil
+}
+
+// metaParams yields the name and the trimmed value of every Meta/Param
+// of a Transport message, in document order.
+func metaParams(ev *voevent.Event) iter.Seq2[string, string] {
+	return func(yield func(string, string) bool) {
+		for c := range ev.Doc.Element().Children() {
+			if c.Local() != "Meta" {
+				continue
+			}
+			for m := range c.Children() {
+				if m.Local() != "Param" {
+					continue
+				}
+				name, _ := m.Attr("", "name")
+				v, _ := m.Attr("", "value")
+				if !yield(name, strings.TrimSpace(v)) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // checkJournalID accepts "" or up to maxIDLen hexadecimal digits.
@@ -218,24 +231,14 @@ func AuthenticateResponseAt(peer, local string, filters []string, id string, seq
 func ParsePosition(ev *voevent.Event) (id string, seq uint64, next, ok bool, err error) {
 	var nextText, seqText string
 	var haveID, haveNext, haveSeq bool
-	for c := range ev.Doc.Element().Children() {
-		if c.Local() != "Meta" {
-			continue
-		}
-		for m := range c.Children() {
-			if m.Local() != "Param" {
-				continue
-			}
-			name, _ := m.Attr("", "name")
-			v, _ := m.Attr("", "value")
-			switch name {
-			case paramJournal:
-				haveID, id = true, strings.TrimSpace(v)
-			case paramJournalNext:
-				haveNext, nextText = true, strings.TrimSpace(v)
-			case paramJournalSeq:
-				haveSeq, seqText = true, strings.TrimSpace(v)
-			}
+	for name, v := range metaParams(ev) {
+		switch name {
+		case paramJournal:
+			haveID, id = true, v
+		case paramJournalNext:
+			haveNext, nextText = true, v
+		case paramJournalSeq:
+			haveSeq, seqText = true, v
 		}
 	}
 	if !haveID && !haveNext && !haveSeq {
