@@ -115,7 +115,8 @@ func procEvent(id string) []byte {
 }
 
 // subscriber connects to a broadcast port, acknowledges everything and
-// sends the ivorns it receives to a channel.
+// sends the ivorns it receives to a channel, which it closes when the
+// broker's end of the connection closes.
 func subscriber(t *testing.T, addr string) <-chan string {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
@@ -123,9 +124,10 @@ func subscriber(t *testing.T, addr string) <-chan string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	got := make(chan string, 10000)
+	got := make(chan string, 20000)
 	authed := make(chan struct{})
 	go func() {
+		defer close(got)
 		r := bufio.NewReader(c)
 		for {
 			raw, err := vtp.ReadFrame(r, vtp.DefaultMaxFrame)
@@ -150,7 +152,7 @@ func subscriber(t *testing.T, addr string) <-chan string {
 	}()
 	select {
 	case <-authed:
-	case <-time.After(10 * time.Second):
+	case <-time.After(20 * time.Second):
 		t.Fatal("no authenticate")
 	}
 	return got

@@ -3,9 +3,7 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,53 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"comet/voevent"
 	"comet/vtp"
 )
-
-// subscribeUntilEOF is a subscriber that acknowledges every event and
-// sends its ivorn on the channel, which it closes when the broker's end
-// of the connection closes.
-func subscribeUntilEOF(t *testing.T, addr string) <-chan string {
-	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	got := make(chan string, 20000)
-	authed := make(chan struct{})
-	go func() {
-		defer close(got)
-		r := bufio.NewReader(c)
-		for {
-			raw, err := vtp.ReadFrame(r, vtp.DefaultMaxFrame)
-			if err != nil {
-				return
-			}
-			ev, err := voevent.Parse(raw)
-			if err != nil {
-				continue
-			}
-			switch ev.Role {
-			case vtp.RoleAuthenticate:
-				vtp.WriteFrame(c, vtp.AuthenticateResponse(vtp.ParseTransport(ev).Origin, "ivo://example.org/sub", nil, time.Now()))
-				close(authed)
-			case vtp.RoleIAmAlive:
-				vtp.WriteFrame(c, vtp.IAmAliveResponse(vtp.ParseTransport(ev).Origin, "ivo://example.org/sub", time.Now()))
-			default:
-				got <- ev.IVORN
-				vtp.WriteFrame(c, vtp.Ack(ev.IVORN, "ivo://example.org/sub", "", time.Now()))
-			}
-		}
-	}()
-	select {
-	case <-authed:
-	case <-time.After(20 * time.Second):
-		t.Fatal("no authenticate")
-	}
-	return got
-}
 
 var verdictRE = regexp.MustCompile(`msg="(event accepted|duplicate event: not relayed again)".* ivorn=(\S+)`)
 
@@ -120,7 +73,7 @@ func TestSpoolKillNineMidBurst(t *testing.T) {
 	// broker is killed once it has relayed a tenth of them.
 	p1 := startProc(t, "--eventdb="+db, "--receive=dir:"+spool)
 	p1.waitLog(t, "spool ready")
-	sub1 := subscribeUntilEOF(t, p1.bcast)
+	sub1 := subscriber(t, p1.bcast)
 	moved := make(chan struct{})
 	go func() {
 		defer close(moved)
@@ -187,7 +140,7 @@ func TestSpoolKillNineMidBurst(t *testing.T) {
 
 	// The seen store holds every event: sent again, each is a duplicate,
 	// and a subscriber gets none of them.
-	sub2 := subscribeUntilEOF(t, p2.bcast)
+	sub2 := subscriber(t, p2.bcast)
 	for _, id := range ids {
 		answer, err := sendEvent(p2.recv, procEvent(id), 10*time.Second)
 		if err != nil {
