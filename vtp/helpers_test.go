@@ -151,6 +151,12 @@ func publish(t *testing.T, addr string, events ...[]byte) []Transport {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	return exchange(t, c, events...)
+}
+
+// exchange sends each frame on c and reads one answer to each.
+func exchange(t *testing.T, c net.Conn, events ...[]byte) []Transport {
+	t.Helper()
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	r := bufio.NewReader(c)
 	var answers []Transport

@@ -19,8 +19,6 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
-
-	"comet/voevent"
 )
 
 // tlsBroker is a test broker with TLS author and subscriber endpoints
@@ -78,29 +76,6 @@ func tlsDial(t *testing.T, addr string, ca *testCA, cert *tls.Certificate) *tls.
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
-}
-
-// exchange sends each frame on c and reads one answer to each.
-func exchange(t *testing.T, c net.Conn, events ...[]byte) []Transport {
-	t.Helper()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	r := bufio.NewReader(c)
-	var answers []Transport
-	for _, ev := range events {
-		if err := WriteFrame(c, ev); err != nil {
-			t.Fatal(err)
-		}
-		raw, err := ReadFrame(r, DefaultMaxFrame)
-		if err != nil {
-			t.Fatalf("no answer: %v", err)
-		}
-		e, err := voevent.Parse(raw)
-		if err != nil {
-			t.Fatalf("unparsable answer %q: %v", raw, err)
-		}
-		answers = append(answers, ParseTransport(e))
-	}
-	return answers
 }
 
 // tlsSub subscribes over c, as dialSub does over plain TCP.
