@@ -166,6 +166,9 @@ func TestSpoolRefusesWithReason(t *testing.T) {
 	if got := sub.nextIVORN(t); got != good {
 		t.Fatalf("relayed %s, want %s", got, good)
 	}
+	// A file is counted when it is settled, just after its event is
+	// relayed; once it is gone it has been counted.
+	waitGone(t, tb, dir, "z.xml")
 	for _, c := range cases {
 		waitGone(t, tb, dir, c.name)
 		if r := readReason(t, dir, c.name); !strings.Contains(r, c.reason) {
