@@ -12,6 +12,21 @@ import (
 // bursts far above the design load.
 const maxBatch = 1024
 
+// With the journal, a batch whose every record is journaled has its seen
+// records written without an fsync of their own: the journal records,
+// fsync'd just before, carry each event's key, and Open restores from the
+// newest journal records any seen record a crash lost (recoverSeen). That
+// saves one fsync per acknowledged event. The committer fsyncs such
+// records within lazySync of writing them, with the next batch that is
+// not all journaled, before the journal drops a segment, and at Close; and
+// no more than maxLazy are ever left unsynced, which bounds how many
+// journal records Open must look at and how much of the log's end a crash
+// can leave torn.
+const (
+	maxLazy  = maxBatch
+	lazySync = time.Second
+)
+
 // The delays before writing again the records CheckAndKeep could not
 // write: minRetry after a failure, doubling after each failed retry up to
 // maxRetry. A successful write of any batch retries at once.
@@ -55,8 +70,14 @@ func (s *Store) openBatch() *batch {
 func (s *Store) commitLoop() {
 	for {
 		s.mu.Lock()
-		for len(s.queue) == 0 && !s.retryDue && !s.closed {
+		for len(s.queue) == 0 && !s.retryDue && !s.syncDue && !s.closed {
 			s.wake.Wait()
+		}
+		if s.syncDue {
+			s.syncDue = false
+			s.mu.Unlock()
+			s.syncLazy()
+			continue
 		}
 		if s.retryDue {
 			s.retryDue = false
@@ -83,17 +104,18 @@ func (s *Store) commitLoop() {
 func (s *Store) commit(b *batch) {
 	var err error
 	if len(b.jrecs) > 0 {
-		// The journal first: a crash between the two syncs then leaves
-		// an event journaled but not yet seen, whose seen record Open
-		// restores from the journal (recoverSeen), never one seen but
-		// missing from the journal.
+		// The journal first: a crash after it leaves an event journaled
+		// but not yet seen, whose seen record Open restores from the
+		// journal (recoverSeen), never one seen but missing from the
+		// journal.
 		err = s.journal.write(b)
 		if err != nil {
 			s.log.Error("seen: journal write failed; the batch is not recorded", "path", s.dir, "events", len(b.jrecs), "err", err)
 		}
 	}
+	lazy := false
 	if err == nil {
-		err = s.write(b.buf)
+		lazy, err = s.writeBatch(b.buf, len(b.jrecs) == len(b.keys))
 	}
 	if err == nil && len(b.jrecs) > 0 && s.journal.onCommit != nil {
 		for _, r := range b.jrecs {
@@ -116,9 +138,74 @@ func (s *Store) commit(b *batch) {
 		}
 	}
 	s.settle(err)
+	if lazy && s.lazyTimer == nil && !s.closed {
+		s.lazyTimer = time.AfterFunc(lazySync, func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.lazyTimer = nil
+			s.syncDue = true
+			s.wake.Signal()
+		})
+	}
 	s.mu.Unlock()
 	b.err = err
 	close(b.done)
+}
+
+// writeBatch writes a batch's seen records. journaled says every one is
+// in the journal, already durable: then, unless maxLazy records would be
+// left unsynced or a sync is owed for another reason, they are written
+// without an fsync and lazy is true.
+func (s *Store) writeBatch(buf []byte, journaled bool) (lazy bool, err error) {
+	s.fileMu.Lock()
+	defer s.fileMu.Unlock()
+	lazy = journaled && !s.dirDirty && !s.lazyBad && len(s.lazyBuf)+len(buf) <= maxLazy*recordSize
+	if !lazy {
+		return false, s.writeLocked(buf)
+	}
+	if _, err := s.file.WriteAt(buf, s.size); err != nil {
+		s.cutBack()
+		return false, err
+	}
+	if len(s.lazyBuf) == 0 {
+		s.lazyOff = s.size
+	}
+	s.lazyBuf = append(s.lazyBuf, buf...)
+	s.size += int64(len(buf))
+	return true, nil
+}
+
+// syncLazy fsyncs the seen records written without one. If that fails
+// they stay owed: the next batch is written with an fsync, after writing
+// them again.
+func (s *Store) syncLazy() error {
+	s.fileMu.Lock()
+	defer s.fileMu.Unlock()
+	if len(s.lazyBuf) == 0 {
+		return nil
+	}
+	err := s.syncLocked()
+	if err != nil {
+		s.log.Error("seen: cannot fsync the newest seen records; the journal holds them, and they are written again with the next event",
+			"path", s.path, "records", len(s.lazyBuf)/recordSize, "err", err)
+	}
+	return err
+}
+
+// syncLocked fsyncs the log, first writing again the records of an
+// earlier failed sync. Call with fileMu held.
+func (s *Store) syncLocked() error {
+	if s.lazyBad {
+		if _, err := s.file.WriteAt(s.lazyBuf, s.lazyOff); err != nil {
+			return err
+		}
+	}
+	if err := syncData(s.file); err != nil {
+		s.lazyBad = len(s.lazyBuf) > 0
+		return err
+	}
+	s.lazyBuf, s.lazyBad = s.lazyBuf[:0], false
+	return nil
 }
 
 // retry writes buf, the first records of s.unsaved, and drops them from it
@@ -175,22 +262,31 @@ func (s *Store) settle(err error) {
 func (s *Store) write(buf []byte) error {
 	s.fileMu.Lock()
 	defer s.fileMu.Unlock()
-	err := s.writeSync(buf)
-	if err != nil {
-		if terr := s.file.Truncate(s.size); terr != nil {
-			s.log.Error("seen: could not cut back a failed write", "path", s.path, "offset", s.size, "err", terr)
-		}
+	return s.writeLocked(buf)
+}
+
+// writeLocked is write with fileMu held.
+func (s *Store) writeLocked(buf []byte) error {
+	if err := s.writeSync(buf); err != nil {
+		s.cutBack()
 		return err
 	}
 	s.size += int64(len(buf))
 	return nil
 }
 
+// cutBack truncates the log to its acknowledged size after a failed write.
+func (s *Store) cutBack() {
+	if err := s.file.Truncate(s.size); err != nil {
+		s.log.Error("seen: could not cut back a failed write", "path", s.path, "offset", s.size, "err", err)
+	}
+}
+
 func (s *Store) writeSync(buf []byte) error {
 	if _, err := s.file.WriteAt(buf, s.size); err != nil {
 		return err
 	}
-	if err := syncData(s.file); err != nil {
+	if err := s.syncLocked(); err != nil {
 		return err
 	}
 	if s.dirDirty {

@@ -238,6 +238,7 @@ func (s *Store) install(tmp *os.File, old logFile, end, pos int64, buf []byte, w
 	s.file = tmp
 	s.size = headerSize + (st.kept+st.carried)*recordSize
 	s.dirDirty = true
+	s.lazyBuf, s.lazyBad = s.lazyBuf[:0], false // fsync'd in tmp, with the rest
 	return nil
 }
 

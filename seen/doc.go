@@ -91,7 +91,8 @@
 // # Crash safety
 //
 // Open truncates a torn or unreadable tail no longer than one batch (the
-// only write a crash can interrupt) with a warning. Anything else is damage,
+// only write a crash can interrupt) plus the 1024 records a journal lets
+// wait for their fsync (see "The journal") with a warning. Anything else is damage,
 // not a crash: a damaged record followed by good ones, a damaged header, or
 // a longer unreadable tail is reported at ERROR with its file offset, a copy
 // of the file is kept as seen.log.corrupt-<unix>, every readable record is
@@ -116,15 +117,22 @@
 // events, so that subscribers can be sent what they missed and operators
 // can reprocess events. [Store.CheckAndJournal] adds the event's bytes to
 // the same batch as its seen record: the committer writes and fdatasyncs
-// the batch's journal records, then its seen records, and wakes the
-// callers only when both are durable. That is two syncs per batch rather
-// than one: the two files cannot share one, and merging the journal into
-// seen.log would give up its fixed-size records. The order matters: a
-// crash between the syncs leaves an event journaled and not yet seen,
-// never seen but missing from the journal; and since each journal record
-// carries its event's key, Open restores the seen records of the newest
-// batch's worth of journal records that lack one (with a WARNING), so a
-// copy arriving later is recognised. Such an event, never acknowledged,
+// the batch's journal records, then writes its seen records, and wakes
+// the callers. The seen records get no fsync of their own when every
+// record of the batch is journaled: each journal record carries its
+// event's key, so the journal, already durable, is their durable copy,
+// and one fsync per batch suffices. They are fsync'd within a second,
+// with the next batch holding a record the journal does not (a test
+// event's), before a journal segment is deleted, and at Close; never more
+// than 1024 wait. Open restores the seen records of the newest journal
+// records that lack one (with a WARNING): those a crash kept from the
+// disk, whether it took all of them or, writeback being in no particular
+// order, some in the middle (reported as damage, as any unreadable record
+// followed by good ones is). So a copy arriving later is recognised and
+// nothing is journaled twice. The order matters too: a crash after the
+// journal is written and before the seen records are leaves an event
+// journaled and not yet seen, never seen but missing from the journal.
+// Such an event, never acknowledged,
 // reaches subscribers that replay the journal, not live ones; its
 // author's resend is acknowledged as already seen. Records are announced to [JournalOptions.OnCommit] in
 // sequence order before the callers wake.

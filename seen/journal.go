@@ -56,6 +56,9 @@ type journal struct {
 	maxSize  int64
 	segMax   int64
 	onCommit func(seq uint64, payload any)
+	// beforeDrop runs before a segment is deleted: the store fsyncs the
+	// seen records that rely on the journal for their durability.
+	beforeDrop func() error
 
 	// wmu is held while a batch is written and while segments are
 	// rotated or deleted: one writer of the files at a time.
@@ -262,6 +265,11 @@ func (j *journal) trimLocked() {
 			if _, err := j.rotate(j.last.Load() + 1); err != nil {
 				j.log.Error("seen: cannot trim the journal", "path", j.dir, "err", err)
 				return
+			}
+		}
+		if j.beforeDrop != nil {
+			if err := j.beforeDrop(); err != nil {
+				return // logged; the segment is kept until the seen log syncs
 			}
 		}
 		if err := j.root.Remove(oldest.name); err != nil && !errors.Is(err, os.ErrNotExist) {

@@ -10,15 +10,16 @@ import (
 // before its seen records, so a crash between the two leaves events in
 // the journal that the seen log does not know; without this a copy of
 // one (a remote broker replaying it, say) would be taken for new and
-// journaled and relayed a second time. Only the last batch can be in
-// that state, so only the newest maxBatch journal records are looked at.
-// Call from Open, before the committer starts.
+// journaled and relayed a second time. Only the last batch, and the at
+// most maxLazy seen records written before it without an fsync, can be in
+// that state, so only the newest maxBatch+maxLazy journal records are
+// looked at. Call from Open, before the committer starts.
 func (s *Store) recoverSeen() error {
 	j := s.journal
 	now := s.unixNow()
 	var buf []byte
 	n := 0
-	err := j.read(j.nthLast(maxBatch), math.MaxUint64, func(r JournalRecord) error {
+	err := j.read(j.nthLast(maxBatch+maxLazy), math.MaxUint64, func(r JournalRecord) error {
 		unix := min(max(r.Received/1e9, 1), math.MaxUint32)
 		if s.expired(uint32(unix), now) {
 			return nil

@@ -15,9 +15,10 @@ const chunkRecords = 16 << 10
 
 // tornLimit is the most a crash can leave unreadable at the end of the log:
 // one batch, the only write that can be in flight (the committer fsyncs
-// each batch before starting the next; compaction writes another file).
+// each batch before starting the next; compaction writes another file),
+// and the at most maxLazy records written before it without an fsync.
 // More than that at the end is damage, not a crash.
-const tornLimit = maxBatch * recordSize
+const tornLimit = (maxBatch + maxLazy) * recordSize
 
 // maxReportedRuns caps the ERROR lines about damaged records.
 const maxReportedRuns = 20

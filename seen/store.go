@@ -92,6 +92,18 @@ type Store struct {
 	size     int64 // bytes of acknowledged log; nothing beyond is trusted
 	dirDirty bool  // a rename whose directory fsync failed: retry before the next ack
 
+	// Seen records written but not yet fsync'd, which is allowed only
+	// while every one of them is in the journal, fsync'd first (see
+	// commit.go). lazyBuf holds their bytes, from offset lazyOff, so they
+	// can be written again if a sync fails (lazyBad): after a failed
+	// fsync the kernel may have dropped them. Guarded by fileMu.
+	lazyOff int64
+	lazyBuf []byte
+	lazyBad bool
+	// On mu: the timer that makes the committer sync them (syncDue).
+	lazyTimer *time.Timer
+	syncDue   bool
+
 	compactMu   sync.Mutex   // one compaction at a time
 	compactedAt atomic.Int64 // Unix nanoseconds of the last compaction that finished, 0 if none
 	stop        chan struct{}
@@ -185,6 +197,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		if s.journal, err = newJournal(root, dir, s.log, s.now, opts.Journal, false); err != nil {
 			return nil, err
 		}
+		s.journal.beforeDrop = s.syncLazy
 		if err := s.recoverSeen(); err != nil {
 			s.journal.closeFiles()
 			return nil, err
@@ -412,6 +425,10 @@ func (s *Store) close() error {
 		s.retryTimer.Stop()
 		s.retryTimer = nil
 	}
+	if s.lazyTimer != nil {
+		s.lazyTimer.Stop()
+		s.lazyTimer = nil
+	}
 	s.retryDue = len(s.unsaved) > 0 // the last try
 	s.wake.Broadcast()
 	s.mu.Unlock()
@@ -432,7 +449,7 @@ func (s *Store) close() error {
 			errs = append(errs, fmt.Errorf("seen: close %s: sync directory: %w", s.path, err))
 		}
 	}
-	if err := s.file.Sync(); err != nil {
+	if err := s.syncLocked(); err != nil {
 		errs = append(errs, fmt.Errorf("seen: close %s: %w", s.path, err))
 	}
 	if s.journal != nil {

@@ -180,6 +180,7 @@ type faultyFile struct {
 	partial           bool // write half the bytes before failing
 	hold              chan struct{}
 	writes, truncates int
+	syncs             int // successful ones
 }
 
 func (f *faultyFile) set(fn func(f *faultyFile)) {
@@ -213,7 +214,19 @@ func (f *faultyFile) Sync() error {
 	if err != nil {
 		return &os.PathError{Op: "sync", Path: "seen.log", Err: err}
 	}
-	return f.logFile.Sync()
+	if err := f.logFile.Sync(); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.syncs++
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *faultyFile) counts() (writes, syncs int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.writes, f.syncs
 }
 
 func (f *faultyFile) Truncate(n int64) error {
