@@ -5,9 +5,9 @@ import (
 	"time"
 )
 
-// maxBatch caps the records written by one write+fsync. It bounds how much
-// of the log's tail a crash can leave torn (maxBatch*recordSize bytes), which
-// is how Open tells a torn tail from damage (see load.go). At 64 concurrent
+// maxBatch caps the records written by one write+fsync. With maxLazy it
+// bounds how much of the log's tail a crash can leave torn, which is how
+// Open tells a torn tail from damage (see load.go). At 64 concurrent
 // writers batches hold at most 64 records, so the cap only matters under
 // bursts far above the design load.
 const maxBatch = 1024
