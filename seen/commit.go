@@ -16,7 +16,7 @@ const maxBatch = 1024
 // records written without an fsync of their own: the journal records,
 // fsync'd just before, carry each event's key, and Open restores from the
 // newest journal records any seen record a crash lost (recoverSeen). That
-// saves one fsync per acknowledged event. The committer fsyncs such
+// saves one fsync per acknowledged event. The store fsyncs such
 // records within lazySync of writing them, with the next batch that is
 // not all journaled, before the journal drops a segment, and at Close; and
 // no more than maxLazy are ever left unsynced, which bounds how many
@@ -50,7 +50,7 @@ type batch struct {
 }
 
 // openBatch returns the batch new records join: the newest queued batch
-// unless it is full. The committer removes a batch from the queue before
+// unless it is full. Its writer removes a batch from the queue before
 // writing it, so a queued batch is always open. Call with s.mu held.
 func (s *Store) openBatch() *batch {
 	if n := len(s.queue); n > 0 && len(s.queue[n-1].keys) < maxBatch {
@@ -64,40 +64,70 @@ func (s *Store) openBatch() *batch {
 // commitLoop is the committer: it writes the oldest queued batch with one
 // write and one fsync and wakes its callers. While it waits for the disk,
 // new records gather in the next batch; that is the group commit. When a
+// caller finds nothing being written, it writes its batch itself (see
+// lead) and the committer only takes over what queues up meanwhile. When a
 // retry is due it first writes up to maxBatch of the records kept in
 // s.unsaved. After Close it writes what is queued and tries s.unsaved
 // again, stopping at the first failure, then returns.
 func (s *Store) commitLoop() {
 	for {
 		s.mu.Lock()
-		for len(s.queue) == 0 && !s.retryDue && !s.syncDue && !s.closed {
+		for s.busy || (len(s.queue) == 0 && !s.retryDue && !s.syncDue && !s.closed) {
 			s.wake.Wait()
 		}
-		if s.syncDue {
+		s.busy = true
+		switch {
+		case s.syncDue:
 			s.syncDue = false
 			s.mu.Unlock()
 			s.syncLazy()
-			continue
-		}
-		if s.retryDue {
+		case s.retryDue:
 			s.retryDue = false
-			// Only the committer changes s.unsaved, so buf stays valid
-			// while the lock is released.
+			// Only the writer (busy) changes s.unsaved, so buf stays
+			// valid while the lock is released.
 			buf := s.unsaved[:min(len(s.unsaved), maxBatch*recordSize)]
 			s.mu.Unlock()
 			s.retry(buf)
-			continue
-		}
-		if len(s.queue) == 0 { // closed, and nothing left to try
+		case len(s.queue) == 0: // closed, and nothing left to try
+			s.busy = false
 			s.mu.Unlock()
 			return
+		default:
+			b := s.queue[0]
+			s.queue[0] = nil
+			s.queue = s.queue[1:]
+			s.mu.Unlock()
+			s.commit(b)
 		}
-		b := s.queue[0]
-		s.queue[0] = nil
-		s.queue = s.queue[1:]
+		s.mu.Lock()
+		s.busy = false
 		s.mu.Unlock()
-		s.commit(b)
 	}
+}
+
+// lead writes batch b on the caller's goroutine if nothing is being
+// written and b is the only batch queued: at low load an event then
+// reaches the disk without waking the committer and being woken by it,
+// two hand-offs between threads. Otherwise it wakes the committer, which
+// writes b after what is ahead of it. Call with s.mu held; lead releases
+// it.
+func (s *Store) lead(b *batch) {
+	if s.busy || len(s.queue) != 1 || s.queue[0] != b || s.closed {
+		s.wake.Signal()
+		s.mu.Unlock()
+		return
+	}
+	s.busy = true
+	s.queue[0] = nil
+	s.queue = s.queue[:0]
+	s.mu.Unlock()
+	s.commit(b)
+	s.mu.Lock()
+	s.busy = false
+	if len(s.queue) > 0 || s.retryDue || s.syncDue || s.closed {
+		s.wake.Signal()
+	}
+	s.mu.Unlock()
 }
 
 // commit writes batch b and wakes its callers.

@@ -70,7 +70,10 @@
 // forward the event. One committer goroutine writes every record queued
 // while the previous sync ran with a single write and a single sync, then
 // wakes all their callers: with many concurrent authors and peers,
-// durability costs one sync per batch, not per event. A failed write or
+// durability costs one sync per batch, not per event. A caller that finds
+// nothing being written and nothing queued writes its record itself, so
+// at low load an event reaches the disk without two goroutine hand-offs;
+// there is still one writer at a time. A failed write or
 // sync is returned to every caller in the batch and CheckAndRecord's keys
 // are forgotten, so the broker naks the author and a resend can succeed
 // later.

@@ -6,8 +6,8 @@ import (
 )
 
 // recoverSeen restores the seen records of journaled events that a crash
-// kept from being written. The committer syncs a batch's journal records
-// before its seen records, so a crash between the two leaves events in
+// kept from being written. A batch's journal records are synced before
+// its seen records are written, so a crash between the two leaves events in
 // the journal that the seen log does not know; without this a copy of
 // one (a remote broker replaying it, say) would be taken for new and
 // journaled and relayed a second time. Only the last batch, and the at

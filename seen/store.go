@@ -75,9 +75,13 @@ type Store struct {
 	pending map[prefix]*batch // keys whose record is being written
 	queue   []*batch          // batches waiting for the committer, oldest first
 	closed  bool
+	// busy says a batch, a retry or a sync is being written, by the
+	// committer or by a caller that found nothing being written (lead):
+	// one writer at a time.
+	busy bool
 
 	// Records of CheckAndKeep's keys whose write failed, and the state of
-	// their retry (see commit.go). Only the committer changes unsaved.
+	// their retry (see commit.go). Only the writer (busy) changes unsaved.
 	unsaved    []byte
 	lastErr    error // the last write's error, nil if it succeeded
 	retryDue   bool  // unsaved is to be written now
@@ -345,8 +349,7 @@ func (s *Store) check(key Key, keep bool, raw []byte, payload any) (first bool, 
 		b.jlens = append(b.jlens, len(b.jbuf)-n)
 	}
 	s.pending[p] = b
-	s.wake.Signal()
-	s.mu.Unlock()
+	s.lead(b)
 	<-b.done
 	switch {
 	case b.err == nil:
