@@ -465,6 +465,10 @@ func checkParseRoot(t *testing.T, data []byte, e *Event, err error) {
 	if (err == nil) != (rerr == nil) || fmt.Sprint(err) != fmt.Sprint(rerr) {
 		t.Fatalf("Parse: %v; ParseRoot: %v\ninput: %.200q", err, rerr, data)
 	}
+	pRoot, pRole, perr := ParseRole(data)
+	if fmt.Sprint(err) != fmt.Sprint(perr) || err == nil && (pRoot != e.Root || pRole != e.Role) {
+		t.Fatalf("Parse: %v; ParseRole: %q %q %v\ninput: %.200q", err, pRoot, pRole, perr, data)
+	}
 	_, full, _ := parse(data, false)
 	_, rootOnly, _ := parse(data, true)
 	if full != rootOnly {

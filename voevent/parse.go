@@ -97,13 +97,92 @@ func ParseRoot(raw []byte) (*Event, error) {
 // (ParseRoot's Doc holds fewer) and the parser's work counter.
 type parseStats struct{ nodes, work int }
 
+// ParseRole checks raw exactly as ParseRoot does and returns the root
+// element's local name and its role attribute ("observation" for a
+// VOEvent without one, as Event.Role), building no document: acks and
+// iamalive answers, nearly all a subscriber sends, are read for nothing
+// else, and this way cost no allocation for the common roles.
+func ParseRole(raw []byte) (root, role string, err error) {
+	_, err = run(raw, true, func(b *xpath.Builder, _ parsed) {
+		name, val, ok := b.RootAttr("role")
+		root, role = known(name), known(val)
+		if root == "VOEvent" && !ok {
+			role = "observation"
+		}
+	})
+	return root, role, err
+}
+
+// known returns b as a string, without allocating for the root names
+// and roles a broker meets all the time.
+func known(b []byte) string {
+	switch string(b) {
+	case "Transport":
+		return "Transport"
+	case "VOEvent":
+		return "VOEvent"
+	case "ack":
+		return "ack"
+	case "nak":
+		return "nak"
+	case "iamalive":
+		return "iamalive"
+	case "authenticate":
+		return "authenticate"
+	}
+	return string(b)
+}
+
 func parse(raw []byte, rootOnly bool) (*Event, parseStats, error) {
+	var e *Event
+	stats, err := run(raw, rootOnly, func(b *xpath.Builder, p parsed) {
+		e = &Event{Raw: raw, Start: p.start, End: p.end, Doc: b.Document()}
+		if len(p.cdata) > 0 {
+			e.cdata = slices.Clone(p.cdata)
+			slices.Sort(e.cdata)
+			e.cdata = slices.Compact(e.cdata)
+		}
+		if len(p.src) > 0 && &p.src[0] != &raw[0] { // transcoded from Latin-1: map offsets back
+			e.Start = p.base + latin1Offset(p.src, e.Start)
+			e.End = p.base + latin1Offset(p.src, e.End)
+		}
+	})
+	if err != nil {
+		return nil, stats, err
+	}
+	root := e.Doc.Element()
+	e.Root = root.Local()
+	role, hasRole := root.Attr("", "role")
+	e.Role = role
+	if e.IsVOEvent() {
+		if !hasRole {
+			e.Role = "observation"
+		}
+		e.IVORN, _ = root.Attr("", "ivorn")
+	}
+	return e, stats, nil
+}
+
+// parsed is what run learnt of a well-formed document besides its model:
+// the root element's span in src, the elements with a CDATA section
+// child, and the UTF-8 text parsed (src), which starts at raw[base:].
+type parsed struct {
+	start, end int
+	cdata      []int32 // valid only during done
+	src        []byte
+	base       int
+}
+
+// run parses raw with pooled scratch space and, if it is well-formed,
+// calls done with the builder holding it before the scratch space is
+// reused.
+func run(raw []byte, rootOnly bool, done func(b *xpath.Builder, p parsed)) (parseStats, error) {
 	if len(raw) > math.MaxInt32/2 { // offsets are int32, and Latin-1 may double
-		return nil, parseStats{}, &SyntaxError{Line: 1, Msg: "document larger than 1 GiB"}
+		return parseStats{}, &SyntaxError{Line: 1, Msg: "document larger than 1 GiB"}
 	}
 	src, base, start, err := decode(raw)
 	if err != nil {
-		return nil, parseStats{}, err
+		return parseStats{}, err
 	}
 	s := scratches.Get().(*scratch)
 	s.b.Reset()
@@ -120,39 +199,14 @@ func parse(raw []byte, rootOnly bool) (*Event, parseStats, error) {
 		open: s.open[:0], ns: s.ns[:0], scopes: s.scopes[:0], attrs: s.attrs[:0], dups: s.dups[:0], vbuf: s.vbuf[:0], cdataIn: s.cdata[:0]}
 	err = p.run(start)
 	stats := parseStats{nodes: p.model, work: p.work}
-	var doc *xpath.Document
 	if err == nil {
-		doc = s.b.Document()
-	}
-	var cdata []int32
-	if len(p.cdataIn) > 0 {
-		cdata = slices.Clone(p.cdataIn)
-		slices.Sort(cdata)
-		cdata = slices.Compact(cdata)
+		done(s.b, parsed{start: p.rootStart, end: p.rootEnd, cdata: p.cdataIn, src: src, base: base})
 	}
 	s.open, s.ns, s.scopes, s.attrs, s.dups, s.vbuf, s.cdata = p.open[:0], p.ns[:0], p.scopes[:0], p.attrs[:0], p.dups[:0], p.vbuf[:0], p.cdataIn[:0]
 	if s.b.Nodes() <= keepNodes && cap(s.vbuf) <= keepBytes && cap(s.ns)+cap(s.scopes) <= keepNodes {
 		scratches.Put(s)
 	}
-	if err != nil {
-		return nil, stats, err
-	}
-	e := &Event{Raw: raw, Start: p.rootStart, End: p.rootEnd, Doc: doc, cdata: cdata}
-	if len(src) > 0 && &src[0] != &raw[0] { // transcoded from Latin-1: map offsets back
-		e.Start = base + latin1Offset(src, e.Start)
-		e.End = base + latin1Offset(src, e.End)
-	}
-	root := doc.Element()
-	e.Root = root.Local()
-	role, hasRole := root.Attr("", "role")
-	e.Role = role
-	if e.IsVOEvent() {
-		if !hasRole {
-			e.Role = "observation"
-		}
-		e.IVORN, _ = root.Attr("", "ivorn")
-	}
-	return e, stats, nil
+	return stats, err
 }
 
 // decode handles the byte-order mark and the XML declaration. It returns

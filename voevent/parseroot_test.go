@@ -49,7 +49,10 @@ func BenchmarkParseRootAck(b *testing.B) {
 	for _, bb := range []struct {
 		name  string
 		parse func([]byte) (*Event, error)
-	}{{"Parse", Parse}, {"ParseRoot", ParseRoot}} {
+	}{{"Parse", Parse}, {"ParseRoot", ParseRoot}, {"ParseRole", func(raw []byte) (*Event, error) {
+		_, _, err := ParseRole(raw)
+		return nil, err
+	}}} {
 		b.Run(bb.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -89,5 +92,27 @@ func TestParseRootLimits(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "document model larger than") {
 			t.Errorf("%d children (%d bytes): %v", children, len(raw), err)
 		}
+	}
+}
+
+// TestParseRole: ParseRole names the root and its role as Parse does,
+// taking only the role attribute in no namespace, and refuses what Parse
+// refuses.
+func TestParseRole(t *testing.T) {
+	for _, c := range []struct{ in, root, role, err string }{
+		{`<t:Transport xmlns:t="urn:t" role="ack"/>`, "Transport", "ack", ""},
+		{`<!-- c --><?pi x?><Transport xmlns:o="urn:o" o:role="nak" role="iamalive"/>`, "Transport", "iamalive", ""},
+		{`<Transport xmlns:o="urn:o" o:role="nak"/>`, "Transport", "", ""},
+		{`<VOEvent ivorn="ivo://x/y#1"/>`, "VOEvent", "observation", ""},
+		{`<Other role="odd &amp; rare"/>`, "Other", "odd & rare", ""},
+		{`<Transport role="ack">`, "", "", "line 1"},
+		{`<Transport role="ack"/><Transport/>`, "", "", "line 1"},
+	} {
+		root, role, err := ParseRole([]byte(c.in))
+		if root != c.root || role != c.role || c.err == "" && err != nil || c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)) {
+			t.Errorf("ParseRole(%q) = %q, %q, %v; want %q, %q, error %q", c.in, root, role, err, c.root, c.role, c.err)
+		}
+		e, perr := Parse([]byte(c.in))
+		checkParseRoot(t, []byte(c.in), e, perr)
 	}
 }

@@ -211,7 +211,7 @@ func (s *subscriber) info() SubscriberInfo {
 	queued := len(s.q.items)
 	s.q.mu.Unlock()
 	i := SubscriberInfo{
-		Addr: s.c.RemoteAddr().String(), Since: s.since, Filters: int(s.nfilters.Load()),
+		Addr: s.peer, Since: s.since, Filters: int(s.nfilters.Load()),
 		Sent: s.sent.Load(), Acks: s.acks.Load(), Naks: s.naks.Load(), Queued: queued,
 		Authenticated: s.authed.Load(), Identity: voevent.Clip(PeerIdentity(s.c)),
 	}

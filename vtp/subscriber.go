@@ -46,6 +46,7 @@ type item struct {
 type subscriber struct {
 	b     *Broker
 	c     net.Conn
+	peer  string // the remote address, formatted once: writers and parsers name it
 	log   *slog.Logger
 	debug bool // log each delivery
 	q     *queue
@@ -98,10 +99,12 @@ const subscriberReadBuffer = 512
 // authenticate, then relay events and answer to the broker's iamalive
 // ticks until the subscriber is dropped or the broker shuts down.
 func (b *Broker) HandleSubscriber(c net.Conn) {
+	peer := c.RemoteAddr().String()
 	s := &subscriber{
 		b:     b,
 		c:     c,
-		log:   b.log.With(append([]any{"peer", c.RemoteAddr().String(), "role", "subscriber"}, identityArgs(PeerIdentity(c))...)...),
+		peer:  peer,
+		log:   b.log.With(append([]any{"peer", peer, "role", "subscriber"}, identityArgs(PeerIdentity(c))...)...),
 		q:     newQueue(b.cfg.QueueLen, MaxPendingBytes),
 		idle:  make(chan struct{}, 1),
 		done:  make(chan struct{}),
@@ -131,7 +134,7 @@ func (b *Broker) HandleSubscriber(c net.Conn) {
 		s.kick()
 	}
 	func() {
-		defer b.recovered(c.RemoteAddr().String(), func() { s.drop("internal error") })
+		defer b.recovered(peer, func() { s.drop("internal error") })
 		s.readLoop()
 	}()
 	s.drop("") // no-op if already dropped with a reason
@@ -141,7 +144,7 @@ func (b *Broker) HandleSubscriber(c net.Conn) {
 // start is the first writer of a subscriber with a journal: the
 // authenticate, then replay if asked for, then whatever is queued.
 func (s *subscriber) start() {
-	defer s.b.recovered(s.c.RemoteAddr().String(), func() { s.drop("internal error"); s.writing.Store(false); s.signalIdle() })
+	defer s.b.recovered(s.peer, func() { s.drop("internal error"); s.writing.Store(false); s.signalIdle() })
 	sc := scratchPool.Get().(*scratch)
 	sc.batch = s.q.take(sc.batch, 1) // the authenticate
 	ok := s.write(sc.batch, sc)
@@ -164,7 +167,7 @@ func (s *subscriber) kick() {
 
 // flush is a writer: it holds the token, writes what is queued and ends.
 func (s *subscriber) flush() {
-	defer s.b.recovered(s.c.RemoteAddr().String(), func() { s.drop("internal error"); s.writing.Store(false); s.signalIdle() })
+	defer s.b.recovered(s.peer, func() { s.drop("internal error"); s.writing.Store(false); s.signalIdle() })
 	if s.drain() {
 		s.release()
 		return
@@ -583,7 +586,7 @@ func (s *subscriber) offStack(f func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		defer s.b.recovered(s.c.RemoteAddr().String(), func() { s.drop("internal error") })
+		defer s.b.recovered(s.peer, func() { s.drop("internal error") })
 		f()
 	}()
 	<-done
@@ -591,22 +594,23 @@ func (s *subscriber) offStack(f func()) {
 
 // handle deals with one message from the subscriber. Only the root's role
 // matters for acks and iamalive answers, which are nearly all a subscriber
-// sends: ParseRoot checks the whole message but builds only its root. The
-// rare messages whose content counts are parsed in full.
+// sends: ParseRole checks the whole message but builds nothing. The rare
+// messages whose content counts are parsed in full.
 func (s *subscriber) handle(raw []byte) {
-	ev, err := voevent.ParseRoot(raw)
-	if err == nil && (ev.Role == RoleNak || ev.Role == RoleAuthenticate || ev.Role == RoleAck && s.debug) {
+	root, role, err := voevent.ParseRole(raw)
+	var ev *voevent.Event
+	if err == nil && (role == RoleNak || role == RoleAuthenticate || role == RoleAck && s.debug) {
 		ev, err = voevent.Parse(raw)
 	}
 	if err != nil {
 		s.warn.warn(s.log, "unparsable message from subscriber: ignored", "err", err)
 		return
 	}
-	switch ev.Role {
+	switch role {
 	case RoleAck, RoleNak:
-		s.acked(ev)
+		s.acked(role)
 		s.ackedOne()
-		if ev.Role == RoleNak {
+		if role == RoleNak {
 			// VTP 2.0: a nak abandons that event only (Comet drops the subscriber).
 			t := ParseTransport(ev)
 			s.warn.warn(s.log, "subscriber refused an event", "ivorn", voevent.Clip(t.Origin), "reason", voevent.Clip(strings.Join(t.Results, "; ")))
@@ -620,13 +624,14 @@ func (s *subscriber) handle(raw []byte) {
 		s.setFilters(ParseTransport(ev).Filters)
 		s.authenticated(ev)
 	default:
-		s.warn.warn(s.log, "incomprehensible message from subscriber: ignored", "root", voevent.Clip(ev.Root), "role", voevent.Clip(ev.Role))
+		s.warn.warn(s.log, "incomprehensible message from subscriber: ignored", "root", voevent.Clip(root), "role", voevent.Clip(role))
 	}
 }
 
-// acked counts an ack or nak: the event it answers is no longer outstanding.
-func (s *subscriber) acked(ev *voevent.Event) {
-	if ev.Role == RoleAck {
+// acked counts an ack or nak (role): the event it answers is no longer
+// outstanding.
+func (s *subscriber) acked(role string) {
+	if role == RoleAck {
 		s.acks.Add(1)
 	} else {
 		s.naks.Add(1)

@@ -281,6 +281,29 @@ func (b *Builder) ProcInst(target, data []byte, line int) {
 	b.nodes = append(b.nodes, n)
 }
 
+// RootAttr returns the local name of the document element built so far
+// and the value of its attribute named local in no namespace, whether it
+// has one, without the cost of a Document. The slices point into the
+// builder and are valid until Reset.
+func (b *Builder) RootAttr(local string) (name, val []byte, ok bool) {
+	b.closeTag()
+	for i := range b.nodes {
+		nd := &b.nodes[i]
+		if nd.kind != ElementNode {
+			continue
+		}
+		name = b.strs[nd.local:nd.name.end]
+		for a := nd.attrs; a < nd.first; a++ {
+			at := &b.nodes[a]
+			if at.kind == AttributeNode && at.uri == 0 && string(b.strs[at.local:at.name.end]) == local {
+				return name, b.strs[at.val.start:at.val.end], true
+			}
+		}
+		return name, nil, false
+	}
+	return nil, nil, false
+}
+
 // Document finishes the document and returns it. The Builder may then be
 // Reset and reused; the Document shares no memory with it.
 func (b *Builder) Document() *Document {
