@@ -68,8 +68,17 @@ func skipOversized(r *bufio.Reader, err error) (*FrameTooLargeError, bool) {
 // bytes. The length is checked against max before anything is allocated.
 // A connection that closes mid-frame gives io.ErrUnexpectedEOF.
 func ReadFrame(r *bufio.Reader, max int) ([]byte, error) {
-	var hdr [4]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+	// Peek rather than io.ReadFull into an array, which would put the
+	// array on the heap for every message.
+	h, err := r.Peek(4)
+	if err != nil {
+		if len(h) > 0 && err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	hdr := [4]byte(h)
+	if _, err := r.Discard(4); err != nil {
 		return nil, err
 	}
 	n := binary.BigEndian.Uint32(hdr[:])
