@@ -53,13 +53,10 @@ func (e *Event) Element() []byte { return e.Raw[e.Start:e.End] }
 type scratch struct {
 	b        *xpath.Builder
 	prefixes *prefixes
-	open     []openElem
-	ns       []binding
-	scopes   []int32
-	attrs    []rawAttr
-	dups     []int32
-	vbuf     []byte
-	cdata    []int32
+	// p is the parser, whose slices are kept for the next document. It
+	// lives here rather than on the parsing goroutine's stack, which it
+	// would grow by a few hundred bytes.
+	p parser
 }
 
 var scratches = sync.Pool{New: func() any { return &scratch{b: xpath.NewBuilder()} }}
@@ -163,6 +160,18 @@ func parse(raw []byte, rootOnly bool) (*Event, parseStats, error) {
 	return e, stats, nil
 }
 
+// reset readies p for document src, keeping its slices' memory. Field by
+// field: a composite literal would be built on the stack first.
+func (p *parser) reset(src []byte, b *xpath.Builder, prefixes *prefixes) {
+	p.src, p.i, p.lineBase, p.linePos = src, 0, 1, 0
+	p.b, p.prefixes, p.xmlURI = b, prefixes, b.InternURI(xmlNamespace)
+	p.open, p.ns, p.scopes, p.attrs = p.open[:0], p.ns[:0], p.scopes[:0], p.attrs[:0]
+	p.dups, p.vbuf, p.cdataIn = p.dups[:0], p.vbuf[:0], p.cdataIn[:0]
+	p.nodes, p.model, p.inText, p.work, p.rootStart, p.rootEnd = 0, 0, false, 0, 0, 0
+}
+
+var xmlNamespace = []byte(xpath.XMLNamespace)
+
 // parsed is what run learnt of a well-formed document besides its model:
 // the root element's span in src, the elements with a CDATA section
 // child, and the UTF-8 text parsed (src), which starts at raw[base:].
@@ -195,15 +204,15 @@ func run(raw []byte, rootOnly bool, done func(b *xpath.Builder, p parsed)) (pars
 	for i := range s.prefixes.bound { // after a failed parse, some may be left bound
 		s.prefixes.bound[i] = -1
 	}
-	p := parser{src: src, b: s.b, lineBase: 1, prefixes: s.prefixes, xmlURI: s.b.InternURI([]byte(xpath.XMLNamespace)),
-		open: s.open[:0], ns: s.ns[:0], scopes: s.scopes[:0], attrs: s.attrs[:0], dups: s.dups[:0], vbuf: s.vbuf[:0], cdataIn: s.cdata[:0]}
+	p := &s.p
+	p.reset(src, s.b, s.prefixes)
 	err = p.run(start)
 	stats := parseStats{nodes: p.model, work: p.work}
 	if err == nil {
 		done(s.b, parsed{start: p.rootStart, end: p.rootEnd, cdata: p.cdataIn, src: src, base: base})
 	}
-	s.open, s.ns, s.scopes, s.attrs, s.dups, s.vbuf, s.cdata = p.open[:0], p.ns[:0], p.scopes[:0], p.attrs[:0], p.dups[:0], p.vbuf[:0], p.cdataIn[:0]
-	if s.b.Nodes() <= keepNodes && cap(s.vbuf) <= keepBytes && cap(s.ns)+cap(s.scopes) <= keepNodes {
+	p.src = nil // the pool must not keep the document
+	if s.b.Nodes() <= keepNodes && cap(p.vbuf) <= keepBytes && cap(p.ns)+cap(p.scopes) <= keepNodes {
 		scratches.Put(s)
 	}
 	return stats, err
@@ -316,21 +325,26 @@ func xmlDecl(b []byte) (n int, enc string, err error) {
 // encodingName maps the encoding names libxml2 knows for the encodings we
 // support to one name each.
 func encodingName(v []byte) string {
-	for _, e := range [...]struct{ alias, name string }{
-		{"utf-8", "utf-8"}, {"utf8", "utf-8"},
-		// IANA names and aliases of US-ASCII and ISO-8859-1.
-		{"us-ascii", "us-ascii"}, {"ascii", "us-ascii"}, {"ansi_x3.4-1968", "us-ascii"}, {"ansi_x3.4-1986", "us-ascii"},
-		{"iso-ir-6", "us-ascii"}, {"iso646-us", "us-ascii"}, {"us", "us-ascii"},
-		{"ibm367", "us-ascii"}, {"cp367", "us-ascii"}, {"csascii", "us-ascii"},
-		{"iso-8859-1", "iso-8859-1"}, {"iso_8859-1", "iso-8859-1"}, {"iso8859-1", "iso-8859-1"},
-		{"iso-ir-100", "iso-8859-1"}, {"latin1", "iso-8859-1"}, {"latin-1", "iso-8859-1"}, {"l1", "iso-8859-1"},
-		{"iso-latin-1", "iso-8859-1"}, {"ibm819", "iso-8859-1"}, {"cp819", "iso-8859-1"}, {"csisolatin1", "iso-8859-1"},
-	} {
+	for _, e := range encodings {
 		if bytes.EqualFold(v, []byte(e.alias)) {
 			return e.name
 		}
 	}
 	return strings.ToLower(string(v))
+}
+
+// encodings maps the names a declaration may give to the three encodings
+// read. A table of its own, not a literal in encodingName, where it would
+// take 800 bytes of every parsing goroutine's stack.
+var encodings = [...]struct{ alias, name string }{
+	{"utf-8", "utf-8"}, {"utf8", "utf-8"},
+	// IANA names and aliases of US-ASCII and ISO-8859-1.
+	{"us-ascii", "us-ascii"}, {"ascii", "us-ascii"}, {"ansi_x3.4-1968", "us-ascii"}, {"ansi_x3.4-1986", "us-ascii"},
+	{"iso-ir-6", "us-ascii"}, {"iso646-us", "us-ascii"}, {"us", "us-ascii"},
+	{"ibm367", "us-ascii"}, {"cp367", "us-ascii"}, {"csascii", "us-ascii"},
+	{"iso-8859-1", "iso-8859-1"}, {"iso_8859-1", "iso-8859-1"}, {"iso8859-1", "iso-8859-1"},
+	{"iso-ir-100", "iso-8859-1"}, {"latin1", "iso-8859-1"}, {"latin-1", "iso-8859-1"}, {"l1", "iso-8859-1"},
+	{"iso-latin-1", "iso-8859-1"}, {"ibm819", "iso-8859-1"}, {"cp819", "iso-8859-1"}, {"csisolatin1", "iso-8859-1"},
 }
 
 // validEncName checks production [81]: [A-Za-z] ([A-Za-z0-9._] | '-')*.

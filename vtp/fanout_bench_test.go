@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"comet/voevent"
 )
 
 // BenchmarkFanOut measures the relay path of one event at low load: an
@@ -96,6 +98,14 @@ func benchFanOut(b *testing.B, k int) {
 // the same process and hold no goroutine; their socket structures are
 // counted too, so the figure is a little high.
 func BenchmarkSubscriberMemory(b *testing.B) {
+	for _, acked := range []bool{false, true} {
+		b.Run(fmt.Sprintf("acked=%v", acked), func(b *testing.B) { subscriberMemory(b, acked) })
+	}
+}
+
+// subscriberMemory measures 2000 subscribers; acked: after each has
+// acknowledged an event.
+func subscriberMemory(b *testing.B, acked bool) {
 	const k = 2000
 	for b.Loop() {
 		br := New(Config{LocalIVO: brokerIVO, Logger: discardLogger(), MaxConnsPerAddr: 2 * k})
@@ -118,6 +128,30 @@ func BenchmarkSubscriberMemory(b *testing.B) {
 		}
 		for br.authCount.Load() < k {
 			time.Sleep(time.Millisecond)
+		}
+		if acked {
+			// Every subscriber gets an event and acknowledges it, so the
+			// figures include what reading a message leaves behind.
+			ev, err := voevent.Parse(testEvent(ivorn("mem"), "test", ""))
+			if err != nil {
+				b.Fatal(err)
+			}
+			br.Broadcast(ev)
+			for _, c := range conns {
+				raw, err := ReadFrame(bufio.NewReader(c), DefaultMaxFrame)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sent, _ := voevent.ParseRoot(raw)
+				WriteFrame(c, Ack(sent.IVORN, "ivo://example.org/sub", "", time.Now()))
+			}
+			for acks := 0; acks < k; {
+				time.Sleep(time.Millisecond)
+				acks = 0
+				for _, sub := range br.Snapshot().Subscribers {
+					acks += int(sub.Acks)
+				}
+			}
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)

@@ -573,8 +573,34 @@ func (s *subscriber) readLoop() {
 			s.drop(reason)
 			return
 		}
-		s.offStack(func() { s.handle(raw) })
+		if !s.quick(raw) {
+			s.offStack(func() { s.handle(raw) })
+		}
 	}
+}
+
+// quick deals with an ack or an iamalive answer on the reading goroutine
+// itself, and reports whether raw was one: nearly everything a subscriber
+// sends is, and ParseRole reads those without growing the reader's stack,
+// which a goroutine per message would grow each time. Anything else,
+// including a message that does not parse, is left to handle.
+func (s *subscriber) quick(raw []byte) bool {
+	if s.debug {
+		return false // handle logs each one
+	}
+	_, role, err := voevent.ParseRole(raw)
+	switch {
+	case err != nil:
+		return false
+	case role == RoleAck:
+		s.acked(role)
+		s.ackedOne()
+		return true
+	case role == RoleIAmAlive:
+		s.answered.Store(true)
+		return true
+	}
+	return false
 }
 
 // offStack runs f on a goroutine of its own and waits for it. Parsing a
