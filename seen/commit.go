@@ -1,6 +1,7 @@
 package seen
 
 import (
+	"errors"
 	"fmt"
 	"time"
 )
@@ -121,18 +122,32 @@ func (s *Store) lead(b *batch) {
 	s.queue[0] = nil
 	s.queue = s.queue[:0]
 	s.mu.Unlock()
+	// Deferred, so that a panic the caller recovers from does not leave
+	// the store believing a write is still running.
+	defer func() {
+		s.mu.Lock()
+		s.busy = false
+		if len(s.queue) > 0 || s.retryDue || s.syncDue || s.closed {
+			s.wake.Signal()
+		}
+		s.mu.Unlock()
+	}()
 	s.commit(b)
-	s.mu.Lock()
-	s.busy = false
-	if len(s.queue) > 0 || s.retryDue || s.syncDue || s.closed {
-		s.wake.Signal()
-	}
-	s.mu.Unlock()
 }
 
 // commit writes batch b and wakes its callers.
 func (s *Store) commit(b *batch) {
+	// Settled deferred: a panic below, which would be a bug and which a
+	// caller writing its own batch recovers from, must not leave the
+	// batch's callers, and copies of its keys, waiting for ever.
 	var err error
+	lazy, written := false, false
+	defer func() {
+		if !written {
+			err = errInterrupted
+		}
+		s.settleBatch(b, err, lazy)
+	}()
 	if len(b.jrecs) > 0 {
 		// The journal first: a crash after it leaves an event journaled
 		// but not yet seen, whose seen record Open restores from the
@@ -143,15 +158,23 @@ func (s *Store) commit(b *batch) {
 			s.log.Error("seen: journal write failed; the batch is not recorded", "path", s.dir, "events", len(b.jrecs), "err", err)
 		}
 	}
-	lazy := false
 	if err == nil {
 		lazy, err = s.writeBatch(b.buf, len(b.jrecs) == len(b.keys))
 	}
+	written = true
 	if err == nil && len(b.jrecs) > 0 && s.journal.onCommit != nil {
 		for _, r := range b.jrecs {
 			s.journal.onCommit(r.seq, r.payload)
 		}
 	}
+}
+
+// errInterrupted settles a batch whose write did not return.
+var errInterrupted = errors.New("seen: internal error while recording")
+
+// settleBatch applies the outcome err of batch b's write to its keys and
+// wakes its callers.
+func (s *Store) settleBatch(b *batch, err error, lazy bool) {
 	s.mu.Lock()
 	for i := range b.keys {
 		delete(s.pending, b.keys[i])

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"syscall"
 	"testing"
+	"testing/synctest"
 )
 
 func injectJournalFaults(s *Store) *faultyFile {
@@ -52,4 +53,37 @@ func TestJournalWriteFailure(t *testing.T) {
 		}
 		closeT(t, s)
 	}
+}
+
+// TestPanickingCommitHookWedgesNothing: a panic in the commit hook, on
+// the goroutine of the caller that wrote its own batch, reaches that
+// caller; the event is recorded all the same, a copy of it is recognised
+// rather than waited on for ever, and the store goes on.
+func TestPanickingCommitHookWedgesNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		calls := 0
+		s := openJ(t, t.TempDir(), Options{}, JournalOptions{OnCommit: func(uint64, any) {
+			calls++
+			if calls == 1 {
+				panic("hook bug")
+			}
+		}})
+		el, raw := jEvent(1)
+		func() {
+			defer func() {
+				if r := recover(); r != "hook bug" {
+					t.Errorf("recovered %v, want the hook's panic", r)
+				}
+			}()
+			s.CheckAndJournal(el, raw, false, nil)
+		}()
+		if first, err := s.CheckAndJournal(el, raw, false, nil); first || err != nil {
+			t.Fatalf("copy after the panic: first=%v err=%v, want a duplicate", first, err)
+		}
+		addEvents(t, s, 2, 4)
+		if calls != 3 {
+			t.Fatalf("hook called %d times, want 3", calls)
+		}
+		closeT(t, s)
+	})
 }
