@@ -45,28 +45,12 @@ func benchRelay(b *testing.B, k int) {
 		}
 		filter := fmt.Sprintf(`//Param[@name="seq" and @value > %d]`, -1-i)
 		WriteFrame(c, AuthenticateResponse(brokerIVO, "ivo://example.org/sub", []string{filter}, time.Now()))
-		received.Go(func() {
-			n := 0
-			for n < b.N {
-				raw, err := ReadFrame(r, DefaultMaxFrame)
-				if err != nil {
-					break
-				}
-				if strings.Contains(string(raw[:min(len(raw), 200)]), "VOEvent") {
-					n++
-				}
-			}
-			counts <- n
-		})
+		received.Go(func() { counts <- countEvents(r, b.N) })
 	}
 	for br.authCount.Load() < int64(k) {
 		time.Sleep(time.Millisecond)
 	}
-	pad := strings.Repeat(`<Param name="pad" value="1.2345" dataType="float" ucd="meta.code"/>`, 50)
-	events := make([][]byte, b.N)
-	for i := range events {
-		events[i] = testEvent(ivorn("bench"), "observation", fmt.Sprintf(`<Param name="seq" value="%d"/>`, i)+pad)
-	}
+	events := benchEvents(b.N)
 	author, err := net.Dial("tcp", lr.Addr().String())
 	if err != nil {
 		b.Fatal(err)
@@ -102,4 +86,31 @@ func benchRelay(b *testing.B, k int) {
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
 	b.ReportMetric(float64(b.N*k)/elapsed.Seconds(), "deliveries/s")
+}
+
+// countEvents reads frames from r until want events have come, or the
+// connection ends, and returns how many came.
+func countEvents(r *bufio.Reader, want int) int {
+	n := 0
+	for n < want {
+		raw, err := ReadFrame(r, DefaultMaxFrame)
+		if err != nil {
+			break
+		}
+		if strings.Contains(string(raw[:min(len(raw), 200)]), "VOEvent") {
+			n++
+		}
+	}
+	return n
+}
+
+// benchEvents returns n distinct events of about 4 KB, each with a seq
+// Param for filters to test.
+func benchEvents(n int) [][]byte {
+	pad := strings.Repeat(`<Param name="pad" value="1.2345" dataType="float" ucd="meta.code"/>`, 50)
+	events := make([][]byte, n)
+	for i := range events {
+		events[i] = testEvent(ivorn("bench"), "observation", fmt.Sprintf(`<Param name="seq" value="%d"/>`, i)+pad)
+	}
+	return events
 }

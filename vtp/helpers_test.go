@@ -207,11 +207,19 @@ type subOpts struct {
 // authenticate response (filters) into account.
 func dialSub(t *testing.T, tb *testBroker, opts subOpts) *testSub {
 	t.Helper()
-	before := tb.authCount.Load()
 	c, err := net.Dial("tcp", tb.bcast)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return subscribeOn(t, tb, c, opts)
+}
+
+// subscribeOn plays a subscriber on c, a connection to tb's broadcast
+// port (plain or TLS), and returns once the broker has taken its
+// authenticate response into account.
+func subscribeOn(t *testing.T, tb *testBroker, c net.Conn, opts subOpts) *testSub {
+	t.Helper()
+	before := tb.authCount.Load()
 	s := &testSub{c: c, events: make(chan []byte, 1000), authed: make(chan struct{}), closed: make(chan struct{})}
 	t.Cleanup(func() { c.Close(); <-s.closed })
 	go s.run(opts)

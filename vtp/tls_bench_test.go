@@ -5,9 +5,7 @@ package vtp
 import (
 	"bufio"
 	"crypto/tls"
-	"fmt"
 	"net"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -140,28 +138,12 @@ func benchRelayTLS(b *testing.B, k int, secure bool) {
 			b.Fatal(err)
 		}
 		WriteFrame(c, AuthenticateResponse(brokerIVO, "ivo://example.org/sub", nil, time.Now()))
-		received.Go(func() {
-			n := 0
-			for n < b.N {
-				raw, err := ReadFrame(r, DefaultMaxFrame)
-				if err != nil {
-					break
-				}
-				if strings.Contains(string(raw[:min(len(raw), 200)]), "VOEvent") {
-					n++
-				}
-			}
-			counts <- n
-		})
+		received.Go(func() { counts <- countEvents(r, b.N) })
 	}
 	for br.authCount.Load() < int64(k) {
 		time.Sleep(time.Millisecond)
 	}
-	pad := strings.Repeat(`<Param name="pad" value="1.2345" dataType="float" ucd="meta.code"/>`, 50)
-	events := make([][]byte, b.N)
-	for i := range events {
-		events[i] = testEvent(ivorn("bench"), "observation", fmt.Sprintf(`<Param name="seq" value="%d"/>`, i)+pad)
-	}
+	events := benchEvents(b.N)
 	author := dial(recv, tlsRecv)
 	defer author.Close()
 	go func() {

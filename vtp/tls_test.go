@@ -81,23 +81,7 @@ func tlsDial(t *testing.T, addr string, ca *testCA, cert *tls.Certificate) *tls.
 // tlsSub subscribes over c, as dialSub does over plain TCP.
 func tlsSub(t *testing.T, tb *testBroker, c net.Conn) *testSub {
 	t.Helper()
-	before := tb.authCount.Load()
-	s := &testSub{c: c, events: make(chan []byte, 1000), authed: make(chan struct{}), closed: make(chan struct{})}
-	t.Cleanup(func() { c.Close(); <-s.closed })
-	go s.run(subOpts{})
-	select {
-	case <-s.authed:
-	case <-time.After(10 * time.Second):
-		t.Fatal("no authenticate from broker")
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for tb.authCount.Load() == before {
-		if time.Now().After(deadline) {
-			t.Fatal("broker never processed the authenticate response")
-		}
-		time.Sleep(time.Millisecond)
-	}
-	return s
+	return subscribeOn(t, tb, c, subOpts{})
 }
 
 // mustBeRefused waits for the broker to close c, failing if it sends a frame.
