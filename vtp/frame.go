@@ -68,13 +68,28 @@ func skipOversized(r *bufio.Reader, err error) (*FrameTooLargeError, bool) {
 // bytes. The length is checked against max before anything is allocated.
 // A connection that closes mid-frame gives io.ErrUnexpectedEOF.
 func ReadFrame(r *bufio.Reader, max int) ([]byte, error) {
+	if err := awaitFrame(r); err != nil {
+		return nil, err
+	}
+	return readFrame(r, max, nil)
+}
+
+// awaitFrame waits until the next frame's length has arrived.
+func awaitFrame(r *bufio.Reader) error {
+	h, err := r.Peek(4)
+	if err != nil && len(h) > 0 && err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// readFrame is ReadFrame once awaitFrame has returned; a frame that fits
+// in buf's capacity is read into buf.
+func readFrame(r *bufio.Reader, max int, buf []byte) ([]byte, error) {
 	// Peek rather than io.ReadFull into an array, which would put the
 	// array on the heap for every message.
 	h, err := r.Peek(4)
 	if err != nil {
-		if len(h) > 0 && err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
 		return nil, err
 	}
 	hdr := [4]byte(h)
@@ -86,7 +101,11 @@ func ReadFrame(r *bufio.Reader, max int) ([]byte, error) {
 		return nil, &FrameTooLargeError{Length: n, Limit: max, Prefix: hdr}
 	}
 	if n <= eagerFrame {
-		buf := make([]byte, n)
+		if int(n) <= cap(buf) {
+			buf = buf[:n]
+		} else {
+			buf = make([]byte, n)
+		}
 		if _, err := io.ReadFull(r, buf); err != nil {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
@@ -97,14 +116,14 @@ func ReadFrame(r *bufio.Reader, max int) ([]byte, error) {
 	}
 	// A large frame's buffer grows with what actually arrives, so a peer
 	// that announces a megabyte and sends nothing costs nothing.
-	var buf bytes.Buffer
-	if _, err := io.CopyN(&buf, r, int64(n)); err != nil {
+	var big bytes.Buffer
+	if _, err := io.CopyN(&big, r, int64(n)); err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return big.Bytes(), nil
 }
 
 // eagerFrame is the largest frame whose buffer is allocated as soon as its

@@ -50,7 +50,9 @@ type journalState struct {
 
 // Journaled is the journal's commit hook (seen.JournalOptions.OnCommit):
 // it queues the event payload, just made durable as seq, for every
-// subscriber. The committer calls it in sequence order, so subscribers
+// subscriber. It writes nothing: the committer must not wait for
+// sockets, so the event's receiver starts the writes with
+// broadcastAccepted once its record call returns. The committer calls it in sequence order, so subscribers
 // get journaled events in journal order. A payload that is not an event
 // (written by something else than this broker) only moves the position.
 func (b *Broker) Journaled(seq uint64, payload any) {
@@ -59,7 +61,7 @@ func (b *Broker) Journaled(seq uint64, payload any) {
 	if l := b.subList.Load(); ok && l != nil {
 		it := item{ev: ev, msg: ev.Raw, seq: seq}
 		for _, s := range *l {
-			s.enqueue(it)
+			s.queue(it)
 		}
 	}
 	b.jr.last = seq
@@ -84,10 +86,15 @@ func (b *Broker) record(ev *voevent.Event, remote bool) (first bool, err error) 
 	return true, nil
 }
 
-// broadcastAccepted queues ev for subscribers unless Journaled did.
+// broadcastAccepted queues ev for subscribers unless Journaled did, and
+// starts writing it to them.
 func (b *Broker) broadcastAccepted(ev *voevent.Event) {
 	if _, done := b.jr.queued.LoadAndDelete(ev); !done {
 		b.Broadcast(ev)
+		return
+	}
+	if l := b.subList.Load(); l != nil {
+		kickAll(*l)
 	}
 }
 

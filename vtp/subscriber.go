@@ -2,6 +2,7 @@ package vtp
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"comet/voevent"
@@ -39,9 +41,11 @@ type item struct {
 }
 
 // subscriber is one Broker→Subscriber connection. Broadcast only ever
-// appends to its queue without blocking and, if no writer is running,
-// starts one; the writer filters and writes what is queued, then ends. So
-// a slow or dead subscriber delays nobody else, and an idle one costs its
+// appends to its queue without blocking and then, if no write is in
+// progress, writes what is queued: at once, with no goroutine and no
+// waiting, on a plain socket with room for it, and otherwise on a writer
+// goroutine that filters and writes what is queued, then ends. So a slow
+// or dead subscriber delays nobody else, and an idle one costs its
 // reading goroutine and a few hundred bytes, not a second goroutine.
 type subscriber struct {
 	b     *Broker
@@ -66,6 +70,13 @@ type subscriber struct {
 	// deadline is the write deadline last set; only the token's holder
 	// touches it.
 	deadline time.Time
+	// raw is the plain socket, for writing without waiting (writeNow);
+	// nil over TLS and where that is not supported. rest is what such a
+	// write left over, restEvents the events in the batch it ended; only
+	// the token's holder touches them.
+	raw        syscall.RawConn
+	rest       []byte
+	restEvents int64
 
 	// Figures for Snapshot.
 	since            time.Time
@@ -86,6 +97,7 @@ type scratch struct {
 	batch []item
 	bufs  net.Buffers
 	hdrs  [8 * maxWriteBatch]byte // room for a position marker before each event
+	raw   *rawWriter              // for writevNow, made on first use
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -109,6 +121,7 @@ func (b *Broker) HandleSubscriber(c net.Conn) {
 		idle:  make(chan struct{}, 1),
 		done:  make(chan struct{}),
 		since: time.Now(),
+		raw:   rawConn(c),
 	}
 	s.debug = s.log.Enabled(context.Background(), slog.LevelDebug)
 	s.answered.Store(true)
@@ -150,7 +163,7 @@ func (s *subscriber) start() {
 	ok := s.write(sc.batch, sc)
 	scratchPool.Put(sc)
 	if ok && s.startReplay() {
-		s.release()
+		s.release(false)
 		return
 	}
 	s.drop("")
@@ -158,28 +171,64 @@ func (s *subscriber) start() {
 	s.signalIdle()
 }
 
-// kick starts a writer for what is queued unless one is running.
+// kick starts writing what is queued unless a writer is running. On a
+// plain socket the caller writes it at once, without waiting: an event
+// then reaches the subscriber with no goroutine started and no thread
+// woken. Only what the socket does not take at once, because the
+// subscriber is slow to read, is left to a writer goroutine, which may
+// block; so the caller is never delayed by a slow subscriber.
 func (s *subscriber) kick() {
-	if !s.gone() && s.writing.CompareAndSwap(false, true) {
-		go s.flush()
+	if s.gone() || !s.writing.CompareAndSwap(false, true) {
+		return
 	}
+	if s.raw != nil && s.writeAtOnce() {
+		return
+	}
+	go s.flush()
 }
 
-// flush is a writer: it holds the token, writes what is queued and ends.
+// writeAtOnce writes what is queued without waiting, holding the token.
+// It reports whether it is done and has given the token back; if not, the
+// socket is full, s.rest holds what it did not take, and the caller must
+// start a writer.
+func (s *subscriber) writeAtOnce() (done bool) {
+	defer s.b.recovered(s.peer, func() { s.drop("internal error"); s.writing.Store(false); s.signalIdle(); done = true })
+	switch s.drain(true) {
+	case wroteAll:
+		return s.release(true)
+	case wroteGone:
+		s.writing.Store(false)
+		s.signalIdle()
+		return true
+	}
+	return false
+}
+
+// flush is a writer: it holds the token, writes what is left over and
+// what is queued, and ends.
 func (s *subscriber) flush() {
 	defer s.b.recovered(s.peer, func() { s.drop("internal error"); s.writing.Store(false); s.signalIdle() })
-	if s.drain() {
-		s.release()
+	if s.writeRest() && s.drain(false) == wroteAll {
+		s.release(false)
 		return
 	}
 	s.writing.Store(false)
 	s.signalIdle()
 }
 
+// outcome is how far a drain got.
+type outcome int
+
+const (
+	wroteAll  outcome = iota // the queue is empty
+	wroteGone                // the subscriber is gone
+	wroteSome                // writing at once, the socket filled: s.rest holds the rest
+)
+
 // drain writes everything queued, in batches of one system call (writev)
 // each, so a burst does not cost a call per event and no event is copied.
-// It reports false if the subscriber is gone.
-func (s *subscriber) drain() bool {
+// atOnce writes without waiting (see writeAtOnce).
+func (s *subscriber) drain(atOnce bool) outcome {
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
 	for {
@@ -188,10 +237,19 @@ func (s *subscriber) drain() bool {
 			if h := drainedHook.Load(); h != nil {
 				(*h)(s)
 			}
-			return true
+			return wroteAll
 		}
-		if !s.write(sc.batch, sc) {
-			return false
+		if !atOnce {
+			if !s.write(sc.batch, sc) {
+				return wroteGone
+			}
+			continue
+		}
+		switch ok, full := s.writeNow(sc.batch, sc); {
+		case !ok:
+			return wroteGone
+		case full:
+			return wroteSome
 		}
 	}
 }
@@ -199,17 +257,22 @@ func (s *subscriber) drain() bool {
 // release gives the writer's token back. A message queued while the
 // holder was finishing found the token taken and started no writer, so
 // release takes the token again and drains while anything is waiting.
-func (s *subscriber) release() {
+// It reports false if, writing at once, the socket filled: it then still
+// holds the token, and the caller must start a writer.
+func (s *subscriber) release(atOnce bool) bool {
 	for {
 		s.writing.Store(false)
 		s.signalIdle()
 		if s.gone() || s.q.empty() || !s.writing.CompareAndSwap(false, true) {
-			return
+			return true
 		}
-		if !s.drain() {
+		switch s.drain(atOnce) {
+		case wroteGone:
 			s.writing.Store(false)
 			s.signalIdle()
-			return
+			return true
+		case wroteSome:
+			return false
 		}
 	}
 }
@@ -305,21 +368,43 @@ func (b *Broker) Broadcast(ev *voevent.Event) {
 	}
 	it := item{ev: ev, msg: ev.Raw}
 	for _, s := range *l {
-		s.enqueue(it)
+		s.queue(it)
+	}
+	kickAll(*l)
+}
+
+// kickChunk is how many subscribers one goroutine writes an event to.
+// Up to that many are written to by the caller, with no goroutine started;
+// more are shared out between goroutines, so that a large audience is
+// written to on every core and the caller, typically an author waiting
+// for its ack, is delayed by one chunk's writes at most.
+const kickChunk = 64
+
+// kickAll starts writing to each subscriber in l what is queued for it.
+func kickAll(l []*subscriber) {
+	for len(l) > kickChunk {
+		part := l[:kickChunk]
+		l = l[kickChunk:]
+		go kickEach(part)
+	}
+	kickEach(l)
+}
+
+func kickEach(l []*subscriber) {
+	for _, s := range l {
+		s.kick()
 	}
 }
 
-// enqueue adds it to the queue without ever blocking; a subscriber that
-// has fallen too far behind is dropped instead.
-func (s *subscriber) enqueue(it item) {
+// queue adds it to the queue without ever blocking, and without writing
+// it yet; a subscriber that has fallen too far behind is dropped instead.
+func (s *subscriber) queue(it item) {
 	if err := s.q.push(it); err != nil {
 		if it.ev != nil {
 			s.b.stats.dropped.Add(1)
 		}
 		s.drop(err.Error())
-		return
 	}
-	s.kick()
 }
 
 // drop disconnects the subscriber once, logging why.
@@ -353,14 +438,16 @@ func (b *Broker) iamaliveLoop() {
 			for _, s := range *l {
 				s.tick(it)
 			}
+			kickAll(*l)
 		case <-b.stopCtx.Done():
 			return
 		}
 	}
 }
 
-// tick is one iamalive period for the subscriber. One being replayed to
-// is probed by its replay instead.
+// tick is one iamalive period for the subscriber: it queues the
+// iamalive, to be written by the caller's kick. One being replayed to is
+// probed by its replay instead.
 func (s *subscriber) tick(iamalive item) {
 	if s.jx != nil && s.jx.replaying.Load() {
 		return
@@ -377,18 +464,84 @@ func (s *subscriber) tick(iamalive item) {
 	if s.jx != nil {
 		iamalive.probe = true
 	}
-	s.enqueue(iamalive)
+	s.queue(iamalive)
 }
 
 // write sends a batch of at most maxWriteBatch items, leaving out events
-// the subscriber's filters reject. A subscriber that has gone costs no
-// more filtering from that moment. The write deadline is moved only when
-// less than WriteTimeout of it is left, to between one and one and a half
-// WriteTimeouts away, so a busy subscriber does not rearm a timer on
-// every write: a write stuck for that long drops the subscriber.
+// the subscriber's filters reject, and reports false if the subscriber is
+// gone. The write deadline is moved only when less than WriteTimeout of
+// it is left, to between one and one and a half WriteTimeouts away, so a
+// busy subscriber does not rearm a timer on every write: a write stuck
+// for that long drops the subscriber.
 func (s *subscriber) write(batch []item, sc *scratch) bool {
-	bufs := sc.bufs[:0]
-	events := int64(0)
+	bufs, events, ok := s.frames(batch, sc)
+	if !ok || len(bufs) == 0 {
+		return ok
+	}
+	s.armDeadline()
+	_, err := writeBuffers(s.c, &bufs)
+	clear(sc.bufs[:cap(sc.bufs)]) // the pool must not keep events alive
+	return s.wrote(events, err)
+}
+
+// writeNow is write without waiting, for a plain socket (s.raw): one
+// writev that takes what the socket's buffer has room for. full reports
+// that it did not take everything; the rest is then copied to s.rest for
+// a writer to send before anything else.
+func (s *subscriber) writeNow(batch []item, sc *scratch) (ok, full bool) {
+	bufs, events, ok := s.frames(batch, sc)
+	if !ok || len(bufs) == 0 {
+		return ok, false
+	}
+	s.armDeadline() // a deadline passed while idle would fail the write
+	n, err := writevNow(s.raw, bufs, sc)
+	if err == nil {
+		if rest := leftOver(bufs, n); rest != nil {
+			s.rest, s.restEvents = rest, events
+			clear(sc.bufs[:cap(sc.bufs)])
+			return true, true
+		}
+	}
+	clear(sc.bufs[:cap(sc.bufs)])
+	return s.wrote(events, err), false
+}
+
+// writeRest writes what writeNow left over, if anything, and reports
+// false if the subscriber is gone.
+func (s *subscriber) writeRest() bool {
+	if s.rest == nil {
+		return true
+	}
+	bufs := net.Buffers{s.rest}
+	events := s.restEvents
+	s.rest, s.restEvents = nil, 0
+	s.armDeadline()
+	_, err := writeBuffers(s.c, &bufs)
+	return s.wrote(events, err)
+}
+
+// leftOver copies what follows the first n bytes of bufs, nil if nothing
+// does.
+func leftOver(bufs [][]byte, n int) []byte {
+	var rest []byte
+	for _, b := range bufs {
+		if n >= len(b) {
+			n -= len(b)
+			continue
+		}
+		rest = append(rest, b[n:]...)
+		n = 0
+	}
+	return rest
+}
+
+// frames lays out a batch for one writev: a length header before each
+// message, and a position marker before each journaled event for a
+// subscriber using the replay extension. Events the filters reject are
+// left out. ok is false if the subscriber is gone, which then costs no
+// more filtering; events counts the events laid out.
+func (s *subscriber) frames(batch []item, sc *scratch) (bufs net.Buffers, events int64, ok bool) {
+	bufs = sc.bufs[:0]
 	frames := 0
 	for _, it := range batch {
 		if it.probe && s.jx.active {
@@ -397,7 +550,7 @@ func (s *subscriber) write(batch []item, sc *scratch) bool {
 		if it.ev != nil && it.seq != 0 && s.jx != nil && s.jx.active {
 			if s.gone() {
 				clear(batch)
-				return false
+				return nil, 0, false
 			}
 			marker, send := s.liveItem(it)
 			if !send {
@@ -412,7 +565,7 @@ func (s *subscriber) write(batch []item, sc *scratch) bool {
 		} else if it.ev != nil {
 			if s.gone() {
 				clear(batch)
-				return false
+				return nil, 0, false
 			}
 			if !s.wants(it.ev) {
 				if s.debug {
@@ -433,12 +586,12 @@ func (s *subscriber) write(batch []item, sc *scratch) bool {
 	}
 	clear(batch)
 	sc.bufs = bufs[:0]
-	if len(bufs) == 0 {
-		return true
-	}
-	s.armDeadline()
-	_, err := writeBuffers(s.c, &bufs)
-	clear(sc.bufs[:cap(sc.bufs)]) // the pool must not keep events alive
+	return bufs, events, true
+}
+
+// wrote counts a write of events that ended with err, dropping the
+// subscriber if it failed, and reports whether it succeeded.
+func (s *subscriber) wrote(events int64, err error) bool {
 	if err != nil {
 		s.b.stats.dropped.Add(events)
 		if errors.Is(err, net.ErrClosed) {
@@ -560,12 +713,24 @@ func (s *subscriber) setFilters(exprs []string) {
 }
 
 // readLoop handles what the subscriber sends: acks, naks, iamalive and
-// authenticate responses.
+// authenticate responses. A message is read into a buffer borrowed only
+// once its length has arrived, so an idle subscriber holds none, and
+// given back once handled: nearly every message is an ack, and a buffer
+// for each would be most of what the broker allocates per delivery.
 func (s *subscriber) readLoop() {
 	r := bufio.NewReaderSize(s.c, subscriberReadBuffer)
 	for {
-		raw, err := ReadFrame(r, s.b.cfg.MaxFrame)
+		err := awaitFrame(r)
+		var raw []byte
+		var buf *[]byte
+		if err == nil {
+			buf = smallFrames.Get().(*[]byte)
+			raw, err = readFrame(r, s.b.cfg.MaxFrame, *buf)
+		}
 		if err != nil {
+			if buf != nil {
+				smallFrames.Put(buf)
+			}
 			reason := "" // a plain disconnection, or our own drop
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 				reason = "read failed: " + err.Error()
@@ -573,11 +738,22 @@ func (s *subscriber) readLoop() {
 			s.drop(reason)
 			return
 		}
-		if !s.quick(raw) {
-			s.offStack(func() { s.handle(raw) })
+		if s.quick(raw) {
+			smallFrames.Put(buf)
+			continue
 		}
+		raw = bytes.Clone(raw) // handle may keep it
+		smallFrames.Put(buf)
+		s.offStack(func() { s.handle(raw) })
 	}
 }
+
+// smallFrame is the size of the buffers readLoop borrows from smallFrames;
+// an ack or iamalive answer is well under it, and larger messages get a
+// buffer of their own.
+const smallFrame = 2048
+
+var smallFrames = sync.Pool{New: func() any { b := make([]byte, smallFrame); return &b }}
 
 // quick deals with an ack or an iamalive answer on the reading goroutine
 // itself, and reports whether raw was one: nearly everything a subscriber

@@ -1,0 +1,127 @@
+package vtp
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"comet/voevent"
+)
+
+// rawSub connects to tb's broadcast port and answers the authenticate,
+// and returns the connection and its reader; it then reads nothing more
+// until the test does.
+func rawSub(t *testing.T, tb *testBroker) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	before := tb.authCount.Load()
+	c, err := net.Dial("tcp", tb.bcast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	r := bufio.NewReader(c)
+	if _, err := ReadFrame(r, DefaultMaxFrame); err != nil {
+		t.Fatal(err)
+	}
+	WriteFrame(c, AuthenticateResponse(brokerIVO, "ivo://example.org/sub", nil, time.Now()))
+	for tb.authCount.Load() == before {
+		time.Sleep(time.Millisecond)
+	}
+	return c, r
+}
+
+// onlySubscriber is the broker's one subscriber.
+func onlySubscriber(t *testing.T, b *Broker) *subscriber {
+	t.Helper()
+	l := b.subList.Load()
+	if l == nil || len(*l) != 1 {
+		t.Fatal("want exactly one subscriber")
+	}
+	return (*l)[0]
+}
+
+// TestSlowReaderGetsEveryByte: events are written to a subscriber at once
+// by whoever broadcasts them, and a subscriber that stops reading fills
+// its socket part-way through an event. The broadcaster must not wait for
+// it, and what the socket did not take must follow, before the next
+// event: the subscriber, reading again, gets every event whole and in
+// order.
+func TestSlowReaderGetsEveryByte(t *testing.T) {
+	tb := startBroker(t, brokerIVO, func(c *Config) { c.Validate = nil })
+	c, r := rawSub(t, tb)
+	if runtime.GOOS == "linux" && onlySubscriber(t, tb.Broker).raw == nil {
+		t.Fatal("a TCP subscriber is not written to at once")
+	}
+	// 60 events of 100 KB: several times what loopback socket buffers
+	// hold, so writes end part-way through events and find no room at all.
+	const n = 60
+	var evs []*voevent.Event
+	for i := range n {
+		pad := "<Description>" + strings.Repeat(string(rune('a'+i%26)), 100_000+i) + "</Description>"
+		ev, err := voevent.Parse(testEvent(fmt.Sprintf("ivo://example.org/slow#%d", i), "observation", pad))
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, ev)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, ev := range evs {
+			tb.Broadcast(ev)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Broadcast waited for a subscriber that does not read")
+	}
+	for i, ev := range evs {
+		raw, err := ReadFrame(r, DefaultMaxFrame)
+		if err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+		if string(raw) != string(ev.Raw) {
+			t.Fatalf("event %d arrived damaged or out of order: %d bytes, want %d", i, len(raw), len(ev.Raw))
+		}
+		WriteFrame(c, Ack(ev.IVORN, "ivo://example.org/sub", "", time.Now()))
+	}
+	if strings.Contains(tb.log.String(), "subscriber dropped") {
+		t.Errorf("the slow subscriber was dropped:\n%s", tb.log.String())
+	}
+}
+
+// TestWriteAfterIdleDeadline: a subscriber idle for longer than the write
+// deadline a writer last set still gets the next event. A write made at
+// once must move the deadline as a writer does, or it fails at once with
+// a timeout and drops a healthy subscriber.
+func TestWriteAfterIdleDeadline(t *testing.T) {
+	tb := startBroker(t, brokerIVO, func(c *Config) { c.Validate = nil })
+	_, r := rawSub(t, tb)
+	s := onlySubscriber(t, tb.Broker)
+	// Take the writer's token, as a writer would, and leave behind a
+	// deadline that passed while the subscriber was idle.
+	for !s.writing.CompareAndSwap(false, true) {
+		<-s.idle
+	}
+	s.deadline = time.Now().Add(-time.Second)
+	s.c.SetWriteDeadline(s.deadline)
+	s.writing.Store(false)
+	ev, err := voevent.Parse(testEvent(ivorn("after-idle"), "observation", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb.Broadcast(ev)
+	raw, err := ReadFrame(r, DefaultMaxFrame)
+	if err != nil || string(raw) != string(ev.Raw) {
+		t.Fatalf("event after an idle spell: %q, %v\n%s", voevent.ClipBytes(raw), err, tb.log.String())
+	}
+	if strings.Contains(tb.log.String(), "subscriber dropped") {
+		t.Errorf("subscriber dropped:\n%s", tb.log.String())
+	}
+}
