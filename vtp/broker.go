@@ -217,7 +217,9 @@ func New(cfg Config) *Broker {
 var ErrClosed = errors.New("vtp: broker closed")
 
 // serve runs an accept loop, handing each admitted connection to handle
-// on a goroutine of its own: a waiting one (warm) or a new one.
+// on a goroutine of its own: for authors, a waiting one (warm) if any.
+// A subscriber's goroutine lives as long as its connection, with a stack
+// kept as small as its reading needs; it is never reused.
 func (b *Broker) serve(l net.Listener, wl Whitelist, kind string, handle func(net.Conn)) error {
 	b.mu.Lock()
 	if b.closing.Load() {
@@ -233,7 +235,10 @@ func (b *Broker) serve(l net.Listener, wl Whitelist, kind string, handle func(ne
 		delete(b.listeners, l)
 		b.mu.Unlock()
 	}()
-	w := &warm{next: make(chan func())}
+	var w *warm // authors' connections only: a subscriber's lasts
+	if kind == "receive" {
+		w = &warm{next: make(chan func())}
+	}
 	var delay time.Duration
 	for {
 		c, err := l.Accept()
@@ -270,20 +275,25 @@ func (b *Broker) serve(l net.Listener, wl Whitelist, kind string, handle func(ne
 			defer b.conns.release(kind, addr)
 			handle(c)
 		}
-		select {
-		case w.next <- job: // a goroutine that served an earlier connection
-		default:
-			if !b.spawn(func() { b.work(w, job) }) {
-				b.conns.release(kind, addr)
-				c.Close()
-				return ErrClosed
+		run := job
+		if w != nil {
+			select {
+			case w.next <- job: // a goroutine that served an earlier connection
+				continue
+			default:
+				run = func() { b.work(w, job) }
 			}
+		}
+		if !b.spawn(run) {
+			b.conns.release(kind, addr)
+			c.Close()
+			return ErrClosed
 		}
 	}
 }
 
-// warmGoroutines is how many goroutines that have served a connection on
-// a port wait for the next one there instead of ending. A new goroutine's
+// warmGoroutines is how many goroutines that have served an author's
+// connection wait for the next one instead of ending. A new goroutine's
 // stack starts small and is copied as it grows, several times over for an
 // author's event, whose parsing and validation run deep: at low load that
 // copying was a twentieth of the broker's CPU. A waiting goroutine keeps

@@ -9,9 +9,9 @@ import (
 	"time"
 )
 
-// TestWaitingConnectionGoroutinesAreBounded: goroutines that served a
-// connection wait for the next one, but no more than warmGoroutines per
-// port, however many connections came at once; the next connection is
+// TestWaitingConnectionGoroutinesAreBounded: goroutines that served an
+// author's connection wait for the next one, but no more than warmGoroutines
+// however many connections came at once; the next connection is
 // served by one of them; and Shutdown ends them all.
 func TestWaitingConnectionGoroutinesAreBounded(t *testing.T) {
 	const burst = 4 * warmGoroutines
