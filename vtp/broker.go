@@ -120,7 +120,9 @@ type Broker struct {
 	listeners map[net.Listener]*listenerState
 	authors   map[net.Conn]struct{}
 	subs      map[*subscriber]struct{}
-	subList   atomic.Pointer[[]*subscriber] // copy of subs for Broadcast
+	subList   atomic.Pointer[[]*subscriber] // copy of subs for Broadcast (subscribers)
+	subsStale atomic.Bool                   // subs changed since subList was made
+	subsAdded []*subscriber                 // added since then, in order
 	// aliveOn is set when the first subscriber starts the iamalive clock.
 	aliveOn bool
 	remotes map[net.Conn]struct{}

@@ -58,9 +58,9 @@ type journalState struct {
 func (b *Broker) Journaled(seq uint64, payload any) {
 	ev, ok := payload.(*voevent.Event)
 	b.jr.mu.Lock()
-	if l := b.subList.Load(); ok && l != nil {
+	if ok {
 		it := item{ev: ev, msg: ev.Raw, seq: seq}
-		for _, s := range *l {
+		for _, s := range b.subscribers() {
 			s.queue(it)
 		}
 	}
@@ -93,9 +93,7 @@ func (b *Broker) broadcastAccepted(ev *voevent.Event) {
 		b.Broadcast(ev)
 		return
 	}
-	if l := b.subList.Load(); l != nil {
-		kickAll(*l)
-	}
+	kickAll(b.subscribers())
 }
 
 // replayRequest is what a subscriber's authenticate response asks of the

@@ -442,11 +442,7 @@ func (s *Spool) waitForSubscribers() {
 
 // subscriberBehind reports whether a subscriber's queue is over half full.
 func (b *Broker) subscriberBehind() bool {
-	l := b.subList.Load()
-	if l == nil {
-		return false
-	}
-	for _, sub := range *l {
+	for _, sub := range b.subscribers() {
 		sub.q.mu.Lock()
 		n, bytes := len(sub.q.items), sub.q.bytes
 		sub.q.mu.Unlock()

@@ -171,10 +171,8 @@ func (b *Broker) Snapshot() Snapshot {
 	for _, r := range remotes {
 		s.Remotes = append(s.Remotes, r.info())
 	}
-	if l := b.subList.Load(); l != nil {
-		for _, sub := range *l {
-			s.Subscribers = append(s.Subscribers, sub.info())
-		}
+	for _, sub := range b.subscribers() {
+		s.Subscribers = append(s.Subscribers, sub.info())
 	}
 	slices.SortFunc(s.Subscribers, func(x, y SubscriberInfo) int { return x.Since.Compare(y.Since) })
 	return s

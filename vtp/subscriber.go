@@ -305,7 +305,8 @@ func (b *Broker) addSubscriber(s *subscriber) bool {
 		return false
 	}
 	b.subs[s] = struct{}{}
-	b.publishSubs(s, nil)
+	b.subsAdded = append(b.subsAdded, s)
+	b.subsStale.Store(true)
 	if !b.aliveOn {
 		b.aliveOn = true
 		b.wg.Go(b.iamaliveLoop)
@@ -316,7 +317,7 @@ func (b *Broker) addSubscriber(s *subscriber) bool {
 func (b *Broker) removeSubscriber(s *subscriber) {
 	b.mu.Lock()
 	delete(b.subs, s)
-	b.publishSubs(nil, s)
+	b.subsStale.Store(true)
 	b.mu.Unlock()
 	// Events still queued will never be written: count them as dropped.
 	s.q.mu.Lock()
@@ -328,49 +329,56 @@ func (b *Broker) removeSubscriber(s *subscriber) {
 	s.q.mu.Unlock()
 }
 
-// publishSubs replaces the copy of the subscriber set that Broadcast
-// reads without locking by one with add added or gone removed. It copies
-// the old list rather than walking the set, so ten thousand subscribers
-// connecting cost ten thousand copies of pointers each, not map walks.
-// Called with b.mu held.
-func (b *Broker) publishSubs(add, gone *subscriber) {
-	var old []*subscriber
-	if l := b.subList.Load(); l != nil {
-		old = *l
-	}
-	list := make([]*subscriber, 0, len(old)+1)
-	for _, s := range old {
-		if s != gone {
-			list = append(list, s)
+// subscribers is the list of subscribers, read without locking. Those
+// connecting and leaving only mark it out of date, and the first reader
+// after that rebuilds it from the set: ten thousand subscribers
+// connecting at once, as after a restart, then cost one copy of the list
+// before the next event instead of a copy of it for each of them.
+func (b *Broker) subscribers() []*subscriber {
+	if b.subsStale.Load() {
+		b.mu.Lock()
+		if b.subsStale.Load() {
+			var old []*subscriber
+			if l := b.subList.Load(); l != nil {
+				old = *l
+			}
+			list := make([]*subscriber, 0, len(b.subs))
+			for _, s := range append(old, b.subsAdded...) {
+				if _, ok := b.subs[s]; ok {
+					list = append(list, s)
+				}
+			}
+			clear(b.subsAdded)
+			b.subsAdded = b.subsAdded[:0]
+			b.subList.Store(&list)
+			b.subsStale.Store(false)
 		}
+		b.mu.Unlock()
 	}
-	if add != nil {
-		list = append(list, add)
+	if l := b.subList.Load(); l != nil {
+		return *l
 	}
-	b.subList.Store(&list)
+	return nil
 }
 
 // Subscribers is the number of connected subscribers.
 func (b *Broker) Subscribers() int {
-	if l := b.subList.Load(); l != nil {
-		return len(*l)
-	}
-	return 0
+	return len(b.subscribers())
 }
 
 // Broadcast queues ev for every subscriber whose filters accept it. Each
 // subscriber's writer evaluates its filters against the event's shared,
 // already parsed document and writes the shared bytes.
 func (b *Broker) Broadcast(ev *voevent.Event) {
-	l := b.subList.Load()
-	if l == nil || len(*l) == 0 {
+	l := b.subscribers()
+	if len(l) == 0 {
 		return
 	}
 	it := item{ev: ev, msg: ev.Raw}
-	for _, s := range *l {
+	for _, s := range l {
 		s.queue(it)
 	}
-	kickAll(*l)
+	kickAll(l)
 }
 
 // kickChunk is how many subscribers one goroutine writes an event to.
@@ -430,15 +438,15 @@ func (b *Broker) iamaliveLoop() {
 	for {
 		select {
 		case now := <-tick.C:
-			l := b.subList.Load()
-			if l == nil || len(*l) == 0 {
+			l := b.subscribers()
+			if len(l) == 0 {
 				continue
 			}
 			it := item{msg: IAmAlive(b.cfg.LocalIVO, now)}
-			for _, s := range *l {
+			for _, s := range l {
 				s.tick(it)
 			}
-			kickAll(*l)
+			kickAll(l)
 		case <-b.stopCtx.Done():
 			return
 		}

@@ -38,11 +38,11 @@ func rawSub(t *testing.T, tb *testBroker) (net.Conn, *bufio.Reader) {
 // onlySubscriber is the broker's one subscriber.
 func onlySubscriber(t *testing.T, b *Broker) *subscriber {
 	t.Helper()
-	l := b.subList.Load()
-	if l == nil || len(*l) != 1 {
+	l := b.subscribers()
+	if len(l) != 1 {
 		t.Fatal("want exactly one subscriber")
 	}
-	return (*l)[0]
+	return l[0]
 }
 
 // TestSlowReaderGetsEveryByte: events are written to a subscriber at once
