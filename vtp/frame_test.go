@@ -75,23 +75,42 @@ func FuzzReadFrame(f *testing.F) {
 	f.Add([]byte{0, 0})
 	f.Fuzz(func(t *testing.T, in []byte) {
 		const max = 64
-		r := bufio.NewReader(bytes.NewReader(in))
-		rest := in
-		for {
-			got, err := ReadFrame(r, max)
-			if err != nil {
-				if len(rest) >= 4 && binary.BigEndian.Uint32(rest) > max && !errors.Is(err, ErrFrameTooLarge) {
-					t.Fatalf("oversized frame gave %v", err)
-				}
-				return
+		readFrameFuzz(t, in, max, func(r *bufio.Reader) ([]byte, error) { return ReadFrame(r, max) })
+		// The subscriber's reader: a borrowed buffer, taken once the
+		// length has arrived, reused for every frame that fits in it.
+		buf := make([]byte, 16)
+		readFrameFuzz(t, in, max, func(r *bufio.Reader) ([]byte, error) {
+			if err := awaitFrame(r); err != nil {
+				return nil, err
 			}
-			n := binary.BigEndian.Uint32(rest)
-			if len(got) > max || int(n) != len(got) || !bytes.Equal(got, rest[4:4+n]) {
-				t.Fatalf("frame of %d bytes from header %d", len(got), n)
+			got, err := readFrame(r, max, buf)
+			if err == nil && len(got) > 0 && len(got) <= len(buf) && &got[0] != &buf[0] {
+				t.Fatalf("a frame of %d bytes was not read into the %d-byte buffer", len(got), len(buf))
 			}
-			rest = rest[4+n:]
-		}
+			return got, err
+		})
 	})
+}
+
+// readFrameFuzz reads every frame of in with read and checks each
+// against the bytes it came from.
+func readFrameFuzz(t *testing.T, in []byte, max int, read func(*bufio.Reader) ([]byte, error)) {
+	r := bufio.NewReader(bytes.NewReader(in))
+	rest := in
+	for {
+		got, err := read(r)
+		if err != nil {
+			if len(rest) >= 4 && uint64(binary.BigEndian.Uint32(rest)) > uint64(max) && !errors.Is(err, ErrFrameTooLarge) {
+				t.Fatalf("oversized frame gave %v", err)
+			}
+			return
+		}
+		n := binary.BigEndian.Uint32(rest)
+		if len(got) > max || int(n) != len(got) || !bytes.Equal(got, rest[4:4+n]) {
+			t.Fatalf("frame of %d bytes from header %d", len(got), n)
+		}
+		rest = rest[4+n:]
+	}
 }
 
 // TestReadFrameAllocatesWhatArrives: a peer announcing a large frame and
