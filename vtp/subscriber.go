@@ -389,19 +389,34 @@ func (b *Broker) Broadcast(ev *voevent.Event) {
 const kickChunk = 64
 
 // kickAll starts writing to each subscriber in l what is queued for it.
+// The caller writes only to subscribers without filters: filters are a
+// subscriber's choice, and evaluating them must not delay the caller's
+// ack to its author; a goroutine writes to the others.
 func kickAll(l []*subscriber) {
 	for len(l) > kickChunk {
 		part := l[:kickChunk]
 		l = l[kickChunk:]
-		go kickEach(part)
+		go kickEach(part, true)
 	}
-	kickEach(l)
+	if filtered := kickEach(l, false); filtered {
+		// All of them again: one whose filters were removed meanwhile
+		// must not be left out. Those already written to cost a look at
+		// an empty queue.
+		go kickEach(l, true)
+	}
 }
 
-func kickEach(l []*subscriber) {
+// kickEach kicks the subscribers in l, those with filters too if all is
+// set, and reports whether it left any out.
+func kickEach(l []*subscriber, all bool) (left bool) {
 	for _, s := range l {
+		if !all && s.filters.Load() != nil {
+			left = true
+			continue
+		}
 		s.kick()
 	}
+	return left
 }
 
 // queue adds it to the queue without ever blocking, and without writing

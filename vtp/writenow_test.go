@@ -6,6 +6,7 @@ import (
 	"net"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -124,4 +125,59 @@ func TestWriteAfterIdleDeadline(t *testing.T) {
 	if strings.Contains(tb.log.String(), "subscriber dropped") {
 		t.Errorf("subscriber dropped:\n%s", tb.log.String())
 	}
+}
+
+// TestFiltersNeverDelayTheBroadcaster: the goroutine that broadcasts an
+// event, typically an author's waiting for its ack, writes it itself only
+// to subscribers without filters. A subscriber's filters, which it
+// chooses and which may be costly, are evaluated on another goroutine.
+func TestFiltersNeverDelayTheBroadcaster(t *testing.T) {
+	tb := startBroker(t, brokerIVO, func(c *Config) { c.Validate = nil })
+	plain := dialSub(t, tb, subOpts{})
+	filtered := dialSub(t, tb, subOpts{filters: []string{"//Who"}})
+	var mu sync.Mutex
+	wrote := map[*subscriber]uint64{} // the goroutine that wrote to it first
+	hook := func(s *subscriber) {
+		mu.Lock()
+		defer mu.Unlock()
+		if _, ok := wrote[s]; !ok {
+			wrote[s] = goroutineID()
+		}
+	}
+	drainedHook.Store(&hook)
+	defer drainedHook.Store(nil)
+	ev, err := voevent.Parse(testEvent(ivorn("filtered"), "observation", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb.Broadcast(ev)
+	for _, s := range []*testSub{plain, filtered} {
+		if got := s.nextIVORN(t); got != ev.IVORN {
+			t.Fatalf("got %s, want %s", got, ev.IVORN)
+		}
+	}
+	me := goroutineID()
+	mu.Lock()
+	defer mu.Unlock()
+	for s, g := range wrote {
+		switch hasFilters := s.filters.Load() != nil; {
+		case hasFilters && g == me:
+			t.Error("the broadcaster evaluated a subscriber's filters itself")
+		case !hasFilters && runtime.GOOS == "linux" && g != me:
+			t.Error("a subscriber without filters was not written to by the broadcaster")
+		}
+	}
+	if len(wrote) != 2 {
+		t.Errorf("%d subscribers written to, want 2", len(wrote))
+	}
+}
+
+// goroutineID is the running goroutine's number, as its stack trace
+// gives it.
+func goroutineID() uint64 {
+	var buf [64]byte
+	line := string(buf[:runtime.Stack(buf[:], false)])
+	var id uint64
+	fmt.Sscanf(strings.TrimPrefix(line, "goroutine "), "%d", &id)
+	return id
 }
