@@ -75,7 +75,7 @@ type subscriber struct {
 	// write left over, restEvents the events in the batch it ended; only
 	// the token's holder touches them.
 	raw        syscall.RawConn
-	rest       []byte
+	rest       net.Buffers
 	restEvents int64
 
 	// Figures for Snapshot.
@@ -509,7 +509,7 @@ func (s *subscriber) write(batch []item, sc *scratch) bool {
 
 // writeNow is write without waiting, for a plain socket (s.raw): one
 // writev that takes what the socket's buffer has room for. full reports
-// that it did not take everything; the rest is then copied to s.rest for
+// that it did not take everything; the rest is then kept in s.rest for
 // a writer to send before anything else.
 func (s *subscriber) writeNow(batch []item, sc *scratch) (ok, full bool) {
 	bufs, events, ok := s.frames(batch, sc)
@@ -535,7 +535,7 @@ func (s *subscriber) writeRest() bool {
 	if s.rest == nil {
 		return true
 	}
-	bufs := net.Buffers{s.rest}
+	bufs := s.rest
 	events := s.restEvents
 	s.rest, s.restEvents = nil, 0
 	s.armDeadline()
@@ -543,17 +543,30 @@ func (s *subscriber) writeRest() bool {
 	return s.wrote(events, err)
 }
 
-// leftOver copies what follows the first n bytes of bufs, nil if nothing
-// does.
-func leftOver(bufs [][]byte, n int) []byte {
-	var rest []byte
-	for _, b := range bufs {
+// leftOver is what follows the first n bytes of bufs, laid out by
+// frames: a length header, then a message, for each frame. The messages
+// are referred to, not copied: they are shared by every subscriber and
+// never change, so a slow subscriber holds what its queue held and no
+// more. Only the headers, which live in the writer's scratch space, are
+// copied. nil if nothing follows.
+func leftOver(bufs net.Buffers, n int) net.Buffers {
+	var rest net.Buffers
+	var hdrs []byte // room for every header left, so appending never moves it
+	for i, b := range bufs {
 		if n >= len(b) {
 			n -= len(b)
 			continue
 		}
-		rest = append(rest, b[n:]...)
-		n = 0
+		b, n = b[n:], 0
+		if i%2 == 0 {
+			if hdrs == nil {
+				hdrs = make([]byte, 0, 4*len(bufs))
+			}
+			at := len(hdrs)
+			hdrs = append(hdrs, b...)
+			b = hdrs[at:len(hdrs):len(hdrs)]
+		}
+		rest = append(rest, b)
 	}
 	return rest
 }

@@ -2,6 +2,7 @@ package vtp
 
 import (
 	"bufio"
+	"encoding/binary"
 	"fmt"
 	"net"
 	"runtime"
@@ -180,4 +181,44 @@ func goroutineID() uint64 {
 	var id uint64
 	fmt.Sscanf(strings.TrimPrefix(line, "goroutine "), "%d", &id)
 	return id
+}
+
+// TestLeftOverSharesMessages: what a full socket did not take keeps
+// referring to the queued messages, which every subscriber shares, so a
+// slow subscriber holds no copy of an event; only the length headers,
+// which the writer's scratch space reuses, are copied.
+func TestLeftOverSharesMessages(t *testing.T) {
+	one, two := []byte("first message"), []byte("second")
+	var hdrs [8]byte
+	fill := func() {
+		binary.BigEndian.PutUint32(hdrs[:4], uint32(len(one)))
+		binary.BigEndian.PutUint32(hdrs[4:], uint32(len(two)))
+	}
+	fill()
+	bufs := net.Buffers{hdrs[:4], one, hdrs[4:], two}
+	var all []byte
+	for _, b := range bufs {
+		all = append(all, b...)
+	}
+	within := func(b, in []byte) bool {
+		return len(b) > 0 && &b[len(b)-1] == &in[len(in)-1]
+	}
+	for n := range len(all) + 1 {
+		rest := leftOver(bufs, n)
+		clear(hdrs[:]) // the scratch space is reused for the next batch
+		var got []byte
+		for _, b := range rest {
+			got = append(got, b...)
+			if !within(b, one) && !within(b, two) && (len(b) > 4 || within(b, hdrs[:4]) || within(b, hdrs[:])) {
+				t.Fatalf("after %d bytes: %q is neither a shared message nor a copied header", n, b)
+			}
+		}
+		fill()
+		if string(got) != string(all[n:]) {
+			t.Fatalf("after %d bytes: rest %q, want %q", n, got, all[n:])
+		}
+		if (rest == nil) != (n == len(all)) {
+			t.Fatalf("after %d of %d bytes: rest %q", n, len(all), got)
+		}
+	}
 }
