@@ -305,6 +305,13 @@ func (b *Broker) addSubscriber(s *subscriber) bool {
 		return false
 	}
 	b.subs[s] = struct{}{}
+	if n := len(b.subsAdded); n >= 64 && n >= 2*len(b.subs) {
+		// Subscribers that come and go with no event between them
+		// must not pile up here until the next one.
+		kept := b.present(b.subsAdded[:0], b.subsAdded)
+		clear(b.subsAdded[len(kept):])
+		b.subsAdded = kept
+	}
 	b.subsAdded = append(b.subsAdded, s)
 	b.subsStale.Store(true)
 	if !b.aliveOn {
@@ -343,11 +350,8 @@ func (b *Broker) subscribers() []*subscriber {
 				old = *l
 			}
 			list := make([]*subscriber, 0, len(b.subs))
-			for _, s := range append(old, b.subsAdded...) {
-				if _, ok := b.subs[s]; ok {
-					list = append(list, s)
-				}
-			}
+			list = b.present(list, old)
+			list = b.present(list, b.subsAdded)
 			clear(b.subsAdded)
 			b.subsAdded = b.subsAdded[:0]
 			b.subList.Store(&list)
@@ -359,6 +363,17 @@ func (b *Broker) subscribers() []*subscriber {
 		return *l
 	}
 	return nil
+}
+
+// present appends to dst the subscribers of l still in the set. Called
+// with b.mu held.
+func (b *Broker) present(dst, l []*subscriber) []*subscriber {
+	for _, s := range l {
+		if _, ok := b.subs[s]; ok {
+			dst = append(dst, s)
+		}
+	}
+	return dst
 }
 
 // Subscribers is the number of connected subscribers.

@@ -222,3 +222,28 @@ func TestLeftOverSharesMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestChurningSubscribersAreNotKept: subscribers connecting and leaving
+// again and again, with no event to rebuild the broadcast list, are not
+// kept in memory by the record of those added since it was built.
+func TestChurningSubscribersAreNotKept(t *testing.T) {
+	b := New(Config{LocalIVO: brokerIVO, Logger: discardLogger()})
+	defer shutdown(t, b)
+	stay := &subscriber{b: b, q: newQueue(1, 1)}
+	b.addSubscriber(stay)
+	for range 10_000 {
+		s := &subscriber{b: b, q: newQueue(1, 1)}
+		b.addSubscriber(s)
+		b.removeSubscriber(s)
+	}
+	b.mu.Lock()
+	kept := len(b.subsAdded)
+	b.mu.Unlock()
+	if kept > 128 {
+		t.Errorf("%d subscribers that left are still referred to", kept)
+	}
+	if l := b.subscribers(); len(l) != 1 || l[0] != stay {
+		t.Errorf("subscribers: %d, want only the one that stayed", len(l))
+	}
+	b.removeSubscriber(stay) // these have no connection for Shutdown to close
+}
