@@ -793,7 +793,9 @@ func (s *subscriber) readLoop() {
 			smallFrames.Put(buf)
 			continue
 		}
-		raw = bytes.Clone(raw) // handle may keep it
+		if len(raw) <= len(*buf) {
+			raw = bytes.Clone(raw) // it is in buf, and handle may keep it
+		}
 		smallFrames.Put(buf)
 		s.offStack(func() { s.handle(raw) })
 	}
