@@ -52,9 +52,10 @@ type journalState struct {
 // it queues the event payload, just made durable as seq, for every
 // subscriber. It writes nothing: the committer must not wait for
 // sockets, so the event's receiver starts the writes with
-// broadcastAccepted once its record call returns. The committer calls it in sequence order, so subscribers
-// get journaled events in journal order. A payload that is not an event
-// (written by something else than this broker) only moves the position.
+// broadcastAccepted once its record call returns. The committer calls it
+// in sequence order, so subscribers get journaled events in journal
+// order. A payload that is not an event (written by something else than
+// this broker) only moves the position.
 func (b *Broker) Journaled(seq uint64, payload any) {
 	ev, ok := payload.(*voevent.Event)
 	b.jr.mu.Lock()

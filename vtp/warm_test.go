@@ -10,7 +10,7 @@ import (
 )
 
 // TestWaitingConnectionGoroutinesAreBounded: goroutines that served an
-// author's connection wait for the next one, but no more than warmGoroutines
+// author's connection wait for the next one, but no more than warmGoroutines,
 // however many connections came at once; the next connection is
 // served by one of them; and Shutdown ends them all.
 func TestWaitingConnectionGoroutinesAreBounded(t *testing.T) {
