@@ -17,7 +17,7 @@ import (
 	"comet/vtp"
 )
 
-// obsEvent is procEvent with role observation: test events are not journaled.
+// obsEvent is procEvent with role observation.
 func obsEvent(id string) []byte {
 	return []byte(strings.Replace(string(procEvent(id)), `role="test"`, `role="observation"`, 1))
 }
@@ -279,7 +279,14 @@ func startAuthor(addr func() string, prefix string) *author {
 					return
 				default:
 				}
-				ans, err := sendEvent(a.addr(), obsEvent(id), 5*time.Second)
+				// Every third event is a test alert: operators check
+				// links with them, so they must come through outages
+				// exactly once as observations do.
+				raw := obsEvent(id)
+				if i%3 == 2 {
+					raw = procEvent(id)
+				}
+				ans, err := sendEvent(a.addr(), raw, 5*time.Second)
 				if err == nil && ans.Role == vtp.RoleAck {
 					a.mu.Lock()
 					a.acked = append(a.acked, id)

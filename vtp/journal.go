@@ -73,9 +73,13 @@ func (b *Broker) Journaled(seq uint64, payload any) {
 }
 
 // record is the seen check of an accepted event, through the journal
-// when there is one. Test events are not journaled.
+// when there is one. Every event an author or a remote sends is
+// journaled, whatever its role: operators check a link end to end with
+// test alerts, and those must come back after a cut link or a restart
+// as observations do. Only the broker's own periodic test event is not
+// journaled; it is broadcast without being recorded (SendTestEvents).
 func (b *Broker) record(ev *voevent.Event, remote bool) (first bool, err error) {
-	if b.cfg.Journal != nil && ev.Role != "test" {
+	if b.cfg.Journal != nil {
 		return b.cfg.Journal.CheckAndJournal(ev.Element(), ev.Raw, remote, ev)
 	}
 	switch {

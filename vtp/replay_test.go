@@ -161,11 +161,12 @@ func TestReplayFromPosition(t *testing.T) {
 	if seq, iv := s.event(t); seq != 6 || iv != live {
 		t.Fatalf("live event seq %d %s, want 6 %s", seq, iv, live)
 	}
-	// Test events are relayed but not journaled: no marker, no seq.
+	// An author's test alert is journaled like an observation: it has
+	// its marker and its sequence number.
 	test := ivorn("test")
 	mustAck(t, tb.recv, testEvent(test, "test", ""))
-	if f := s.next(t); f.ivorn != test {
-		t.Fatalf("test event came as %+v", f)
+	if seq, iv := s.event(t); seq != 7 || iv != test {
+		t.Fatalf("test event seq %d %s, want 7 %s", seq, iv, test)
 	}
 }
 
