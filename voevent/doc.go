@@ -19,7 +19,7 @@
 //     Its verdicts equal those of "xmllint --schema" with the chosen
 //     schema (libxml2 2.9.14) plus the IVOID rule on the real packets of
 //     ../shared/voevents (moved to the 2.1 namespace for 2.1) and on tens
-//     of thousands of mutations of them (testdata/voevent/agree.go, -v21
+//     of thousands of mutations of them (testdata/voevent/agree, -v21
 //     for 2.1). It fails with an [*Error] naming the first problem and its
 //     line.
 //   - [ValidIVOID] and [ValidIVORN] check identifiers; [TestEvent] makes
