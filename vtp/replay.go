@@ -98,6 +98,13 @@ const (
 	refusedNotAllowed = "not-allowed" // this broker replays to others only
 )
 
+// Values of subJournal.answer.
+const (
+	askWaiting = iota
+	askAnswered
+	askLate
+)
+
 // subJournal is a subscriber's side of the replay extension, present
 // when the broker has a journal.
 type subJournal struct {
@@ -107,7 +114,10 @@ type subJournal struct {
 	req      replayRequest // set before authed is closed
 	reqErr   error
 	acked    chan struct{} // a token after each ack or nak
-	late     atomic.Bool   // the writer stopped waiting for the request
+	// answer is askWaiting until the first authenticate response arrives
+	// (askAnswered) or the writer stops waiting for it (askLate),
+	// whichever comes first.
+	answer atomic.Int32
 	// replaying is set while a replay runs: the replay probes the
 	// subscriber itself, and the broker's iamalive clock leaves it alone.
 	replaying atomic.Bool
@@ -142,10 +152,11 @@ func (s *subscriber) authenticated(ev *voevent.Event) {
 	}
 	s.jx.authOnce.Do(func() {
 		s.jx.req, s.jx.reqErr = parseReplayRequest(ev)
-		if s.jx.late.Load() && (s.jx.req.asked || s.jx.reqErr != nil) {
+		if s.jx.answer.CompareAndSwap(askWaiting, askAnswered) {
+			close(s.jx.authed)
+		} else if s.jx.req.asked || s.jx.reqErr != nil {
 			go s.refuseLate()
 		}
-		close(s.jx.authed)
 	})
 }
 
@@ -183,8 +194,10 @@ func (s *subscriber) startReplay() bool {
 	select {
 	case <-jx.authed:
 	case <-hold.C:
-		s.jx.late.Store(true)
-		return true // no answer yet: a plain subscriber from now on
+		if jx.answer.CompareAndSwap(askWaiting, askLate) {
+			return true // no answer yet: a plain subscriber from now on
+		}
+		<-jx.authed // the answer came just now: authenticated is closing it
 	case <-s.done:
 		return false
 	}
