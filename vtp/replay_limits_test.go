@@ -32,6 +32,11 @@ func dialWire(t *testing.T, addr string, reply func(origin string) []byte) *wire
 	if err != nil {
 		t.Fatal(err)
 	}
+	return wireOn(t, c, reply)
+}
+
+func wireOn(t *testing.T, c net.Conn, reply func(origin string) []byte) *wireSub {
+	t.Helper()
 	w := &wireSub{c: c, msgs: make(chan *voevent.Event, 10000), eof: make(chan struct{})}
 	t.Cleanup(func() { c.Close(); <-w.eof })
 	go func() {
@@ -338,6 +343,30 @@ func TestReplayPolicyMTLS(t *testing.T) {
 			}
 			break
 		}
+	}
+}
+
+// TestReplayPolicyMTLSServesCertified: with replay limited to mTLS
+// identities, a subscriber with a verified client certificate is
+// replayed to as usual.
+func TestReplayPolicyMTLSServesCertified(t *testing.T) {
+	var tb *tlsBroker
+	store, err := seen.Open(t.TempDir(), seen.Options{Logger: discardLogger(),
+		Journal: &seen.JournalOptions{OnCommit: func(seq uint64, p any) { tb.Journaled(seq, p) }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	ca := newTestCA(t, "Test CA")
+	tb = startTLSBroker(t, brokerIVO, ca, true, func(c *Config) {
+		c.Journal = store
+		c.Replay.Who = ReplayMTLS
+	})
+	want := journalEvents(t, tb.testBroker, 3, "certified")
+	cert := ca.pair(t, certSpec{cn: "x", uris: []string{"ivo://example.org/downstream"}})
+	w := wireOn(t, tlsDial(t, tb.tlsBcast, ca, &cert), atPosition(store.JournalID(), 0))
+	if got := w.eventsUpTo(t, 3); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("replayed %v, want %v", got, want)
 	}
 }
 
