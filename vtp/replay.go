@@ -208,7 +208,7 @@ func (s *subscriber) startReplay() bool {
 		// Not a gap: without markers the subscriber's position stays
 		// where it was, and it gets the live events a plain subscriber
 		// gets.
-		s.log.Warn("replay request refused: this broker does not replay to this subscriber (--journal-replay), sending live events without positions",
+		b.warn.warn(s.log, "replay request refused: this broker does not replay to this subscriber (--journal-replay), sending live events without positions",
 			"policy", b.cfg.Replay.Who.String())
 		return s.write([]item{{msg: RefusalMarker(b.cfg.LocalIVO, refusedNotAllowed, "", 0, time.Now())}}, new(scratch))
 	}
@@ -238,7 +238,7 @@ func (s *subscriber) startReplay() bool {
 	jx.pos = from
 	if from < last {
 		if !b.takeReplay() {
-			s.log.Warn("replay request refused: too many replays running, the subscriber is told to ask again later",
+			b.warn.warn(s.log, "replay request refused: too many replays running, the subscriber is told to ask again later",
 				"max_replays", b.maxReplays())
 			return s.refuse(RefusalMarker(b.cfg.LocalIVO, refusedBusy, "", 0, time.Now()))
 		}
@@ -332,7 +332,7 @@ func (s *subscriber) refuseLate() {
 	}
 	defer s.b.recovered(s.peer, func() { s.drop("internal error"); s.writing.Store(false); s.signalIdle() })
 	if !s.gone() {
-		s.log.Warn("replay request refused: it came after live events had started, the subscriber is told to ask again",
+		s.b.warn.warn(s.log, "replay request refused: it came after live events had started, the subscriber is told to ask again",
 			"wait", replayAskWait)
 		s.refuse(RefusalMarker(s.b.cfg.LocalIVO, refusedLate, "", 0, time.Now()))
 	}
