@@ -518,6 +518,13 @@ subscribers, subscribes to other brokers and runs handlers on each event.
                                   [default: 72h]
       --journal-size=BYTES        most the journal may take on disk (or 512MiB, 1GiB)
                                   [default: 1GiB]
+      --max-replays=N             replays to subscribers running at once; more are
+                                  told to ask again later [default: 16]
+      --max-replay-bytes=BYTES    journal one connection's replay may read, then it
+                                  stops and the subscriber resumes on its next
+                                  connection [default: 32MiB]
+      --journal-replay=WHO        who may ask for replay: any, mtls (subscribers with
+                                  a trusted client certificate) or none [default: any]
       --status=ENDPOINT           serve /healthz, /status, /metrics and / over HTTP
                                   (tcp:PORT[:interface=ADDR], loopback by default;
                                   unix:PATH)

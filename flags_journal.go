@@ -9,12 +9,15 @@ import (
 
 	"comet/handlers"
 	"comet/seen"
+	"comet/vtp"
 )
 
-// journalFlags are --journal-age and --journal-size.
+// journalFlags are --journal-age and --journal-size, and the limits of
+// replay: --max-replays, --max-replay-bytes and --journal-replay.
 type journalFlags struct {
-	age  time.Duration // 0: no journal
-	size int64
+	age    time.Duration // 0: no journal
+	size   int64
+	replay vtp.Replay
 }
 
 // register adds the journal flags to fs, with their defaults.
@@ -36,6 +39,32 @@ func (j *journalFlags) register(fs *flag.FlagSet) {
 		j.size = n
 		return nil
 	}), "journal-size", "")
+	j.replay = vtp.Replay{Max: vtp.DefaultMaxReplays, Budget: vtp.DefaultReplayBudget, Who: vtp.ReplayAny}
+	fs.Var(funcFlag(func(s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1<<20 {
+			return errors.New("want a whole number from 1 to 1048576")
+		}
+		j.replay.Max = n
+		return nil
+	}), "max-replays", "")
+	fs.Var(funcFlag(func(s string) error {
+		n, err := parseSize(s)
+		if err != nil || n < 1<<20 {
+			return errors.New("want a size of at least 1 MiB (33554432, 32MiB, 1GiB)")
+		}
+		j.replay.Budget = n
+		return nil
+	}), "max-replay-bytes", "")
+	fs.Var(funcFlag(func(s string) error {
+		for _, w := range []vtp.ReplayWho{vtp.ReplayAny, vtp.ReplayMTLS, vtp.ReplayNone} {
+			if s == w.String() {
+				j.replay.Who = w
+				return nil
+			}
+		}
+		return errors.New("want any, mtls or none")
+	}), "journal-replay", "")
 }
 
 // options returns the journal's options, nil when it is off. commit is

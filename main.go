@@ -185,6 +185,7 @@ func serve(ctx context.Context, hup <-chan os.Signal, cfg *config, log *slog.Log
 		SeenRemote:          func(el []byte) (bool, error) { return store.CheckAndKeep(seen.KeyOf(el)) },
 		Deliver:             disp.Deliver,
 		Journal:             journal,
+		Replay:              cfg.journal.replay,
 		Logger:              log,
 	})
 	var serving sync.WaitGroup

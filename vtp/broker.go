@@ -88,6 +88,9 @@ type Config struct {
 	// SeenRemote, which still record test events) and serves the replay
 	// extension; its committer must call Journaled (see journal.go).
 	Journal Journal
+	// Replay bounds what the journal's replays cost, and says who may
+	// ask for one; see Replay.
+	Replay Replay
 	// QueueLen bounds each subscriber's queue of events not yet written (default 4096).
 	QueueLen int
 	// MaxFilters and MaxFilterBytes bound what one subscriber may install

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"comet/seen"
@@ -35,6 +36,9 @@ const (
 	paramJournal     = "journal"      // the journal's identity
 	paramJournalSeq  = "journal-seq"  // a position: everything up to it
 	paramJournalNext = "journal-next" // the sequence number of the next event frame
+	// paramJournalRefused (version 2 of the extension) says why a replay
+	// was refused or stopped: refusedBusy and the others in replay.go.
+	paramJournalRefused = "journal-refused"
 )
 
 // journalState orders journaled events for subscribers.
@@ -46,6 +50,8 @@ type journalState struct {
 	// queued holds events already queued by Journaled, so that accepted
 	// does not queue them again.
 	queued sync.Map // *voevent.Event → struct{}
+	// replays counts the replays running, bounded by Replay.Max.
+	replays atomic.Int32
 }
 
 // Journaled is the journal's commit hook (seen.JournalOptions.OnCommit):
@@ -272,4 +278,36 @@ func ParsePosition(ev *voevent.Event) (id string, seq uint64, next, ok bool, err
 		return "", 0, false, false, err
 	}
 	return id, seq, haveNext, true, nil
+}
+
+// maxReasonLen bounds the refusal reason a peer may send.
+const maxReasonLen = 32
+
+// RefusalMarker is the iamalive a broker sends a subscriber whose replay
+// it refuses or stops, saying why (reason, one of the refused* words).
+// With an identity it also carries a journal-seq position, as
+// PositionMarker does: a replay stopped for its budget says how far it
+// got.
+func RefusalMarker(local, reason, id string, seq uint64, now time.Time) []byte {
+	meta := `<Param name="` + paramJournalRefused + `" value="` + escaper.Replace(reason) + `"/>`
+	if id != "" {
+		meta = journalParams(id, paramJournalSeq, seq) + meta
+	}
+	return message(RoleIAmAlive, local, "", now, meta)
+}
+
+// ParseRefusal reads the journal-refused parameter of an iamalive: the
+// reason, which is a short lowercase word (anything else reads as
+// "unknown"), and whether there was one.
+func ParseRefusal(ev *voevent.Event) (reason string, ok bool) {
+	for name, v := range metaParams(ev) {
+		if name != paramJournalRefused {
+			continue
+		}
+		if v == "" || len(v) > maxReasonLen || strings.Trim(v, "abcdefghijklmnopqrstuvwxyz-") != "" {
+			return "unknown", true
+		}
+		return v, true
+	}
+	return "", false
 }

@@ -14,6 +14,16 @@ type remoteJournal struct {
 	id      string // the journal the last marker named
 	next    uint64 // the journal-next just received: the next event's seq, 0 if none
 	changed bool   // an identity change was logged on this connection
+	// refused is the reason the remote gave for refusing or stopping our
+	// replay on this connection, "" if it did not.
+	refused string
+}
+
+// closes reports whether the remote's refusal ends the connection: all
+// but not-allowed do, and we reconnect with the usual backoff, from the
+// position we have.
+func (j *remoteJournal) closes() bool {
+	return j.refused != "" && j.refused != refusedNotAllowed
 }
 
 // remoteAuthResponse answers a remote broker's authenticate with our
@@ -57,6 +67,35 @@ func (b *Broker) remoteMarker(ev *voevent.Event, rs *remoteState, log *slog.Logg
 	rs.jx.next = 0
 	b.cfg.Journal.SetPosition(rs.addr, seen.Position{ID: id, Seq: seq})
 	return false, nil
+}
+
+// remoteRefusal takes a refusal of our replay request from a remote
+// broker and reports whether ev was one. It needs no answer. Our position
+// is kept as it was, or, when a replay stopped for its budget, moved to
+// where it stopped: no event is skipped either way.
+func (b *Broker) remoteRefusal(ev *voevent.Event, rs *remoteState, log *slog.Logger, warn *warnings) bool {
+	if b.cfg.Journal == nil {
+		return false
+	}
+	reason, ok := ParseRefusal(ev)
+	if !ok {
+		return false
+	}
+	rs.jx.refused = reason
+	switch reason {
+	case refusedBudget:
+		b.remoteMarker(ev, rs, log, warn)
+		p, _ := b.cfg.Journal.Position(rs.addr)
+		log.Info("remote broker paused its replay to us (its work budget per connection): continuing from our position on the next connection",
+			"journal", voevent.Clip(p.ID), "seq", p.Seq)
+	case refusedNotAllowed:
+		rs.warn.warn(log, "remote broker does not replay to us: receiving live events only, our position in its journal is kept")
+	default:
+		p, _ := b.cfg.Journal.Position(rs.addr)
+		rs.warn.warn(log, "remote broker refused our replay request: reconnecting later from our position",
+			"reason", reason, "journal", voevent.Clip(p.ID), "seq", p.Seq)
+	}
+	return true
 }
 
 // remoteEventDone moves our position past the event just handled: it is

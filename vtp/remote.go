@@ -42,8 +42,8 @@ func (b *Broker) Subscribe(addr string) {
 					return
 				}
 				rs.warn.warn(log, "cannot connect to remote broker", "err", err)
-			} else if b.handleRemote(c, log, rs) && time.Since(start) >= b.cfg.Timers.BackoffReset {
-				bo.reset()
+			} else if b.handleRemote(c, log, rs) && (time.Since(start) >= b.cfg.Timers.BackoffReset || rs.jx.refused == refusedBudget) {
+				bo.reset() // a replay stopped for its budget made progress
 			}
 			if b.stopCtx.Err() != nil {
 				return // shutting down: no reconnection to announce
@@ -123,7 +123,9 @@ func (b *Broker) handleRemote(c net.Conn, log *slog.Logger, rs *remoteState) (au
 	defer func() {
 		if authed && !b.closing.Load() {
 			rs.down()
-			rs.warn.warn(log, "subscription to remote broker lost: reconnecting", "peer", peer)
+			if !rs.jx.closes() { // a refusal has said why already
+				rs.warn.warn(log, "subscription to remote broker lost: reconnecting", "peer", peer)
+			}
 		}
 	}()
 	authBy := time.Now().Add(b.cfg.Timers.RemoteAuthWait)
@@ -179,6 +181,9 @@ func (b *Broker) handleRemote(c net.Conn, log *slog.Logger, rs *remoteState) (au
 				return authed
 			}
 		}
+		if rs.jx.closes() {
+			return authed
+		}
 		if !authed && perr == nil && ev.Role == RoleAuthenticate {
 			authed = true
 			if outage, again := rs.up(); again {
@@ -233,6 +238,9 @@ func (b *Broker) fromRemote(raw []byte, ev *voevent.Event, err error, log *slog.
 		log.Info("event received", "role", ev.Role, "bytes", len(raw))
 		return ack, ev
 	case ev.Role == RoleIAmAlive:
+		if b.remoteRefusal(ev, rs, log, warn) {
+			return nil, nil
+		}
 		if marker, reply := b.remoteMarker(ev, rs, log, warn); marker {
 			return reply, nil
 		}

@@ -1,6 +1,7 @@
 package vtp
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -22,8 +23,87 @@ const replayWindow = MaxOutstanding / 2
 // authenticate response, which may ask for replay. Comet subscribers and
 // comet's --remote answer at once; a client that never answers (pygcn
 // does not) gets events this much later on connecting, and never later
-// than that.
+// than that. A replay request that comes later still is refused in-band.
 const replayAskWait = time.Second
+
+// Defaults of Replay.
+const (
+	// DefaultMaxReplays is how many replays may run at once: enough for
+	// the downstream comets of a broker to catch up together after an
+	// outage, few enough that replays cannot take every core.
+	DefaultMaxReplays = 16
+	// DefaultReplayBudget is how much journal one connection's replay may
+	// examine: about a second of one core's work, and a 1 GiB journal in
+	// 32 connections.
+	DefaultReplayBudget = 32 << 20
+)
+
+// ReplayWho says which subscribers may ask for replay.
+type ReplayWho int
+
+const (
+	// ReplayAny serves every subscriber that asks, as plain-TCP
+	// downstream comets do.
+	ReplayAny ReplayWho = iota
+	// ReplayMTLS serves only subscribers that presented a trusted client
+	// certificate (PeerIdentity is not empty).
+	ReplayMTLS
+	// ReplayNone serves no replay; subscribers that ask are told so and
+	// get live events without positions.
+	ReplayNone
+)
+
+// Replay bounds what subscribers' replay requests cost the broker; zero
+// values get the defaults.
+type Replay struct {
+	// Max is how many replays may run at once (default
+	// DefaultMaxReplays). A request beyond it is refused in-band as
+	// "busy" and the connection closed: the subscriber asks again later
+	// from the same position.
+	Max int
+	// Budget is how many bytes of journal one connection's replay may
+	// examine (read, check and filter, sent or not), each event counting
+	// replayEventCost more than its size (default DefaultReplayBudget).
+	// Past it the replay stops at its position, says so in-band and
+	// closes the connection: the subscriber continues from there on its
+	// next connection.
+	Budget int64
+	// Who may ask (default ReplayAny).
+	Who ReplayWho
+}
+
+// replayEventCost is what examining one journaled event costs the
+// budget beyond its size: reading, parsing and filtering a small event
+// cost about as much as a kilobyte of a large one.
+const replayEventCost = 1024
+
+// A replay reads the journal in batches of at most replayBatchEvents
+// events to send, or replayBatchBytes: no segment stays open while the
+// subscriber is waited for, and a replay holds no more than that.
+const (
+	replayBatchEvents = 2 * replayWindow
+	replayBatchBytes  = 1 << 20
+)
+
+// replayRefuseLinger is how long a connection whose replay was refused
+// or stopped stays half-closed for the subscriber to read why and close
+// its side, before it is closed whatever the subscriber does.
+const replayRefuseLinger = 5 * time.Second
+
+// Reasons sent in the journal-refused parameter.
+const (
+	refusedBusy       = "busy"        // too many replays running: ask again later
+	refusedLate       = "late"        // asked after live events had started
+	refusedBudget     = "budget"      // this connection's replay budget is spent
+	refusedNotAllowed = "not-allowed" // this broker replays to others only
+)
+
+// Values of subJournal.answer.
+const (
+	askWaiting = iota
+	askAnswered
+	askLate
+)
 
 // subJournal is a subscriber's side of the replay extension, present
 // when the broker has a journal.
@@ -34,7 +114,10 @@ type subJournal struct {
 	req      replayRequest // set before authed is closed
 	reqErr   error
 	acked    chan struct{} // a token after each ack or nak
-	late     atomic.Bool   // the writer stopped waiting for the request
+	// answer is askWaiting until the first authenticate response arrives
+	// (askAnswered) or the writer stops waiting for it (askLate),
+	// whichever comes first.
+	answer atomic.Int32
 	// replaying is set while a replay runs: the replay probes the
 	// subscriber itself, and the broker's iamalive clock leaves it alone.
 	replaying atomic.Bool
@@ -60,17 +143,20 @@ func (b *Broker) registerSubscriber(s *subscriber) bool {
 }
 
 // authenticated takes the replay request of s's first authenticate
-// response, if it made one, and lets the writer go on.
+// response, if it made one, and lets the writer go on. A request that
+// comes after live events have started is refused in-band, so the
+// subscriber learns that it must ask again.
 func (s *subscriber) authenticated(ev *voevent.Event) {
 	if s.jx == nil {
 		return
 	}
 	s.jx.authOnce.Do(func() {
 		s.jx.req, s.jx.reqErr = parseReplayRequest(ev)
-		if s.jx.late.Load() && (s.jx.req.asked || s.jx.reqErr != nil) {
-			s.log.Warn("replay request ignored: it came after live events had started", "wait", replayAskWait)
+		if s.jx.answer.CompareAndSwap(askWaiting, askAnswered) {
+			close(s.jx.authed)
+		} else if s.jx.req.asked || s.jx.reqErr != nil {
+			go s.refuseLate()
 		}
-		close(s.jx.authed)
 	})
 }
 
@@ -82,6 +168,17 @@ func (s *subscriber) ackedOne() {
 		default:
 		}
 	}
+}
+
+// replayAllowed reports whether the policy lets s ask for replay.
+func (s *subscriber) replayAllowed() bool {
+	switch s.b.cfg.Replay.Who {
+	case ReplayAny:
+		return true
+	case ReplayMTLS:
+		return PeerIdentity(s.c) != ""
+	}
+	return false
 }
 
 // startReplay runs, with a journal, between the authenticate and the
@@ -97,13 +194,23 @@ func (s *subscriber) startReplay() bool {
 	select {
 	case <-jx.authed:
 	case <-hold.C:
-		s.jx.late.Store(true)
-		return true // no answer yet: a plain subscriber from now on
+		if jx.answer.CompareAndSwap(askWaiting, askLate) {
+			return true // no answer yet: a plain subscriber from now on
+		}
+		<-jx.authed // the answer came just now: authenticated is closing it
 	case <-s.done:
 		return false
 	}
 	if !jx.req.asked && jx.reqErr == nil {
 		return true
+	}
+	if !s.replayAllowed() {
+		// Not a gap: without markers the subscriber's position stays
+		// where it was, and it gets the live events a plain subscriber
+		// gets.
+		b.warn.warn(s.log, "replay request refused: this broker does not replay to this subscriber (--journal-replay), sending live events without positions",
+			"policy", b.cfg.Replay.Who.String())
+		return s.write([]item{{msg: RefusalMarker(b.cfg.LocalIVO, refusedNotAllowed, "", 0, time.Now())}}, new(scratch))
 	}
 	b.jr.mu.Lock()
 	last := b.jr.last
@@ -130,12 +237,23 @@ func (s *subscriber) startReplay() bool {
 	jx.active = true
 	jx.pos = from
 	if from < last {
+		if !b.takeReplay() {
+			b.warn.warn(s.log, "replay request refused: too many replays running, the subscriber is told to ask again later",
+				"max_replays", b.maxReplays())
+			return s.refuse(RefusalMarker(b.cfg.LocalIVO, refusedBusy, "", 0, time.Now()))
+		}
 		jx.replaying.Store(true)
-		n, ok := s.replay(from, last)
+		n, end := s.replay(from, last)
 		jx.replaying.Store(false)
-		if !ok {
+		b.jr.replays.Add(-1)
+		switch end {
+		case replayGone:
 			s.log.Info("replay ended with the subscriber; it resumes from its position next time", "sent", n, "pos", jx.pos)
 			return false
+		case replayBudget:
+			s.log.Info("replay budget of this connection spent: the subscriber continues from its position on its next connection",
+				"sent", n, "pos", jx.pos, "budget", b.replayBudget())
+			return s.refuse(RefusalMarker(b.cfg.LocalIVO, refusedBudget, id, jx.pos, time.Now()))
 		}
 		s.log.Info("replay done, live events follow", "sent", n)
 	}
@@ -143,67 +261,234 @@ func (s *subscriber) startReplay() bool {
 	return s.write([]item{{msg: PositionMarker(b.cfg.LocalIVO, id, jx.pos, false, time.Now())}}, new(scratch))
 }
 
+// String is the policy's name as --journal-replay takes it.
+func (w ReplayWho) String() string {
+	switch w {
+	case ReplayAny:
+		return "any"
+	case ReplayMTLS:
+		return "mtls"
+	}
+	return "none"
+}
+
+func (b *Broker) maxReplays() int32 {
+	if b.cfg.Replay.Max > 0 {
+		return int32(min(b.cfg.Replay.Max, 1<<30))
+	}
+	return DefaultMaxReplays
+}
+
+func (b *Broker) replayBudget() int64 {
+	if b.cfg.Replay.Budget > 0 {
+		return b.cfg.Replay.Budget
+	}
+	return DefaultReplayBudget
+}
+
+// takeReplay takes one of the Replay.Max places, if one is free.
+func (b *Broker) takeReplay() bool {
+	if b.jr.replays.Add(1) > b.maxReplays() {
+		b.jr.replays.Add(-1)
+		return false
+	}
+	return true
+}
+
+// refuse sends msg, a refusal, and closes the connection once the
+// subscriber has read it: our side is shut for writing, and the
+// subscriber's acks and answers are read until it closes its side or
+// replayRefuseLinger passes, so that closing with unread input does not
+// reset the connection before the refusal is read. Called by the
+// writer's token holder; it reports false, the subscriber being gone.
+func (s *subscriber) refuse(msg []byte) bool {
+	if !s.write([]item{{msg: msg}}, new(scratch)) {
+		return false
+	}
+	if cw, ok := s.c.(interface{ CloseWrite() error }); ok {
+		if err := cw.CloseWrite(); err == nil {
+			t := time.NewTimer(replayRefuseLinger)
+			defer t.Stop()
+			select {
+			case <-s.done:
+			case <-t.C:
+			}
+		}
+	}
+	s.drop("")
+	return false
+}
+
+// refuseLate refuses a replay request that came after live events had
+// started: it waits for the writer's token, so the refusal goes out
+// between whole messages, and keeps it, sending nothing more.
+func (s *subscriber) refuseLate() {
+	for !s.writing.CompareAndSwap(false, true) {
+		select {
+		case <-s.idle:
+		case <-s.done:
+			return
+		}
+	}
+	defer s.b.recovered(s.peer, func() { s.drop("internal error"); s.writing.Store(false); s.signalIdle() })
+	if !s.gone() {
+		s.b.warn.warn(s.log, "replay request refused: it came after live events had started, the subscriber is told to ask again",
+			"wait", replayAskWait)
+		s.refuse(RefusalMarker(s.b.cfg.LocalIVO, refusedLate, "", 0, time.Now()))
+	}
+	s.writing.Store(false)
+	s.signalIdle()
+}
+
 var errSubscriberGone = errors.New("subscriber gone")
 
+// replayEnd is how a replay ended.
+type replayEnd int
+
+const (
+	replayDone   replayEnd = iota // everything asked for was sent
+	replayGone                    // the subscriber is gone
+	replayBudget                  // the connection's budget is spent
+)
+
+// replayed is a journaled event kept for sending; raw is a copy.
+type replayed struct {
+	seq uint64
+	raw []byte
+}
+
 // replay sends the journaled events in (from, upto] that pass the
-// filters, each after a journal-next marker, keeping at most
-// replayWindow unacknowledged and probing with iamalive as live traffic
-// does. Live events queue meanwhile under the usual limits.
-func (s *subscriber) replay(from, upto uint64) (sent int, ok bool) {
+// filters and the current signature policy, each after a journal-next
+// marker, keeping at most replayWindow unacknowledged and probing with
+// iamalive as live traffic does. Live events queue meanwhile under the
+// usual limits. It examines no more than the connection's budget.
+func (s *subscriber) replay(from, upto uint64) (sent int, end replayEnd) {
 	b, jx := s.b, s.jx
 	tick := time.NewTicker(b.cfg.Timers.IAmAlive)
 	defer tick.Stop()
 	id := b.cfg.Journal.JournalID()
-	var hdrs [8]byte
-	err := b.cfg.Journal.ReadJournal(from, upto, func(r seen.JournalRecord) error {
-		if s.gone() {
-			return errSubscriberGone
-		}
-		ev, err := voevent.Parse(r.Raw)
-		if err != nil {
-			s.log.Error("journaled event cannot be parsed: skipped", "seq", r.Seq, "err", err)
-			jx.pos = r.Seq
-			return nil
-		}
-		if !s.wants(ev) {
-			jx.pos = r.Seq
-			return nil
-		}
-		for s.outstanding.Load() >= replayWindow {
-			select {
-			case <-jx.acked:
-			case <-tick.C:
-				if !s.probe() {
-					return errSubscriberGone
-				}
-			case <-s.done:
+	budget := b.replayBudget()
+	var batch []replayed
+	pos := from
+	for pos < upto {
+		batch = batch[:0]
+		size, last, spent := 0, pos, false
+		err := b.cfg.Journal.ReadJournal(pos, upto, func(r seen.JournalRecord) error {
+			if s.gone() {
 				return errSubscriberGone
 			}
+			if budget <= 0 {
+				spent = true
+				return seen.ErrStopRead
+			}
+			budget -= int64(len(r.Raw)) + replayEventCost
+			last = r.Seq
+			if !s.replayWants(r) {
+				return nil
+			}
+			batch = append(batch, replayed{seq: r.Seq, raw: bytes.Clone(r.Raw)})
+			if size += len(r.Raw); len(batch) >= replayBatchEvents || size >= replayBatchBytes {
+				return seen.ErrStopRead
+			}
+			return nil
+		})
+		if errors.Is(err, errSubscriberGone) {
+			return sent, replayGone
 		}
-		marker := PositionMarker(b.cfg.LocalIVO, id, r.Seq, true, time.Now())
-		binary.BigEndian.PutUint32(hdrs[:4], uint32(len(marker)))
-		binary.BigEndian.PutUint32(hdrs[4:], uint32(len(r.Raw)))
-		bufs := net.Buffers{hdrs[:4], marker, hdrs[4:], r.Raw}
-		s.outstanding.Add(1)
-		s.armDeadline()
-		if _, err := writeBuffers(s.c, &bufs); err != nil {
-			s.drop("write failed: " + err.Error())
-			return errSubscriberGone
-		}
-		jx.pos = r.Seq
-		sent++
-		s.sent.Add(1)
-		b.stats.delivered.Add(1)
-		return nil
-	})
-	if err != nil {
-		if !errors.Is(err, errSubscriberGone) {
+		if err != nil {
 			s.log.Error("replay failed", "err", err)
 			s.drop("replay failed")
+			return sent, replayGone
 		}
-		return sent, false
+		for i := range batch {
+			if !s.sendReplayed(id, batch[i], tick) {
+				return sent, replayGone
+			}
+			batch[i].raw = nil
+			sent++
+		}
+		jx.pos = max(jx.pos, last) // the events examined and not sent are covered too
+		if spent {
+			return sent, replayBudget
+		}
+		if last == pos {
+			break // the journal holds nothing more of the range
+		}
+		pos = last
 	}
-	return sent, !s.gone()
+	if s.gone() {
+		return sent, replayGone
+	}
+	return sent, replayDone
+}
+
+// replayWants reports whether a journaled event goes to s: it passes
+// the current signature policy and s's filters. The event is parsed
+// only when one of them needs it.
+func (s *subscriber) replayWants(r seen.JournalRecord) bool {
+	b := s.b
+	if b.cfg.Signatures == nil && s.filters.Load() == nil {
+		return true
+	}
+	ev, err := voevent.Parse(r.Raw)
+	if err != nil {
+		s.log.Error("journaled event cannot be parsed: skipped", "seq", r.Seq, "err", err)
+		return false
+	}
+	if b.cfg.Signatures != nil {
+		// The trust file may have changed, or --signed-only been turned
+		// on, since the event was accepted: what is replayed obeys the
+		// policy in force, as a newly received event would.
+		if _, err := b.cfg.Signatures(ev); err != nil {
+			s.warn.warn(s.log, "journaled event not replayed: the current signature policy refuses it",
+				"seq", r.Seq, "ivorn", voevent.Clip(ev.IVORN), "reason", err.Error())
+			return false
+		}
+	}
+	return s.wants(ev)
+}
+
+// sendReplayed waits for room in the replay window and sends r after its
+// journal-next marker. A subscriber that leaves the window full for a
+// whole iamalive period, acknowledging nothing, is dropped, as a live
+// subscriber that acknowledges nothing is once MaxOutstanding events are
+// waiting. It reports false if the subscriber is gone.
+func (s *subscriber) sendReplayed(id string, r replayed, tick *time.Ticker) bool {
+	b, jx := s.b, s.jx
+	acks := s.acks.Load() + s.naks.Load()
+	stalled := 0
+	for s.outstanding.Load() >= replayWindow {
+		select {
+		case <-jx.acked:
+		case <-tick.C:
+			if n := s.acks.Load() + s.naks.Load(); n != acks {
+				acks, stalled = n, 0
+			} else if stalled++; stalled >= 2 {
+				s.drop(fmt.Sprintf("%d replayed events not acknowledged for an iamalive period", s.outstanding.Load()))
+				return false
+			}
+			if !s.probe() {
+				return false
+			}
+		case <-s.done:
+			return false
+		}
+	}
+	var hdrs [8]byte
+	marker := PositionMarker(b.cfg.LocalIVO, id, r.seq, true, time.Now())
+	binary.BigEndian.PutUint32(hdrs[:4], uint32(len(marker)))
+	binary.BigEndian.PutUint32(hdrs[4:], uint32(len(r.raw)))
+	bufs := net.Buffers{hdrs[:4], marker, hdrs[4:], r.raw}
+	s.outstanding.Add(1)
+	s.armDeadline()
+	if _, err := writeBuffers(s.c, &bufs); err != nil {
+		s.drop("write failed: " + err.Error())
+		return false
+	}
+	jx.pos = r.seq
+	s.sent.Add(1)
+	b.stats.delivered.Add(1)
+	return true
 }
 
 // probe is the iamalive tick: drop a subscriber that did not answer the

@@ -23,7 +23,7 @@ func BenchmarkReplay100k(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer store.Close()
-	broker = New(Config{LocalIVO: "ivo://example.org/bench", Journal: store, Logger: discardLogger()})
+	broker = New(Config{LocalIVO: "ivo://example.org/bench", Journal: store, Replay: Replay{Budget: 1 << 40}, Logger: discardLogger()})
 	defer shutdown(b, broker)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -1,6 +1,7 @@
 package vtp
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -9,8 +10,9 @@ import (
 
 // FuzzReplayParams feeds arbitrary Transport messages to the parsers of
 // the replay extension's parameters: they must not panic, must accept
-// only well-formed identities and numbers, and must read back what
-// PositionMarker and AuthenticateResponseAt write.
+// only well-formed identities, numbers and refusal reasons, and must read
+// back what PositionMarker, RefusalMarker and AuthenticateResponseAt
+// write.
 func FuzzReplayParams(f *testing.F) {
 	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	id := "0123456789abcdef0123456789abcdef"
@@ -20,10 +22,22 @@ func FuzzReplayParams(f *testing.F) {
 	f.Add(AuthenticateResponseAt("ivo://a/b", "ivo://c/d", nil, "", 0, now))
 	f.Add(message(RoleAuthenticate, "x", "", now, `<Param name="journal" value="ZZ"/><Param name="journal-seq" value="-1"/>`))
 	f.Add(message(RoleIAmAlive, "x", "", now, `<Param name="journal-next" value="1"/>`))
+	f.Add(RefusalMarker("ivo://a/b", refusedBusy, "", 0, now))
+	f.Add(RefusalMarker("ivo://a/b", refusedBudget, id, 12, now))
+	f.Add(message(RoleIAmAlive, "x", "", now, `<Param name="journal-refused" value="Not &lt;a&gt; word"/>`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		ev, err := voevent.Parse(raw)
 		if err != nil {
 			return
+		}
+		if reason, ok := ParseRefusal(ev); ok {
+			if reason == "" || len(reason) > maxReasonLen || strings.Trim(reason, "abcdefghijklmnopqrstuvwxyz-") != "" {
+				t.Fatalf("accepted reason %q", reason)
+			}
+			back, ok := ParseRefusal(mustParse(t, RefusalMarker("l", reason, "", 0, now)))
+			if !ok || back != reason {
+				t.Fatalf("reason %q read back as %q", reason, back)
+			}
 		}
 		if r, err := parseReplayRequest(ev); err == nil && r.asked {
 			if checkJournalID(r.id) != nil {
