@@ -206,7 +206,7 @@ func TestReplayBudgetStopsAtPosition(t *testing.T) {
 func TestReplayNeverAckingDropped(t *testing.T) {
 	tb, store := startJournalBroker(t, func(c *Config) {
 		c.Replay.Max = 1
-		c.Timers.IAmAlive = 200 * time.Millisecond
+		c.Timers.IAmAlive = 500 * time.Millisecond
 	})
 	journalEvents(t, tb, 3*replayWindow, "stall")
 	w := dialWire(t, tb.bcast, atPosition(store.JournalID(), 0))
