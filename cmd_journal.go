@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -38,7 +40,8 @@ works while the broker runs.
                         (2026-12-01T10:00:00Z) or a duration before now (90m, 3600)
   --ivorn-prefix=P      only events whose ivorn starts with P
   --cat                 write the events, not the list
-  --out=DIR             with --cat: one file per event in DIR (created if missing)
+  --out=DIR             with --cat: one file per event in DIR (created if missing;
+                        a symbolic link in it is an error, never followed)
 
 Exit status: 0 on success, 1 if the journal cannot be read, 2 for bad arguments.
 `
@@ -94,11 +97,17 @@ func runJournal(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer j.Close()
+	var outDir *os.Root
 	if *out != "" {
 		if err := os.MkdirAll(*out, 0o755); err != nil {
 			fmt.Fprintln(stderr, "comet journal:", err)
 			return 1
 		}
+		if outDir, err = os.OpenRoot(*out); err != nil {
+			fmt.Fprintln(stderr, "comet journal:", err)
+			return 1
+		}
+		defer outDir.Close()
 	}
 	w := bufio.NewWriter(stdout)
 	err = j.Read(0, ^uint64(0), func(r seen.JournalRecord) error {
@@ -113,9 +122,8 @@ func runJournal(args []string, stdout, stderr io.Writer) int {
 			return nil
 		}
 		switch {
-		case *out != "":
-			name := filepath.Join(*out, strconv.FormatUint(r.Seq, 10)+".xml")
-			return os.WriteFile(name, r.Raw, 0o644)
+		case outDir != nil:
+			return writeOutFile(outDir, *out, strconv.FormatUint(r.Seq, 10)+".xml", r.Raw)
 		case *cat:
 			return vtp.WriteFrame(w, r.Raw)
 		}
@@ -131,6 +139,42 @@ func runJournal(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// writeOutFile writes raw as name in dir (called dirName in errors) for
+// --out, never through a symbolic link: anyone who can write to the
+// directory could have planted DIR/NAME.xml -> /etc/something. A link
+// found there is an error naming it; the bytes go to a new file (O_EXCL,
+// which never follows one) renamed over name, which replaces a link put
+// there meanwhile rather than following it.
+func writeOutFile(dir *os.Root, dirName, name string, raw []byte) error {
+	path := filepath.Join(dirName, name)
+	fi, err := dir.Lstat(name)
+	switch {
+	case err == nil && fi.Mode()&iofs.ModeSymlink != 0:
+		return fmt.Errorf("%s is a symbolic link, which --out does not follow: remove it or choose another directory", path)
+	case err == nil && !fi.Mode().IsRegular():
+		return fmt.Errorf("%s exists and is not a regular file", path)
+	case err != nil && !errors.Is(err, iofs.ErrNotExist):
+		return err
+	}
+	tmp := "." + name + ".tmp-" + strconv.FormatUint(rand.Uint64(), 36)
+	f, err := dir.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(raw)
+	if e := f.Close(); err == nil {
+		err = e
+	}
+	if err == nil {
+		err = dir.Rename(tmp, name)
+	}
+	if err != nil {
+		dir.Remove(tmp)
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }
 
 // parseSince reads --since: an RFC 3339 time, or a duration before now.

@@ -504,10 +504,11 @@ subscribers, subscribes to other brokers and runs handlers on each event.
                                   repeatable) [default: every IPv4 and IPv6 address]
       --subscriber-whitelist=NET  network allowed to subscribe (same forms)
       --max-frame-size=BYTES      largest message accepted [default: %d]
-      --max-connections=N         connections accepted at once, on all ports
-                                  [default: %d]
+      --max-connections=N         connections accepted at once, on all ports; one
+                                  port may take all but an eighth [default: %d]
       --max-connections-per-address=N
-                                  from one IP address to one port [default: %d]
+                                  from one IPv4 address or IPv6 /64 to one port
+                                  [default: %d]
       --max-subscriber-filters=N  filters one subscriber may install [default: %d]
       --max-subscriber-filter-bytes=N
                                   their total size in bytes [default: %d]

@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"comet/handlers"
@@ -166,25 +165,31 @@ func (src *Source) Handler() http.Handler {
 	return mux
 }
 
-// MaxConns bounds the status connections open at once; more wait in the
-// kernel's backlog until one closes.
+// MaxConns bounds the status connections open at once. When a new one
+// comes and MaxConns are open, the one idle longest (connected but silent,
+// or a keep-alive between requests) is closed to make room; only when
+// every one has a request in progress, each bounded by the timeouts, does
+// the new one wait in the kernel's backlog.
 const MaxConns = 16
 
 // Serve serves the pages on l until Close. The server has timeouts for
-// every phase of a request and at most MaxConns connections open at once.
+// every phase of a request, at most MaxConns connections open at once
+// (idle ones giving way to new ones), and answers only requests that name
+// it in their Host header (see hostGuard).
 func Serve(l net.Listener, src *Source) *Server {
+	limited := newConnLimiter(l, MaxConns)
 	s := &Server{http: &http.Server{
-		Handler:           src.Handler(),
+		Handler:           hostGuard(l.Addr(), src.Handler()),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    8 << 10,
+		ConnState:         limited.connState,
 	}, done: make(chan struct{})}
-	l = &limitListener{Listener: l, sem: make(chan struct{}, MaxConns)}
 	go func() {
 		defer close(s.done)
-		if err := s.http.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+		if err := s.http.Serve(limited); !errors.Is(err, http.ErrServerClosed) {
 			s.err = err
 		}
 	}()
@@ -204,32 +209,4 @@ func (s *Server) Close() error {
 	s.http.Close()
 	<-s.done
 	return s.err
-}
-
-// limitListener lets at most cap(sem) accepted connections be open at once.
-type limitListener struct {
-	net.Listener
-	sem chan struct{}
-}
-
-func (l *limitListener) Accept() (net.Conn, error) {
-	l.sem <- struct{}{}
-	c, err := l.Listener.Accept()
-	if err != nil {
-		<-l.sem
-		return nil, err
-	}
-	return &limitConn{Conn: c, release: func() { <-l.sem }}, nil
-}
-
-type limitConn struct {
-	net.Conn
-	once    sync.Once
-	release func()
-}
-
-func (c *limitConn) Close() error {
-	err := c.Conn.Close()
-	c.once.Do(c.release)
-	return err
 }

@@ -212,38 +212,3 @@ func TestHealth(t *testing.T) {
 	snap.Listeners = []vtp.ListenerInfo{{Role: "receive", Addr: "tcp:[::]:8098", Err: "too many open files", ErrSince: now}}
 	check(503, "listener tcp:[::]:8098 (receive) failing")
 }
-
-func TestConnectionLimit(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := Serve(l, &Source{})
-	defer s.Close()
-	var idle []net.Conn
-	for range MaxConns {
-		c, err := net.Dial("tcp", l.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		idle = append(idle, c)
-	}
-	// The next one waits in the backlog: no answer until one closes.
-	c, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	fmt.Fprintf(c, "GET /healthz HTTP/1.0\r\n\r\n")
-	c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
-	if _, err := c.Read(make([]byte, 1)); err == nil {
-		t.Fatal("answered beyond the connection limit")
-	}
-	idle[0].Close()
-	c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	line, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil || !strings.Contains(line, "200") {
-		t.Fatalf("after a connection closed: %q %v", line, err)
-	}
-}

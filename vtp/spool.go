@@ -6,9 +6,10 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,6 +31,13 @@ import (
 // any moment finds the file again when it restarts; if the event had
 // already been recorded, the file is then a duplicate and is removed
 // without being relayed a second time.
+//
+// Whoever may write to the spool (a bridge's group) must not be able to
+// make the broker read or write anything else, so the spool never follows
+// a symbolic link: every file is reached through the directory opened at
+// start (os.Root, which cannot leave it), a link in place of a submission
+// is refused as one, and a link in place of rejected/ is not written
+// through: refused files then stay where they are.
 
 // RejectedDir is the subdirectory of a spool that refused files move to.
 const RejectedDir = "rejected"
@@ -68,6 +76,7 @@ type SpoolInfo struct {
 type Spool struct {
 	b    *Broker
 	dir  string
+	root *os.Root // dir, opened once: nothing is reached outside it
 	log  *slog.Logger
 	warn warnings
 
@@ -127,15 +136,64 @@ func (b *Broker) passOn(ev *voevent.Event, source string) {
 
 // OpenSpool prepares the spool directory dir (see checkSpoolDir) and its
 // rejected/ subdirectory, so that a directory that cannot be used is an
-// error when the broker starts rather than later.
+// error when the broker starts rather than later. A symbolic link in
+// place of rejected/ is only a warning: anyone who may write to the spool
+// can plant one, and the spool serves all the same.
 func (b *Broker) OpenSpool(dir string) (*Spool, error) {
 	if err := checkSpoolDir(dir, b.log); err != nil {
 		return nil, err
 	}
-	if err := os.Mkdir(filepath.Join(dir, RejectedDir), 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("spool %s: %w", dir, err)
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
 	}
-	return &Spool{b: b, dir: dir, log: b.log.With("spool", dir)}, nil
+	s := &Spool{b: b, dir: dir, root: root, log: b.log.With("spool", dir)}
+	rej, err := s.openRejected()
+	switch {
+	case errors.Is(err, errRejectedLink):
+		s.log.Warn("spool: " + err.Error())
+	case err != nil:
+		root.Close()
+		return nil, fmt.Errorf("spool %s: %w", dir, err)
+	default:
+		rej.Close()
+	}
+	return s, nil
+}
+
+// errRejectedLink is why refused files stay in the spool while rejected/
+// is a symbolic link.
+var errRejectedLink = errors.New(RejectedDir + " is a symbolic link, which the spool does not follow: " +
+	"refused files stay in the spool until it is replaced by a directory")
+
+// openRejected opens rejected/, creating it if it is missing (removed by
+// hand), and makes sure it is a directory of the spool's own, not a
+// symbolic link, even one put in its place while it was being opened.
+func (s *Spool) openRejected() (*os.Root, error) {
+	fi, err := s.root.Lstat(RejectedDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := s.root.Mkdir(RejectedDir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return nil, err
+		}
+		fi, err = s.root.Lstat(RejectedDir)
+	}
+	switch {
+	case err != nil:
+		return nil, err
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return nil, errRejectedLink
+	case !fi.IsDir():
+		return nil, fmt.Errorf("%s is not a directory", RejectedDir)
+	}
+	rej, err := s.root.OpenRoot(RejectedDir)
+	if err != nil {
+		return nil, err
+	}
+	if opened, err := rej.Stat("."); err != nil || !os.SameFile(fi, opened) {
+		rej.Close()
+		return nil, errRejectedLink // replaced after Lstat
+	}
+	return rej, nil
 }
 
 // Serve takes submissions from the spool until Shutdown. It scans the
@@ -153,6 +211,7 @@ func (s *Spool) Serve() error {
 	}
 	b.spools = append(b.spools, s)
 	b.mu.Unlock()
+	defer s.root.Close()
 
 	wake := make(chan struct{}, 1)
 	var w io.Closer
@@ -198,7 +257,7 @@ func (s *Spool) Serve() error {
 // were more names than one scan holds, and it made progress. It stops
 // early after a temporary failure, which the next files would meet too.
 func (s *Spool) scan() (again bool) {
-	names, more, err := listSpool(s.dir, spoolScanMax)
+	names, more, err := listSpool(s.root, spoolScanMax)
 	if err != nil {
 		s.failed.Add(1)
 		s.warn.warn(s.log, "spool: cannot read the directory", "err", err)
@@ -220,8 +279,8 @@ func (s *Spool) scan() (again bool) {
 
 // listSpool returns the names in dir that may be submissions, sorted,
 // at most max of them (the first in order), and whether there were more.
-func listSpool(dir string, max int) (names []string, more bool, err error) {
-	d, err := os.Open(dir)
+func listSpool(dir *os.Root, max int) (names []string, more bool, err error) {
+	d, err := dir.Open(".")
 	if err != nil {
 		return nil, false, err
 	}
@@ -312,8 +371,7 @@ func (s *Spool) batch(names []string) (settled int, temporary bool) {
 // its contents, or the verdict that it is not one, or ok false if it has
 // vanished or cannot be read now.
 func (s *Spool) read(name string, log *slog.Logger) (raw []byte, refused *localVerdict, ok bool) {
-	path := filepath.Join(s.dir, name)
-	fi, err := os.Lstat(path)
+	fi, err := s.root.Lstat(name)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			s.failed.Add(1)
@@ -328,7 +386,7 @@ func (s *Spool) read(name string, log *slog.Logger) (raw []byte, refused *localV
 	if !fi.Mode().IsRegular() {
 		return nil, &localVerdict{Reason: "not a regular file"}, true
 	}
-	f, err := openNoFollow(path)
+	f, err := openNoFollow(s.root, name)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, false
@@ -338,10 +396,16 @@ func (s *Spool) read(name string, log *slog.Logger) (raw []byte, refused *localV
 		return nil, nil, false
 	}
 	defer f.Close()
-	fi, err = f.Stat()
-	if err == nil && !fi.Mode().IsRegular() { // swapped after Lstat
-		return nil, &localVerdict{Reason: "not a regular file"}, true
+	opened, err := f.Stat()
+	if err == nil && !os.SameFile(fi, opened) {
+		// Replaced after Lstat, maybe by a link os.Root followed within
+		// the spool: what was opened is not read, and the next scan
+		// judges what is there now.
+		s.retryLater.Store(true)
+		s.warn.warn(log, "spool: the file was replaced while being opened: left in place, to look at again")
+		return nil, nil, false
 	}
+	fi = opened
 	max := int64(s.b.cfg.MaxFrame)
 	if err == nil && fi.Size() > max {
 		s.b.stats.oversized.Add(1)
@@ -367,7 +431,6 @@ func (s *Spool) read(name string, log *slog.Logger) (raw []byte, refused *localV
 // reports whether the file left the spool.
 func (s *Spool) settle(p *pending) bool {
 	log := s.log.With("file", voevent.Clip(p.name))
-	path := filepath.Join(s.dir, p.name)
 	v := p.verdict
 	switch {
 	case v.Accepted || v.Duplicate:
@@ -376,7 +439,7 @@ func (s *Spool) settle(p *pending) bool {
 		} else {
 			s.duplicates.Add(1)
 		}
-		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := s.root.Remove(p.name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			s.failed.Add(1)
 			s.warn.warn(log, "spool: cannot remove a file whose event is recorded: it will be acknowledged as a duplicate next time", "err", err)
 			return false
@@ -390,6 +453,10 @@ func (s *Spool) settle(p *pending) bool {
 	}
 	if err := s.reject(p.name, v.Reason); err != nil {
 		s.failed.Add(1)
+		if errors.Is(err, errRejectedLink) { // nothing to retry before someone replaces it
+			s.warn.warn(log, "spool: refused file left in place: "+err.Error(), "reason", voevent.Clip(v.Reason))
+			return false
+		}
 		s.retryLater.Store(true)
 		s.warn.warn(log, "spool: cannot move a refused file to "+RejectedDir, "err", err)
 		return false
@@ -401,12 +468,19 @@ func (s *Spool) settle(p *pending) bool {
 
 // reject writes rejected/NAME.reason, then moves NAME beside it. Killed in
 // between, the file is still in the spool and is judged again.
+//
+// Nothing is written through a link: the reason goes to a new file
+// (O_EXCL, which never follows one), renamed over whatever NAME.reason
+// was; renaming replaces a link rather than following it, and so does
+// the move of NAME.
 func (s *Spool) reject(name, reason string) error {
-	rej := filepath.Join(s.dir, RejectedDir)
-	if err := os.Mkdir(rej, 0o700); err != nil && !errors.Is(err, fs.ErrExist) { // removed by hand
+	rej, err := s.openRejected()
+	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(rej, ".reason-*")
+	defer rej.Close()
+	tmpName := ".reason-" + strconv.FormatUint(rand.Uint64(), 36)
+	tmp, err := rej.OpenFile(tmpName, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
@@ -415,13 +489,16 @@ func (s *Spool) reject(name, reason string) error {
 		err = e
 	}
 	if err == nil {
-		err = os.Rename(tmp.Name(), filepath.Join(rej, name+".reason"))
+		err = rej.Rename(tmpName, name+".reason")
 	}
 	if err != nil {
-		os.Remove(tmp.Name())
+		rej.Remove(tmpName)
 		return err
 	}
-	return os.Rename(filepath.Join(s.dir, name), filepath.Join(rej, name))
+	// os.Root resolves rejected/ again here and would follow a link put
+	// in its place since openRejected, but only to somewhere inside the
+	// spool: it refuses any path that leads out of it.
+	return s.root.Rename(name, RejectedDir+"/"+name)
 }
 
 // oneLine replaces line breaks, so a reason file is one line.

@@ -7,6 +7,7 @@ import "os"
 // checkSpoolPerm has no permission bits to check here.
 func checkSpoolPerm(dir string, fi os.FileInfo) error { return nil }
 
-// openNoFollow opens path for reading; the caller has checked with Lstat
-// that it is a regular file, and checks again on the open file.
-func openNoFollow(path string) (*os.File, error) { return os.Open(path) }
+// openNoFollow opens name in dir for reading. os.Root follows a link
+// only to somewhere inside dir; the caller makes sure what was opened is
+// what it looked at with Lstat.
+func openNoFollow(dir *os.Root, name string) (*os.File, error) { return dir.Open(name) }

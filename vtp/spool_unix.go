@@ -19,9 +19,9 @@ func checkSpoolPerm(dir string, fi os.FileInfo) error {
 	return nil
 }
 
-// openNoFollow opens path for reading, failing on a symbolic link even if
-// one replaced the file since it was looked at, and without blocking on a
-// FIFO.
-func openNoFollow(path string) (*os.File, error) {
-	return os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+// openNoFollow opens name in dir for reading, without blocking on a
+// FIFO. os.Root follows a link only to somewhere inside dir; the caller
+// makes sure what was opened is what it looked at with Lstat.
+func openNoFollow(dir *os.Root, name string) (*os.File, error) {
+	return dir.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 }

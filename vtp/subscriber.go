@@ -719,7 +719,9 @@ func (s *subscriber) wants(ev *voevent.Event) bool {
 // events, while "//Param[" alone means all of them.
 //
 // At most MaxFilters filters of MaxFilterBytes in all are taken, the first
-// ones sent; the rest are ignored and a warning says so.
+// ones sent; the rest are ignored and a warning says so. A subscriber may
+// answer authenticate any number of times, so every line this logs is
+// rate-limited per connection.
 func (s *subscriber) setFilters(exprs []string) {
 	defer s.b.authCount.Add(1)
 	defer s.authed.Store(true)
@@ -732,7 +734,7 @@ func (s *subscriber) setFilters(exprs []string) {
 		}
 	}
 	if len(exprs) < sent {
-		s.log.Warn("subscriber sent more filters than allowed: keeping the first ones, ignoring the rest",
+		s.warn.warn(s.log, "subscriber sent more filters than allowed: keeping the first ones, ignoring the rest",
 			"sent", sent, "kept", len(exprs), "max_filters", s.b.cfg.MaxFilters, "max_filter_bytes", s.b.cfg.MaxFilterBytes)
 	}
 	var fs []*xpath.Expr
@@ -751,16 +753,16 @@ func (s *subscriber) setFilters(exprs []string) {
 		}
 	}
 	if s.debug {
-		s.log.Debug("subscriber's filters", "filters", exprs)
+		s.warn.logAt(s.log, slog.LevelDebug, "subscriber's filters", "filters", exprs)
 	}
 	s.nfilters.Store(int32(installed))
 	if installed == 0 {
 		s.filters.Store(nil)
-		s.log.Info("subscriber authenticated", "filters", 0)
+		s.warn.info(s.log, "subscriber authenticated", "filters", 0)
 		return
 	}
 	s.filters.Store(&fs)
-	s.log.Info("subscriber authenticated", "filters", installed)
+	s.warn.info(s.log, "subscriber authenticated", "filters", installed)
 }
 
 // readLoop handles what the subscriber sends: acks, naks, iamalive and

@@ -1,14 +1,16 @@
 package vtp
 
 import (
+	"context"
 	"log/slog"
 	"sync"
 	"time"
 )
 
-// A peer that repeats a fault must not be able to flood the log: each
-// connection logs the first warnBurst warnings of a kind, then at most one
-// per warnEvery, saying how many it left out.
+// A peer that repeats a fault, or anything else that logs a line, must
+// not be able to flood the log: each connection logs the first warnBurst
+// lines of a kind, then at most one per warnEvery, saying how many it
+// left out.
 const (
 	warnBurst = 5
 	warnEvery = time.Minute
@@ -29,6 +31,18 @@ type warnCount struct {
 
 // warn logs msg at WARNING unless this connection has said it too often.
 func (w *warnings) warn(log *slog.Logger, msg string, args ...any) {
+	w.logAt(log, slog.LevelWarn, msg, args...)
+}
+
+// info logs msg at INFO unless this connection has said it too often:
+// for a line a peer causes in the normal course, such as a subscriber's
+// authenticate answer, which a hostile peer can repeat at will.
+func (w *warnings) info(log *slog.Logger, msg string, args ...any) {
+	w.logAt(log, slog.LevelInfo, msg, args...)
+}
+
+// logAt logs msg at level, rate-limited by message as warn describes.
+func (w *warnings) logAt(log *slog.Logger, level slog.Level, msg string, args ...any) {
 	w.mu.Lock()
 	if w.kinds == nil {
 		w.kinds = map[string]*warnCount{}
@@ -55,5 +69,5 @@ func (w *warnings) warn(log *slog.Logger, msg string, args ...any) {
 		c.next = now.Add(warnEvery)
 	}
 	w.mu.Unlock()
-	log.Warn(msg, args...)
+	log.Log(context.Background(), level, msg, args...)
 }
