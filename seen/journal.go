@@ -256,7 +256,12 @@ func (j *journal) trimLocked() {
 		oldest, n, total := j.segs[0], len(j.segs), j.total
 		j.mu.Unlock()
 		expired := len(oldest.seqs) > 0 && oldest.lastTime < cutoff
-		if !expired && (total <= j.maxSize || n == 1) {
+		// An empty segment other than the one written (left by a rotation
+		// whose first write failed, or whose records were unreadable at
+		// Open) holds nothing: it goes, and must not keep the ones after
+		// it from expiring.
+		empty := len(oldest.seqs) == 0 && n > 1
+		if !expired && !empty && (total <= j.maxSize || n == 1) {
 			return
 		}
 		if n == 1 {
@@ -267,7 +272,7 @@ func (j *journal) trimLocked() {
 				return
 			}
 		}
-		if j.beforeDrop != nil {
+		if j.beforeDrop != nil && !empty {
 			if err := j.beforeDrop(); err != nil {
 				return // logged; the segment is kept until the seen log syncs
 			}
@@ -281,8 +286,11 @@ func (j *journal) trimLocked() {
 		j.total -= oldest.size
 		j.mu.Unlock()
 		reason := "size"
-		if expired {
+		switch {
+		case expired:
 			reason = "age"
+		case empty:
+			reason = "empty"
 		}
 		j.log.Info("seen: trimmed journal segment", "path", j.path(oldest.name), "reason", reason,
 			"events", len(oldest.seqs), "bytes", oldest.size)
@@ -364,13 +372,22 @@ func newID() ([idSize]byte, error) {
 	return id, err
 }
 
-// find returns the index of the first segment that may hold a record
-// after seq after, and the position of that record in its index. Call
-// with mu held.
+// find returns the index of the first segment that holds a record after
+// seq after, and the position of that record in its index; len(segs) if
+// none does. Segments may be empty (the newest one just after a rotation,
+// or one whose records were all unreadable at Open), so the search keys
+// each segment by the newest record at or before it: sequence numbers
+// grow from segment to segment (load drops any that do not), so that key
+// grows too and the first segment whose key is after seq after is one
+// that holds the record wanted. Call with mu held.
 func (j *journal) find(after uint64) (si, ei int) {
 	si = sort.Search(len(j.segs), func(i int) bool {
-		seg := j.segs[i]
-		return len(seg.seqs) > 0 && seg.seqs[len(seg.seqs)-1] > after
+		for ; i >= 0; i-- {
+			if seqs := j.segs[i].seqs; len(seqs) > 0 {
+				return seqs[len(seqs)-1] > after
+			}
+		}
+		return false
 	})
 	if si == len(j.segs) {
 		return si, 0
