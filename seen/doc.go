@@ -135,10 +135,32 @@
 // nothing is journaled twice. The order matters too: a crash after the
 // journal is written and before the seen records are leaves an event
 // journaled and not yet seen, never seen but missing from the journal.
-// Such an event, never acknowledged,
-// reaches subscribers that replay the journal, not live ones; its
-// author's resend is acknowledged as already seen. Records are announced to [JournalOptions.OnCommit] in
-// sequence order before the callers wake.
+// Such an event's caller never got an answer (the process died), so
+// it may reach subscribers that replay the journal and not live ones,
+// and its author's resend is acknowledged as already seen. Records are
+// announced to [JournalOptions.OnCommit] in sequence order before the
+// callers wake.
+//
+// What an answer means: once an event's journal record is written and
+// fdatasync'd the event is accepted, whatever happens to its seen record.
+// The caller gets first=true (ack it, relay it), subscribers are told of
+// it, and the key stays known, so a resend is "already seen" and is never
+// journaled a second time. If the seen record's write then fails (a full
+// disk), the record is kept in memory and written again before the seen
+// log is next fsync'd (within a second, with the next batch, before a
+// journal segment is deleted, at Close); until then [Store.Err] reports
+// the failure, and a restart restores it from the journal. Before a
+// batch is journaled, any seen record still owed is written and
+// fsync'd; if that fails the batch is refused with nothing journaled, so
+// no more than 1024 seen records are ever owed or unsynced, all among
+// the newest journal records, which Open reads. A refusal
+// (first=false with an error) means nothing was journaled and the key is
+// forgotten: the author may send the event again and it is journaled
+// once. The one exception needs two faults: a failed fdatasync of the
+// journal is cut back and the cut fsync'd, but if that fsync fails too
+// and the process dies before the next write, the disk may still hold
+// the record, so after the restart the refused event can turn up in the
+// journal and its resend be taken as already seen.
 //
 // Files:
 //

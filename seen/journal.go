@@ -114,11 +114,19 @@ func (s *Store) JournalLast() uint64 {
 // true) for the key of element that, when the event is new, also appends
 // raw to the journal in the same group commit: the journal record is
 // written and synced first, then the seen record, and the call returns
-// once both are durable. payload is handed to JournalOptions.OnCommit with
+// once both are written. payload is handed to JournalOptions.OnCommit with
 // the record's sequence number. With no journal it is CheckAndRecord or
-// CheckAndKeep. If the journal write fails the whole record fails as a
-// failed seen write does (a keep=true event is then relayed without being
-// journaled, and the error says so).
+// CheckAndKeep.
+//
+// The journal record is the event's durable copy, key included: once it
+// is synced the event is accepted, so the call returns first=true and no
+// error even if the seen record's write then fails; that record is
+// written again later, and Open restores it from the journal if the
+// process dies first. Before journaling, the store writes any seen
+// record still owed; if it cannot, or if the journal write fails, nothing
+// is journaled and the call fails as a failed seen write does (keep=false:
+// refused, the key forgotten, so a resend can succeed; keep=true: relayed
+// without being journaled, and the error says so).
 func (s *Store) CheckAndJournal(element, raw []byte, keep bool, payload any) (first bool, err error) {
 	return s.check(KeyOf(element), keep, raw, payload)
 }
@@ -185,9 +193,15 @@ func (j *journal) write(b *batch) error {
 }
 
 // cutBack truncates a failed write so the next one starts at the same
-// offset; even if that fails, the next write overwrites the remains.
+// offset, and fsyncs the cut: after a failed fdatasync the disk may hold
+// the records all the same, and their callers are told they are not
+// recorded. Even if that fails, the next write overwrites the remains.
 func (j *journal) cutBack(seg *segment) {
-	if err := seg.f.Truncate(seg.size); err != nil {
+	err := seg.f.Truncate(seg.size)
+	if err == nil {
+		err = seg.f.Sync()
+	}
+	if err != nil {
 		j.log.Error("seen: could not cut back a failed journal write", "path", j.path(seg.name), "offset", seg.size, "err", err)
 	}
 }
