@@ -193,7 +193,16 @@
 // a good record (found by searching for the next record whose header and
 // checksum hold) are reported at ERROR with their offset and length and
 // skipped; the file is left as it is and the records after them stay
-// readable. A damaged or missing journal.id next to segments gives the
+// readable. A segment may hold no record: the newest, between a
+// rotation and its first write (or after that write failed, or a crash
+// came); one whose records are all unreadable; one left with a torn
+// header by a rotation that failed and could not remove it. Readers find
+// where to start by the newest record at or before each segment, so
+// such a segment, wherever it is, hides nothing; trimming deletes it
+// when it is the oldest and not the one written. Sequence numbers grow
+// through the whole journal: a record numbered at or below one in an
+// older segment (a misnamed or copied file) is reported and not read.
+// A damaged or missing journal.id next to segments gives the
 // journal a new identity, at ERROR: positions subscribers hold in the old
 // one are then no longer trusted, and they are replayed everything held.
 //

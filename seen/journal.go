@@ -59,6 +59,11 @@ type journal struct {
 	// beforeDrop runs before a segment is deleted: the store fsyncs the
 	// seen records that rely on the journal for their durability.
 	beforeDrop func() error
+	// Test hooks, nil otherwise, that fail the steps of a rotation:
+	// createSeg creates a segment file (whose writes and syncs it may
+	// make fail), syncDir fsyncs the directory.
+	createSeg func(name string) (logFile, error)
+	syncDir   func() error
 
 	// wmu is held while a batch is written and while segments are
 	// rotated or deleted: one writer of the files at a time.
@@ -218,12 +223,22 @@ func (j *journal) lastSeg() *segment {
 // numbers from first on. Call with wmu held.
 func (j *journal) rotate(first uint64) (*segment, error) {
 	name := segName(first)
-	f, err := openRegular(j.root, j.dir, name, os.O_RDWR|os.O_CREATE|os.O_EXCL)
+	var f logFile
+	var err error
+	if j.createSeg != nil {
+		f, err = j.createSeg(name)
+	} else {
+		f, err = openRegular(j.root, j.dir, name, os.O_RDWR|os.O_CREATE|os.O_EXCL)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("create journal segment: %w", err)
 	}
-	if err := writeHeader(f, journalMagic); err == nil {
-		err = syncRoot(j.root)
+	if err = writeHeader(f, journalMagic); err == nil {
+		if j.syncDir != nil {
+			err = j.syncDir()
+		} else {
+			err = syncRoot(j.root)
+		}
 	}
 	if err != nil {
 		f.Close()
