@@ -268,10 +268,11 @@ func TestJournalFaults(t *testing.T) {
 		{"seen log write", func(_, s *shots) { s.writeIn = 1 }},
 		{"seen log write torn", func(_, s *shots) { s.writeIn, s.partial = 1, true }},
 	}
-	const events = 8
+	const events = 6
 	for _, k := range kinds {
-		for at := range 6 {
+		for at := range 5 {
 			t.Run(fmt.Sprintf("%s/before event %d", k.name, at), func(t *testing.T) {
+				t.Parallel()
 				runJournalFault(t, k.arm, at, events)
 			})
 		}
