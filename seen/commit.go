@@ -99,10 +99,12 @@ func (s *Store) commitLoop() {
 		case s.syncDue:
 			s.syncDue = false
 			s.mu.Unlock()
-			err := s.syncLazy()
-			s.mu.Lock()
-			s.settle(err)
-			s.mu.Unlock()
+			if synced, err := s.syncOwed(); synced || err != nil {
+				// Its outcome is the last write's, for Err.
+				s.mu.Lock()
+				s.settle(err)
+				s.mu.Unlock()
+			}
 		case s.retryDue:
 			s.retryDue = false
 			// Only the writer (busy) changes s.unsaved, so buf stays
@@ -306,17 +308,23 @@ func (s *Store) writeBatch(buf []byte, journaled bool) (lazy bool, err error) {
 // they stay owed: the next batch is written with an fsync, after writing
 // them again.
 func (s *Store) syncLazy() error {
+	_, err := s.syncOwed()
+	return err
+}
+
+// syncOwed is syncLazy; synced says there was something to sync.
+func (s *Store) syncOwed() (synced bool, err error) {
 	s.fileMu.Lock()
 	defer s.fileMu.Unlock()
 	if len(s.lazyBuf) == 0 {
-		return nil
+		return false, nil
 	}
-	err := s.syncLocked()
-	if err != nil {
+	if err := s.syncLocked(); err != nil {
 		s.log.Error("seen: cannot fsync the newest seen records; the journal holds them, and they are written again with the next event",
 			"path", s.path, "records", len(s.lazyBuf)/recordSize, "err", err)
+		return true, err
 	}
-	return err
+	return true, nil
 }
 
 // syncLocked fsyncs the log, first writing again the records of an

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"testing/synctest"
+	"time"
 )
 
 // announcer counts OnCommit calls per sequence number.
@@ -132,4 +134,35 @@ func TestJournaledEventAcceptedWhenSeenWriteFails(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestOwedSeenRecordWrittenWithinASecond: the seen record of an event
+// accepted through its journal record alone is written and fsync'd
+// within a second even if no other event comes, and Err is nil again.
+func TestOwedSeenRecordWrittenWithinASecond(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		s := openJ(t, dir, Options{}, JournalOptions{})
+		addEvents(t, s, 0, 2)
+		time.Sleep(lazySync) // their seen records are fsync'd: no sync is due
+		synctest.Wait()
+		before := fileSize(t, logPath(dir))
+		sh := &shots{writeIn: 1}
+		s.fileMu.Lock()
+		s.file = shotFile{s.file, sh}
+		s.fileMu.Unlock()
+		addEvents(t, s, 2, 3) // accepted: its journal record is durable
+		if s.Err() == nil {
+			t.Fatal("Err() is nil while the seen log owes a record")
+		}
+		time.Sleep(lazySync)
+		synctest.Wait()
+		if err := s.Err(); err != nil {
+			t.Fatalf("Err() a second later: %v", err)
+		}
+		if got := fileSize(t, logPath(dir)); got != before+recordSize {
+			t.Fatalf("seen log is %d bytes, want %d: the owed record written", got, before+recordSize)
+		}
+		closeT(t, s)
+	})
 }
