@@ -47,7 +47,25 @@ type batch struct {
 	// The journal records of the batch's new events, written before buf.
 	jbuf  []byte
 	jrecs []jrec
-	jlens []int // size of each record in jbuf
+	jlens []int  // size of each record in jbuf
+	jd    []bool // per key: journaled
+	// jok says the journal records were written and synced: their events
+	// are accepted even if err (the seen records' write) is not nil.
+	jok bool
+}
+
+// errFor is the outcome of the record of key p in b, once b is done: nil
+// if it is durable, in the seen log or, journaled, in the journal.
+func (b *batch) errFor(p prefix) error {
+	if b.err == nil || !b.jok {
+		return b.err
+	}
+	for i := range b.keys {
+		if b.keys[i] == p && b.jd[i] {
+			return nil
+		}
+	}
+	return b.err
 }
 
 // openBatch returns the batch new records join: the newest queued batch
@@ -81,7 +99,12 @@ func (s *Store) commitLoop() {
 		case s.syncDue:
 			s.syncDue = false
 			s.mu.Unlock()
-			s.syncLazy()
+			if synced, err := s.syncOwed(); synced || err != nil {
+				// Its outcome is the last write's, for Err.
+				s.mu.Lock()
+				s.settle(err)
+				s.mu.Unlock()
+			}
 		case s.retryDue:
 			s.retryDue = false
 			// Only the writer (busy) changes s.unsaved, so buf stays
@@ -144,7 +167,7 @@ func (s *Store) commit(b *batch) {
 	lazy, written := false, false
 	defer func() {
 		if !written {
-			err = errInterrupted
+			err, b.jok = errInterrupted, false
 		}
 		s.settleBatch(b, err, lazy)
 	}()
@@ -152,17 +175,26 @@ func (s *Store) commit(b *batch) {
 		// The journal first: a crash after it leaves an event journaled
 		// but not yet seen, whose seen record Open restores from the
 		// journal (recoverSeen), never one seen but missing from the
-		// journal.
-		err = s.journal.write(b)
+		// journal. Once the journal holds an event it is accepted (see
+		// owe), so first the seen log must be able to take its record
+		// later: any it owes are written now.
+		if err = s.readyToJournal(len(b.jrecs)); err == nil {
+			err = s.journal.write(b)
+		}
 		if err != nil {
 			s.log.Error("seen: journal write failed; the batch is not recorded", "path", s.dir, "events", len(b.jrecs), "err", err)
 		}
+		b.jok = err == nil
 	}
 	if err == nil {
 		lazy, err = s.writeBatch(b.buf, len(b.jrecs) == len(b.keys))
+		if err != nil && b.jok {
+			s.owe(b, err)
+			lazy = true
+		}
 	}
 	written = true
-	if err == nil && len(b.jrecs) > 0 && s.journal.onCommit != nil {
+	if b.jok && s.journal.onCommit != nil {
 		for _, r := range b.jrecs {
 			s.journal.onCommit(r.seq, r.payload)
 		}
@@ -173,13 +205,14 @@ func (s *Store) commit(b *batch) {
 var errInterrupted = errors.New("seen: internal error while recording")
 
 // settleBatch applies the outcome err of batch b's write to its keys and
-// wakes its callers.
+// wakes its callers. The keys of journaled records are kept when the
+// journal write succeeded (b.jok), whatever err.
 func (s *Store) settleBatch(b *batch, err error, lazy bool) {
 	s.mu.Lock()
 	for i := range b.keys {
 		delete(s.pending, b.keys[i])
 		switch {
-		case err == nil:
+		case err == nil || b.jok && b.jd[i]:
 		case b.keep[i]:
 			// The event is being handled: keep its key so copies are
 			// still recognised, and write its record later.
@@ -203,6 +236,49 @@ func (s *Store) settleBatch(b *batch, err error, lazy bool) {
 	s.mu.Unlock()
 	b.err = err
 	close(b.done)
+}
+
+// readyToJournal makes sure that the seen log can owe the records of n
+// more journaled events should their write fail after the journal's: no
+// more than maxLazy are ever owed, and none from a failed write or sync
+// (lazyBad), nor behind an unsynced directory (dirDirty), so that what is
+// owed is always among the newest journal records, where Open looks
+// (recoverSeen). If the log cannot be brought there the batch fails
+// before anything is journaled.
+func (s *Store) readyToJournal(n int) error {
+	s.fileMu.Lock()
+	defer s.fileMu.Unlock()
+	if !s.lazyBad && !s.dirDirty && len(s.lazyBuf)+n*recordSize <= maxLazy*recordSize {
+		return nil
+	}
+	return s.writeSync(nil)
+}
+
+// owe notes that the seen records of b's journaled events, whose journal
+// records are durable, could not be written (err): the events are
+// accepted all the same, since the journal is their durable copy, and
+// their records join those written without an fsync, marked to be
+// written again before the next fsync of the log (within lazySync, with
+// the next batch, before a segment is trimmed, or at Close). Should the
+// process die first, Open restores them from the journal. The records of
+// b's other keys fail as usual.
+func (s *Store) owe(b *batch, err error) {
+	s.fileMu.Lock()
+	defer s.fileMu.Unlock()
+	if len(s.lazyBuf) == 0 {
+		s.lazyOff = s.size
+	}
+	n := len(s.lazyBuf)
+	for i, jd := range b.jd {
+		if jd {
+			s.lazyBuf = append(s.lazyBuf, b.buf[i*recordSize:(i+1)*recordSize]...)
+		}
+	}
+	s.size += int64(len(s.lazyBuf) - n)
+	s.lazyBad = true
+	s.owed++
+	s.log.Error("seen: seen log write failed after the journal write; the journaled events are accepted and their seen records will be written again",
+		"path", s.path, "events", (len(s.lazyBuf)-n)/recordSize, "err", err)
 }
 
 // writeBatch writes a batch's seen records. journaled says every one is
@@ -232,34 +308,28 @@ func (s *Store) writeBatch(buf []byte, journaled bool) (lazy bool, err error) {
 // they stay owed: the next batch is written with an fsync, after writing
 // them again.
 func (s *Store) syncLazy() error {
-	s.fileMu.Lock()
-	defer s.fileMu.Unlock()
-	if len(s.lazyBuf) == 0 {
-		return nil
-	}
-	err := s.syncLocked()
-	if err != nil {
-		s.log.Error("seen: cannot fsync the newest seen records; the journal holds them, and they are written again with the next event",
-			"path", s.path, "records", len(s.lazyBuf)/recordSize, "err", err)
-	}
+	_, err := s.syncOwed()
 	return err
 }
 
-// syncLocked fsyncs the log, first writing again the records of an
-// earlier failed sync. Call with fileMu held.
-func (s *Store) syncLocked() error {
-	if s.lazyBad {
-		if _, err := s.file.WriteAt(s.lazyBuf, s.lazyOff); err != nil {
-			return err
-		}
+// syncOwed is syncLazy; synced says there was something to sync.
+func (s *Store) syncOwed() (synced bool, err error) {
+	s.fileMu.Lock()
+	defer s.fileMu.Unlock()
+	if len(s.lazyBuf) == 0 {
+		return false, nil
 	}
-	if err := syncData(s.file); err != nil {
-		s.lazyBad = len(s.lazyBuf) > 0
-		return err
+	if err := s.syncLocked(); err != nil {
+		s.log.Error("seen: cannot fsync the newest seen records; the journal holds them, and they are written again with the next event",
+			"path", s.path, "records", len(s.lazyBuf)/recordSize, "err", err)
+		return true, err
 	}
-	s.lazyBuf, s.lazyBad = s.lazyBuf[:0], false
-	return nil
+	return true, nil
 }
+
+// syncLocked fsyncs the log, first writing again the records of an
+// earlier failed write or sync. Call with fileMu held.
+func (s *Store) syncLocked() error { return s.writeSync(nil) }
 
 // retry writes buf, the first records of s.unsaved, and drops them from it
 // if that succeeds.
@@ -335,13 +405,26 @@ func (s *Store) cutBack() {
 	}
 }
 
+// writeSync writes buf at the end of the log and fsyncs the log, first
+// writing again the records of an earlier failed write or sync, so they
+// are never behind newer ones that reached the disk. Call with fileMu
+// held.
 func (s *Store) writeSync(buf []byte) error {
-	if _, err := s.file.WriteAt(buf, s.size); err != nil {
+	if s.lazyBad {
+		if _, err := s.file.WriteAt(s.lazyBuf, s.lazyOff); err != nil {
+			return err
+		}
+	}
+	if len(buf) > 0 {
+		if _, err := s.file.WriteAt(buf, s.size); err != nil {
+			return err
+		}
+	}
+	if err := syncData(s.file); err != nil {
+		s.lazyBad = len(s.lazyBuf) > 0
 		return err
 	}
-	if err := s.syncLocked(); err != nil {
-		return err
-	}
+	s.lazyBuf, s.lazyBad = s.lazyBuf[:0], false
 	if s.dirDirty {
 		// A compaction renamed the log but could not fsync the directory:
 		// until it can, these records may vanish with the rename at a

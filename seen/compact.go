@@ -79,8 +79,16 @@ func (s *Store) compact(evidenceKept bool) (err error) {
 	started := time.Now()
 	now := s.unixNow()
 	s.fileMu.Lock()
-	old, end := s.file, s.size
+	if s.lazyBad {
+		// Records a failed write or sync left owed: write them first,
+		// so that the copy reads them, not what the failure left.
+		err = s.syncLocked()
+	}
+	old, end, owed := s.file, s.size, s.owed
 	s.fileMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("seen: compact %s: write owed records first: %w", s.path, err)
+	}
 
 	// O_EXCL: Open and failed compactions remove the file, so one that
 	// exists is not ours to overwrite (or, if a link, to follow).
@@ -192,7 +200,7 @@ func (s *Store) compact(evidenceKept bool) (err error) {
 		return wrap(err)
 	}
 
-	if err := s.install(tmp, old, end, pos, buf, w, &st); err != nil {
+	if err := s.install(tmp, old, end, pos, owed, buf, w, &st); err != nil {
 		return wrap(err)
 	}
 	installed = true
@@ -213,14 +221,20 @@ func (s *Store) compact(evidenceKept bool) (err error) {
 }
 
 // install is compaction's final step, the only one that pauses the
-// committer: carry over the records acknowledged since pos, fsync, rename
+// committer: unless records were owed since the start (owed is the count
+// then), carry over the records acknowledged since pos, fsync, rename
 // the new log into place and switch to it. Until the directory is fsync'd
 // (by compact, or by the committer if it gets there first) nothing more is
 // acknowledged: a power loss could otherwise undo the rename and lose
 // records written only to the new file.
-func (s *Store) install(tmp *os.File, old logFile, end, pos int64, buf []byte, w *bufio.Writer, st *compactStats) error {
+func (s *Store) install(tmp *os.File, old logFile, end, pos int64, owed int, buf []byte, w *bufio.Writer, st *compactStats) error {
 	s.fileMu.Lock()
 	defer s.fileMu.Unlock()
+	if s.owed != owed {
+		// The copy may hold what a failed write left instead of the
+		// records it owes: the next compaction copies them right.
+		return errors.New("a seen log write failed during the compaction; it is retried later")
+	}
 	cur := s.size
 	if err := copyRange(w, old, pos, cur, buf); err != nil {
 		return err

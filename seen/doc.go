@@ -135,10 +135,32 @@
 // nothing is journaled twice. The order matters too: a crash after the
 // journal is written and before the seen records are leaves an event
 // journaled and not yet seen, never seen but missing from the journal.
-// Such an event, never acknowledged,
-// reaches subscribers that replay the journal, not live ones; its
-// author's resend is acknowledged as already seen. Records are announced to [JournalOptions.OnCommit] in
-// sequence order before the callers wake.
+// Such an event's caller never got an answer (the process died), so
+// it may reach subscribers that replay the journal and not live ones,
+// and its author's resend is acknowledged as already seen. Records are
+// announced to [JournalOptions.OnCommit] in sequence order before the
+// callers wake.
+//
+// What an answer means: once an event's journal record is written and
+// fdatasync'd the event is accepted, whatever happens to its seen record.
+// The caller gets first=true (ack it, relay it), subscribers are told of
+// it, and the key stays known, so a resend is "already seen" and is never
+// journaled a second time. If the seen record's write then fails (a full
+// disk), the record is kept in memory and written again before the seen
+// log is next fsync'd (within a second, with the next batch, before a
+// journal segment is deleted, at Close); until then [Store.Err] reports
+// the failure, and a restart restores it from the journal. Before a
+// batch is journaled, any seen record still owed is written and
+// fsync'd; if that fails the batch is refused with nothing journaled, so
+// no more than 1024 seen records are ever owed or unsynced, all among
+// the newest journal records, which Open reads. A refusal
+// (first=false with an error) means nothing was journaled and the key is
+// forgotten: the author may send the event again and it is journaled
+// once. The one exception needs two faults: a failed fdatasync of the
+// journal is cut back and the cut fsync'd, but if that fsync fails too
+// and the process dies before the next write, the disk may still hold
+// the record, so after the restart the refused event can turn up in the
+// journal and its resend be taken as already seen.
 //
 // Files:
 //
@@ -171,7 +193,16 @@
 // a good record (found by searching for the next record whose header and
 // checksum hold) are reported at ERROR with their offset and length and
 // skipped; the file is left as it is and the records after them stay
-// readable. A damaged or missing journal.id next to segments gives the
+// readable. A segment may hold no record: the newest, between a
+// rotation and its first write (or after that write failed, or a crash
+// came); one whose records are all unreadable; one left with a torn
+// header by a rotation that failed and could not remove it. Readers find
+// where to start by the newest record at or before each segment, so
+// such a segment, wherever it is, hides nothing; trimming deletes it
+// when it is the oldest and not the one written. Sequence numbers grow
+// through the whole journal: a record numbered at or below one in an
+// older segment (a misnamed or copied file) is reported and not read.
+// A damaged or missing journal.id next to segments gives the
 // journal a new identity, at ERROR: positions subscribers hold in the old
 // one are then no longer trusted, and they are replayed everything held.
 //

@@ -59,6 +59,11 @@ type journal struct {
 	// beforeDrop runs before a segment is deleted: the store fsyncs the
 	// seen records that rely on the journal for their durability.
 	beforeDrop func() error
+	// Test hooks, nil otherwise, that fail the steps of a rotation:
+	// createSeg creates a segment file (whose writes and syncs it may
+	// make fail), syncDir fsyncs the directory.
+	createSeg func(name string) (logFile, error)
+	syncDir   func() error
 
 	// wmu is held while a batch is written and while segments are
 	// rotated or deleted: one writer of the files at a time.
@@ -114,11 +119,19 @@ func (s *Store) JournalLast() uint64 {
 // true) for the key of element that, when the event is new, also appends
 // raw to the journal in the same group commit: the journal record is
 // written and synced first, then the seen record, and the call returns
-// once both are durable. payload is handed to JournalOptions.OnCommit with
+// once both are written. payload is handed to JournalOptions.OnCommit with
 // the record's sequence number. With no journal it is CheckAndRecord or
-// CheckAndKeep. If the journal write fails the whole record fails as a
-// failed seen write does (a keep=true event is then relayed without being
-// journaled, and the error says so).
+// CheckAndKeep.
+//
+// The journal record is the event's durable copy, key included: once it
+// is synced the event is accepted, so the call returns first=true and no
+// error even if the seen record's write then fails; that record is
+// written again later, and Open restores it from the journal if the
+// process dies first. Before journaling, the store writes any seen
+// record still owed; if it cannot, or if the journal write fails, nothing
+// is journaled and the call fails as a failed seen write does (keep=false:
+// refused, the key forgotten, so a resend can succeed; keep=true: relayed
+// without being journaled, and the error says so).
 func (s *Store) CheckAndJournal(element, raw []byte, keep bool, payload any) (first bool, err error) {
 	return s.check(KeyOf(element), keep, raw, payload)
 }
@@ -185,9 +198,15 @@ func (j *journal) write(b *batch) error {
 }
 
 // cutBack truncates a failed write so the next one starts at the same
-// offset; even if that fails, the next write overwrites the remains.
+// offset, and fsyncs the cut: after a failed fdatasync the disk may hold
+// the records all the same, and their callers are told they are not
+// recorded. Even if that fails, the next write overwrites the remains.
 func (j *journal) cutBack(seg *segment) {
-	if err := seg.f.Truncate(seg.size); err != nil {
+	err := seg.f.Truncate(seg.size)
+	if err == nil {
+		err = seg.f.Sync()
+	}
+	if err != nil {
 		j.log.Error("seen: could not cut back a failed journal write", "path", j.path(seg.name), "offset", seg.size, "err", err)
 	}
 }
@@ -204,12 +223,22 @@ func (j *journal) lastSeg() *segment {
 // numbers from first on. Call with wmu held.
 func (j *journal) rotate(first uint64) (*segment, error) {
 	name := segName(first)
-	f, err := openRegular(j.root, j.dir, name, os.O_RDWR|os.O_CREATE|os.O_EXCL)
+	var f logFile
+	var err error
+	if j.createSeg != nil {
+		f, err = j.createSeg(name)
+	} else {
+		f, err = openRegular(j.root, j.dir, name, os.O_RDWR|os.O_CREATE|os.O_EXCL)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("create journal segment: %w", err)
 	}
-	if err := writeHeader(f, journalMagic); err == nil {
-		err = syncRoot(j.root)
+	if err = writeHeader(f, journalMagic); err == nil {
+		if j.syncDir != nil {
+			err = j.syncDir()
+		} else {
+			err = syncRoot(j.root)
+		}
 	}
 	if err != nil {
 		f.Close()
@@ -256,7 +285,12 @@ func (j *journal) trimLocked() {
 		oldest, n, total := j.segs[0], len(j.segs), j.total
 		j.mu.Unlock()
 		expired := len(oldest.seqs) > 0 && oldest.lastTime < cutoff
-		if !expired && (total <= j.maxSize || n == 1) {
+		// An empty segment other than the one written (left by a rotation
+		// whose first write failed, or whose records were unreadable at
+		// Open) holds nothing: it goes, and must not keep the ones after
+		// it from expiring.
+		empty := len(oldest.seqs) == 0 && n > 1
+		if !expired && !empty && (total <= j.maxSize || n == 1) {
 			return
 		}
 		if n == 1 {
@@ -267,7 +301,7 @@ func (j *journal) trimLocked() {
 				return
 			}
 		}
-		if j.beforeDrop != nil {
+		if j.beforeDrop != nil && !empty {
 			if err := j.beforeDrop(); err != nil {
 				return // logged; the segment is kept until the seen log syncs
 			}
@@ -281,8 +315,11 @@ func (j *journal) trimLocked() {
 		j.total -= oldest.size
 		j.mu.Unlock()
 		reason := "size"
-		if expired {
+		switch {
+		case expired:
 			reason = "age"
+		case empty:
+			reason = "empty"
 		}
 		j.log.Info("seen: trimmed journal segment", "path", j.path(oldest.name), "reason", reason,
 			"events", len(oldest.seqs), "bytes", oldest.size)
@@ -364,13 +401,22 @@ func newID() ([idSize]byte, error) {
 	return id, err
 }
 
-// find returns the index of the first segment that may hold a record
-// after seq after, and the position of that record in its index. Call
-// with mu held.
+// find returns the index of the first segment that holds a record after
+// seq after, and the position of that record in its index; len(segs) if
+// none does. Segments may be empty (the newest one just after a rotation,
+// or one whose records were all unreadable at Open), so the search keys
+// each segment by the newest record at or before it: sequence numbers
+// grow from segment to segment (load drops any that do not), so that key
+// grows too and the first segment whose key is after seq after is one
+// that holds the record wanted. Call with mu held.
 func (j *journal) find(after uint64) (si, ei int) {
 	si = sort.Search(len(j.segs), func(i int) bool {
-		seg := j.segs[i]
-		return len(seg.seqs) > 0 && seg.seqs[len(seg.seqs)-1] > after
+		for ; i >= 0; i-- {
+			if seqs := j.segs[i].seqs; len(seqs) > 0 {
+				return seqs[len(seqs)-1] > after
+			}
+		}
+		return false
 	})
 	if si == len(j.segs) {
 		return si, 0

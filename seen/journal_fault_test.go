@@ -2,6 +2,11 @@ package seen
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
 	"syscall"
 	"testing"
 	"testing/synctest"
@@ -84,6 +89,359 @@ func TestPanickingCommitHookWedgesNothing(t *testing.T) {
 		if calls != 3 {
 			t.Fatalf("hook called %d times, want 3", calls)
 		}
+		closeT(t, s)
+	})
+}
+
+// shots fails, once, a chosen call on the files it wraps: the writeIn-th
+// WriteAt or the syncIn-th Sync from when it was armed (a torn write if
+// partial: half the bytes land), or the next segment creation or
+// directory fsync of a rotation.
+type shots struct {
+	mu                sync.Mutex
+	writeIn, syncIn   int
+	partial           bool
+	createErr, dirErr error
+	fired             int
+}
+
+func (sh *shots) arm(fn func(*shots)) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	fn(sh)
+}
+
+// take counts a call down *n and reports whether it is the one to fail.
+func (sh *shots) take(n *int) (fail, partial bool) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if *n == 0 {
+		return false, false
+	}
+	*n--
+	if *n > 0 {
+		return false, false
+	}
+	sh.fired++
+	return true, sh.partial
+}
+
+func (sh *shots) takeErr(err *error) error {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := *err
+	if e != nil {
+		*err = nil
+		sh.fired++
+	}
+	return e
+}
+
+type shotFile struct {
+	logFile
+	sh *shots
+}
+
+func (f shotFile) WriteAt(b []byte, off int64) (int, error) {
+	if fail, partial := f.sh.take(&f.sh.writeIn); fail {
+		n := 0
+		if partial {
+			n, _ = f.logFile.WriteAt(b[:len(b)/2], off)
+		}
+		return n, &os.PathError{Op: "write", Path: "injected", Err: syscall.ENOSPC}
+	}
+	return f.logFile.WriteAt(b, off)
+}
+
+func (f shotFile) Sync() error {
+	if fail, _ := f.sh.take(&f.sh.syncIn); fail {
+		return &os.PathError{Op: "sync", Path: "injected", Err: syscall.EIO}
+	}
+	return f.logFile.Sync()
+}
+
+// injectShots routes the journal's segment files, the ones it creates
+// and the one being written, through jsh, and the seen log through ssh.
+// segMax makes segments rotate every couple of events.
+func injectShots(s *Store, jsh, ssh *shots, segMax int64) {
+	j := s.journal
+	j.wmu.Lock()
+	j.segMax = segMax
+	seg := j.segs[len(j.segs)-1]
+	seg.f = shotFile{seg.f, jsh}
+	j.createSeg = func(name string) (logFile, error) {
+		if err := jsh.takeErr(&jsh.createErr); err != nil {
+			return nil, err
+		}
+		f, err := openRegular(j.root, j.dir, name, os.O_RDWR|os.O_CREATE|os.O_EXCL)
+		if err != nil {
+			return nil, err
+		}
+		return shotFile{f, jsh}, nil
+	}
+	j.syncDir = func() error {
+		if err := jsh.takeErr(&jsh.dirErr); err != nil {
+			return err
+		}
+		return syncRoot(j.root)
+	}
+	j.wmu.Unlock()
+	s.fileMu.Lock()
+	s.file = shotFile{s.file, ssh}
+	s.fileMu.Unlock()
+}
+
+// model is what callers were told: for each event, how many times it was
+// taken as new (relayed), and whether it was acknowledged with no error
+// (so it must be in the journal).
+type model struct {
+	relayed map[int]int
+	acked   map[Key]int // journaled events, by key: the event number
+}
+
+// checkJournal checks the invariants a subscriber relies on against a
+// journal reader: every acknowledged event is there exactly once and
+// nothing else; sequence numbers only grow; a read from any position
+// gets exactly what follows it; reading up to last gets everything.
+func checkJournal(t *testing.T, what string, read func(after, upto uint64, fn func(JournalRecord) error) error, last uint64, m *model) []JournalRecord {
+	t.Helper()
+	var all []JournalRecord
+	if err := read(0, ^uint64(0), func(r JournalRecord) error {
+		r.Raw = nil
+		all = append(all, r)
+		return nil
+	}); err != nil {
+		t.Fatalf("%s: read: %v", what, err)
+	}
+	keys := map[Key]bool{}
+	for i, r := range all {
+		if i > 0 && r.Seq <= all[i-1].Seq {
+			t.Fatalf("%s: seq %d after %d", what, r.Seq, all[i-1].Seq)
+		}
+		if _, ok := m.acked[r.Key]; !ok || keys[r.Key] {
+			t.Fatalf("%s: seq %d holds an event not acknowledged, or one already held (%v)", what, r.Seq, seqsOf(all))
+		}
+		keys[r.Key] = true
+	}
+	if len(keys) != len(m.acked) {
+		t.Fatalf("%s: the journal holds %d of the %d acknowledged events", what, len(keys), len(m.acked))
+	}
+	if len(all) > 0 && last < all[len(all)-1].Seq {
+		t.Fatalf("%s: last is %d, below the newest record %d", what, last, all[len(all)-1].Seq)
+	}
+	seqs := seqsOf(all)
+	for i := 0; i <= len(seqs); i++ {
+		after := uint64(0)
+		if i > 0 {
+			after = seqs[i-1]
+		}
+		if got := readSeqs(t, read, after, last); !slices.Equal(got, seqs[i:]) {
+			t.Fatalf("%s: read (%d, %d] gave %v, want %v", what, after, last, got, seqs[i:])
+		}
+	}
+	return all
+}
+
+// TestJournalFaults: with the journal's writes, fsyncs, segment
+// creation and directory fsync, or the seen log's write, failing once
+// (whole or torn) at each point of a run of events rotating segments
+// every two events, no acknowledged event is lost from the journal or
+// the seen set, none is taken as new twice, replay from any position
+// gets exactly what the journal holds after it, and subscribers are told
+// of exactly the journal's records in its order; while the store runs,
+// in a copy of its files as a power loss would leave them, and after it
+// is closed and opened again, where the read-only view lists the same.
+func TestJournalFaults(t *testing.T) {
+	type kind struct {
+		name string
+		arm  func(j, seen *shots)
+	}
+	kinds := []kind{
+		{"journal write", func(j, _ *shots) { j.writeIn = 1 }},
+		{"journal write torn", func(j, _ *shots) { j.writeIn, j.partial = 1, true }},
+		{"second journal write", func(j, _ *shots) { j.writeIn = 2 }},
+		{"second journal write torn", func(j, _ *shots) { j.writeIn, j.partial = 2, true }},
+		{"journal sync", func(j, _ *shots) { j.syncIn = 1 }},
+		{"second journal sync", func(j, _ *shots) { j.syncIn = 2 }},
+		{"segment create", func(j, _ *shots) { j.createErr = syscall.ENOSPC }},
+		{"directory sync", func(j, _ *shots) { j.dirErr = syscall.EIO }},
+		{"seen log write", func(_, s *shots) { s.writeIn = 1 }},
+		{"seen log write torn", func(_, s *shots) { s.writeIn, s.partial = 1, true }},
+	}
+	const events = 6
+	for _, k := range kinds {
+		for at := range 5 {
+			t.Run(fmt.Sprintf("%s/before event %d", k.name, at), func(t *testing.T) {
+				t.Parallel()
+				runJournalFault(t, k.arm, at, events)
+			})
+		}
+	}
+}
+
+func runJournalFault(t *testing.T, arm func(j, seen *shots), at, events int) {
+	dir := t.TempDir()
+	var mu sync.Mutex
+	var announced []uint64
+	onCommit := func(seq uint64, _ any) {
+		mu.Lock()
+		announced = append(announced, seq)
+		mu.Unlock()
+	}
+	s := openJ(t, dir, Options{}, JournalOptions{OnCommit: onCommit})
+	jsh, ssh := &shots{}, &shots{}
+	injectShots(s, jsh, ssh, 200)
+	m := &model{relayed: map[int]int{}, acked: map[Key]int{}}
+	check := func(what string) {
+		t.Helper()
+		all := checkJournal(t, what, s.ReadJournal, s.JournalLast(), m)
+		mu.Lock()
+		got := slices.Clone(announced)
+		mu.Unlock()
+		if !slices.Equal(got, seqsOf(all)) {
+			t.Fatalf("%s: subscribers were told of %v, the journal holds %v", what, got, seqsOf(all))
+		}
+	}
+	send := func(i int) error {
+		el, raw := jEvent(i)
+		keep := i%4 == 3 // from a remote broker
+		first, err := s.CheckAndJournal(el, raw, keep, i)
+		if first {
+			m.relayed[i]++
+			if err == nil {
+				m.acked[KeyOf(el)] = i
+			}
+		}
+		if !first && err == nil && m.relayed[i] == 0 {
+			t.Fatalf("event %d taken for a duplicate before it was accepted", i)
+		}
+		return err
+	}
+	for i := range events {
+		if i == at {
+			jsh.arm(func(j *shots) { ssh.arm(func(s *shots) { arm(j, s) }) })
+		}
+		err := send(i)
+		check(fmt.Sprintf("after event %d", i))
+		if err != nil {
+			// A power loss now: what is acknowledged is on disk.
+			checkCopy(t, dir, m)
+			if err := send(i); err != nil && m.relayed[i] == 0 {
+				t.Fatalf("resend of event %d once the disk works: %v", i, err)
+			}
+			check(fmt.Sprintf("after resending event %d", i))
+		}
+		if err := send(i); err != nil || m.relayed[i] != 1 {
+			t.Fatalf("copy of event %d: err=%v, taken as new %d times", i, err, m.relayed[i])
+		}
+	}
+	if jsh.fired+ssh.fired != 1 {
+		t.Fatalf("the fault fired %d times, want once", jsh.fired+ssh.fired)
+	}
+	checkCopy(t, dir, m)
+	closeT(t, s)
+
+	s = openJ(t, dir, Options{}, JournalOptions{})
+	defer closeT(t, s)
+	checkJournal(t, "reopened", s.ReadJournal, s.JournalLast(), m)
+	for i := range events {
+		el, raw := jEvent(i)
+		if first, err := s.CheckAndJournal(el, raw, false, nil); first || err != nil {
+			t.Fatalf("event %d after reopening: first=%v err=%v, want a duplicate", i, first, err)
+		}
+	}
+	r, err := OpenJournal(dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	checkJournal(t, "read-only view", r.Read, r.Stats().Last, m)
+}
+
+// checkCopy opens a copy of the store in dir as a power loss could leave
+// it, with none of the seen records the journal holds reaching the disk,
+// and checks that the journal holds every acknowledged event and that
+// each is known as seen.
+func checkCopy(t *testing.T, dir string, m *model) {
+	t.Helper()
+	to := filepath.Join(t.TempDir(), "copy")
+	copyAsAfterPowerLoss(t, dir, to)
+	if err := os.Truncate(logPath(to), headerSize); err != nil {
+		t.Fatal(err)
+	}
+	s := openJ(t, to, Options{}, JournalOptions{})
+	defer closeT(t, s)
+	checkJournal(t, "after a power loss", s.ReadJournal, s.JournalLast(), m)
+	for _, i := range m.acked {
+		el, raw := jEvent(i)
+		if first, err := s.CheckAndJournal(el, raw, false, nil); first || err != nil {
+			t.Fatalf("event %d after a power loss: first=%v err=%v, want a duplicate", i, first, err)
+		}
+	}
+}
+
+// holdFile blocks its second WriteAt (a new segment's first records,
+// after its header) until release is closed.
+type holdFile struct {
+	logFile
+	writes  int
+	release chan struct{}
+}
+
+func (f *holdFile) WriteAt(b []byte, off int64) (int, error) {
+	f.writes++
+	if f.writes == 2 {
+		<-f.release
+	}
+	return f.logFile.WriteAt(b, off)
+}
+
+// TestReplayDuringRotation: while the first write to a new segment is in
+// progress, the segment is in the index and empty; a subscriber
+// replaying then, and the read-only view, still get every record before
+// it, and crash recovery would too.
+func TestReplayDuringRotation(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		s := openJ(t, dir, Options{}, JournalOptions{})
+		addEvents(t, s, 0, 3)
+		release := make(chan struct{})
+		j := s.journal
+		j.wmu.Lock()
+		j.segMax = 1 // rotate at the next write
+		j.createSeg = func(name string) (logFile, error) {
+			f, err := openRegular(j.root, j.dir, name, os.O_RDWR|os.O_CREATE|os.O_EXCL)
+			if err != nil {
+				return nil, err
+			}
+			return &holdFile{logFile: f, release: release}, nil
+		}
+		j.wmu.Unlock()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			addEvents(t, s, 3, 4)
+		}()
+		var once sync.Once
+		finish := func() {
+			once.Do(func() { close(release) })
+			<-done
+		}
+		defer finish()  // also when a check below fails
+		synctest.Wait() // the writer is inside the new segment's first write
+		if n := len(segFiles(t, dir)); n != 2 {
+			t.Fatalf("%d segments during the rotation, want 2", n)
+		}
+		want := []uint64{1, 2, 3}
+		checkReads(t, "store during a rotation", s.ReadJournal, want)
+		r, err := OpenJournal(dir, quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkReads(t, "read-only view during a rotation", r.Read, want)
+		r.Close()
+		finish()
+		checkReads(t, "store after the rotation", s.ReadJournal, []uint64{1, 2, 3, 4})
 		closeT(t, s)
 	})
 }

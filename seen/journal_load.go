@@ -30,22 +30,24 @@ func (j *journal) load() error {
 	if err != nil {
 		return err
 	}
+	// last is the highest sequence number so far: records at or below it
+	// in a later segment (which only a damaged or misnamed file can hold)
+	// are not indexed, so that numbers grow through the whole journal,
+	// which readers rely on.
+	var last uint64
 	for i, n := range names {
-		seg, err := j.loadSegment(n.name, n.first, i == len(names)-1)
+		seg, err := j.loadSegment(n.name, n.first, i == len(names)-1, last)
 		if err != nil {
 			return err
 		}
 		if seg != nil {
 			j.segs = append(j.segs, seg)
 			j.total += seg.size
+			if n := len(seg.seqs); n > 0 {
+				last = seg.seqs[n-1]
+			}
+			last = max(last, seg.first-1)
 		}
-	}
-	var last uint64
-	for _, seg := range j.segs {
-		if n := len(seg.seqs); n > 0 {
-			last = seg.seqs[n-1]
-		}
-		last = max(last, seg.first-1)
 	}
 	j.last.Store(last)
 	j.next = last + 1
@@ -123,10 +125,11 @@ func (j *journal) loadID() error {
 	return nil
 }
 
-// loadSegment reads one segment and builds its index. last says it is the
-// newest, the one a crash can leave torn. It returns nil for a segment
-// with nothing in it worth keeping open (read-only, or a torn header).
-func (j *journal) loadSegment(name string, first uint64, last bool) (*segment, error) {
+// loadSegment reads one segment and builds its index, of the records
+// numbered above after. last says it is the newest, the one a crash can
+// leave torn. It returns nil for a segment the read-only view has nothing
+// to read in (a torn header, or gone since listed).
+func (j *journal) loadSegment(name string, first uint64, last bool, after uint64) (*segment, error) {
 	flag := os.O_RDONLY
 	if last && !j.readOnly {
 		flag = os.O_RDWR
@@ -158,9 +161,15 @@ func (j *journal) loadSegment(name string, first uint64, last bool) (*segment, e
 	case headerUnknownVersion:
 		return nil, fmt.Errorf("seen: %s is format version %d; this program reads version %d", j.path(name), v, version)
 	case headerTorn:
-		if !last || j.readOnly {
-			j.log.Error("seen: journal segment has a torn header", "path", j.path(name), "bytes", size)
-			return nil, nil
+		if j.readOnly {
+			return nil, nil // being created, or left by a failed rotation
+		}
+		if !last {
+			// A rotation that failed and whose file could not be removed:
+			// it never held a record. Kept in the index, empty, so that
+			// trimming deletes it.
+			j.log.Warn("seen: journal segment has a torn header and holds nothing", "path", j.path(name), "bytes", size)
+			return seg, nil
 		}
 		j.log.Warn("seen: journal segment has a torn header, starting it again", "path", j.path(name), "bytes", size)
 		if err := writeHeader(f, journalMagic); err != nil {
@@ -175,7 +184,7 @@ func (j *journal) loadSegment(name string, first uint64, last bool) (*segment, e
 	case headerDamaged:
 		j.log.Error("seen: journal segment header is damaged, reading its records anyway", "path", j.path(name))
 	}
-	good, err := j.scanSegment(f, seg, size)
+	good, err := j.scanSegment(f, seg, size, max(after, first-1))
 	if err != nil {
 		return nil, fmt.Errorf("seen: read journal segment %s: %w", j.path(name), err)
 	}
@@ -215,13 +224,13 @@ func (j *journal) loadSegment(name string, first uint64, last bool) (*segment, e
 	return seg, nil
 }
 
-// scanSegment indexes the records of seg and returns the end of the last
-// good one. Damage followed by good records is reported with its offset
-// and skipped; the records after it stay readable.
-func (j *journal) scanSegment(f *os.File, seg *segment, size int64) (int64, error) {
+// scanSegment indexes the records of seg numbered above prev and returns
+// the end of the last good one. Damage followed by good records is
+// reported with its offset and skipped; the records after it stay
+// readable.
+func (j *journal) scanSegment(f *os.File, seg *segment, size int64, prev uint64) (int64, error) {
 	off := int64(headerSize)
 	good := off
-	prev := seg.first - 1
 	br := bufio.NewReaderSize(io.NewSectionReader(f, off, size-off), 1<<20)
 	var hb [jHeaderSize]byte
 	var body []byte

@@ -3,7 +3,7 @@ package seen
 import (
 	"encoding/binary"
 	"fmt"
-	"os"
+	"io"
 	"strconv"
 	"strings"
 )
@@ -119,7 +119,10 @@ func parseSegName(name string) (uint64, bool) {
 }
 
 // writeHeader starts a new file with the header of magic m and syncs it.
-func writeHeader(f *os.File, m string) error {
+func writeHeader(f interface {
+	io.WriterAt
+	Sync() error
+}, m string) error {
 	if _, err := f.WriteAt(headerFor(m), 0); err != nil {
 		return err
 	}
