@@ -125,9 +125,9 @@
 // record of the batch is journaled: each journal record carries its
 // event's key, so the journal, already durable, is their durable copy,
 // and one fsync per batch suffices. They are fsync'd within a second,
-// with the next batch holding a record the journal does not (a test
-// event's), before a journal segment is deleted, and at Close; never more
-// than 1024 wait. Open restores the seen records of the newest journal
+// with the next batch holding a record the journal does not (one that a
+// caller recorded with CheckAndRecord), before a journal segment is
+// deleted, and at Close; never more than 1024 wait. Open restores the seen records of the newest journal
 // records that lack one (with a WARNING): those a crash kept from the
 // disk, whether it took all of them or, writeback being in no particular
 // order, some in the middle (reported as damage, as any unreadable record
