@@ -127,8 +127,9 @@
 // and one fsync per batch suffices. They are fsync'd within a second,
 // with the next batch holding a record the journal does not (one that a
 // caller recorded with CheckAndRecord), before a journal segment is
-// deleted, and at Close; never more than 1024 wait. Open restores the seen records of the newest journal
-// records that lack one (with a WARNING): those a crash kept from the
+// deleted, and at Close; never more than 1024 wait. Open restores the
+// seen records of the newest journal records that lack one (with a
+// WARNING): those a crash kept from the
 // disk, whether it took all of them or, writeback being in no particular
 // order, some in the middle (reported as damage, as any unreadable record
 // followed by good ones is). So a copy arriving later is recognised and
