@@ -129,9 +129,8 @@
 // caller recorded with CheckAndRecord), before a journal segment is
 // deleted, and at Close; never more than 1024 wait. Open restores the
 // seen records of the newest journal records that lack one (with a
-// WARNING): those a crash kept from the
-// disk, whether it took all of them or, writeback being in no particular
-// order, some in the middle (reported as damage, as any unreadable record
+// WARNING): those a crash kept from the disk, whether it took all of
+// them or, writeback being in no particular order, some in the middle (reported as damage, as any unreadable record
 // followed by good ones is). So a copy arriving later is recognised and
 // nothing is journaled twice. The order matters too: a crash after the
 // journal is written and before the seen records are leaves an event
