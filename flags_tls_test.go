@@ -64,6 +64,8 @@ func TestTLSFlagErrors(t *testing.T) {
 		{[]string{"--receive", "--tls-client-ca=" + caFile}, "--tls-client-ca needs a tls: endpoint"},
 		{[]string{"--receive=tls:0", "--tls-cert=" + cert, "--tls-key=" + key, "--author-identity=ivo://example.org/a"}, "need --tls-client-ca"},
 		{[]string{"--receive", "--subscribe=tls:h:1", "--tls-ca=/nonexistent/ca.pem"}, "--tls-ca: open /nonexistent/ca.pem"},
+		{[]string{"--receive=tls:0", "--tls-cert=" + cert, "--tls-key=" + key, "--tls-client-ca=" + caFile, "--author-identity=swift"}, "a common name is never an identity"},
+		{[]string{"--broadcast=tls:0", "--tls-cert=" + cert, "--tls-key=" + key, "--tls-client-ca=" + caFile, "--subscriber-identity=CN=sub"}, "want an ivo:// identity"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(append(base, c.args...), &stdout, &stderr)
