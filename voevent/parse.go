@@ -32,7 +32,13 @@ type Event struct {
 	// Role is the root's role attribute. A VOEvent without one is an
 	// observation, the schema default.
 	Role string
-	// IVORN is a VOEvent's ivorn attribute ("" if absent).
+	// IVORN is a VOEvent's ivorn attribute ("" if absent) as xs:anyURI
+	// reads it: without the XML white space around it. The broker judges
+	// an event by this value everywhere (identity, trust prefixes, logs,
+	// answers), so white space cannot hide an ivorn from a rule that a
+	// reader downstream would apply to it. Validation refuses the padding
+	// itself (the IVOID rule applies to the attribute as written), so for
+	// a validated event this is the attribute unchanged.
 	IVORN string
 	// Encoding is the encoding the bytes were read in: "utf-8" (no
 	// declaration, or one naming UTF-8), "us-ascii" or "iso-8859-1".
@@ -158,7 +164,8 @@ func parse(raw []byte, rootOnly bool) (*Event, parseStats, error) {
 		if !hasRole {
 			e.Role = "observation"
 		}
-		e.IVORN, _ = root.Attr("", "ivorn")
+		iv, _ := root.Attr("", "ivorn")
+		e.IVORN = trimBlank(iv)
 	}
 	return e, stats, nil
 }

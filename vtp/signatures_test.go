@@ -195,3 +195,71 @@ func TestHostileSignatures(t *testing.T) {
 		t.Fatal("the broker did not go on relaying")
 	}
 }
+
+// TestPaddedIvornUnderTrustedPrefix: white space around an ivorn does not
+// take it out of a trusted prefix. xs:anyURI drops it, and so does every
+// rule here (trust, identity, logs): an unsigned " ivo://example.org/test#…"
+// is refused from an author and from a remote alike.
+func TestPaddedIvornUnderTrustedPrefix(t *testing.T) {
+	k := sigKey(1)
+	noValidation := func(c *Config) { c.Validate = nil }
+	up := startBroker(t, "ivo://example.org/up", noValidation)
+	down := startBroker(t, "ivo://example.org/down", func(c *Config) {
+		withPolicy(voevent.NewPolicy(trustFor(t, k), false))(c)
+		c.SeenRemote = newMemSeen().check
+	})
+	down.Subscribe(up.bcast)
+	waitSubscribed(t, up, 1)
+	sub := dialSub(t, down, subOpts{})
+
+	// From an author. Validation refuses a padded ivorn too; without it,
+	// the trust check still sees the ivorn under the prefix.
+	lax := startBroker(t, "ivo://example.org/lax", func(c *Config) {
+		noValidation(c)
+		withPolicy(voevent.NewPolicy(trustFor(t, k), false))(c)
+	})
+	for _, iv := range []string{" " + ivorn("pad"), "&#9;" + ivorn("tab") + "&#10; "} {
+		a := publish(t, lax.recv, testEvent(iv, "observation", ""))[0]
+		if a.Role != RoleNak || len(a.Results) == 0 || !strings.Contains(a.Results[0], "signature required: not signed, and ivo://example.org/test#") {
+			t.Errorf("unsigned event with ivorn %q from an author: %s %v, want a nak: signature required", iv, a.Role, a.Results)
+		}
+		if a.Origin != strings.Trim(strings.NewReplacer("&#9;", "", "&#10;", "").Replace(iv), " ") {
+			t.Errorf("nak for %q answers ivorn %q, want it without the white space", iv, a.Origin)
+		}
+		a = publish(t, down.recv, testEvent(iv, "observation", ""))[0]
+		if a.Role != RoleNak || !strings.Contains(strings.Join(a.Results, " "), "is not a valid IVORN") {
+			t.Errorf("unsigned event with ivorn %q from an author, validated: %s %v, want a nak from validation", iv, a.Role, a.Results)
+		}
+	}
+	if !strings.Contains(lax.log.String(), `ivorn=ivo://example.org/test#pad-`) {
+		t.Errorf("the log does not give the ivorn without its white space:\n%s", lax.log)
+	}
+
+	// From a remote: acknowledged upstream, not relayed.
+	mustAck(t, up.recv, testEvent(" "+ivorn("pad-remote"), "observation", ""))
+	down.log.waitLog(t, "event from remote broker refused: acknowledged, not relayed")
+	if !strings.Contains(down.log.String(), "not signed, and ivo://example.org/test#pad-remote") {
+		t.Errorf("the refusal does not name the ivorn without its white space:\n%s", down.log)
+	}
+	good := signed(t, testEvent(ivorn("after"), "observation", ""), k)
+	mustAck(t, up.recv, good)
+	if got := sub.next(t); !bytes.Equal(got, good) {
+		t.Fatalf("downstream subscriber got\n%s\nwant only the signed event, not the padded unsigned one", got)
+	}
+}
+
+// TestPaddedIvornIdentity: an author's identity is held to the ivorn
+// without its white space, in the check and in the nak.
+func TestPaddedIvornIdentity(t *testing.T) {
+	tb := startBroker(t, "ivo://example.org/broker", func(c *Config) { c.Validate = nil })
+	var w warnings
+	raw := testEvent(" ivo://example.org/test#id-1", "observation", "")
+	reply, ev, _ := tb.fromPublisher(raw, publisher{identity: "ivo://example.org/test", certified: true}, discardLogger(), &w)
+	if ev == nil {
+		t.Fatalf("an author publishing under its identity, padded, was refused: %s", reply)
+	}
+	reply, ev, _ = tb.fromPublisher(raw, publisher{identity: "ivo://example.org/other", certified: true}, discardLogger(), &w)
+	if ev != nil || !bytes.Contains(reply, []byte("ivorn ivo://example.org/test#id-1 is not under this author's identity ivo://example.org/other")) {
+		t.Fatalf("an author publishing outside its identity: %s", reply)
+	}
+}
