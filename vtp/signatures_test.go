@@ -263,3 +263,68 @@ func TestPaddedIvornIdentity(t *testing.T) {
 		t.Fatalf("an author publishing outside its identity: %s", reply)
 	}
 }
+
+// TestRefusedCopyDoesNotSuppressSigned: a copy the signature policy
+// refuses (stripped of its signature, or signed by another key) is
+// refused before it is recorded as seen, so the validly signed copy of
+// the same element, arriving later, is still accepted; from an author
+// and from a remote. Under no trusted prefix a stripped copy is accepted,
+// and the signed one is then a duplicate.
+func TestRefusedCopyDoesNotSuppressSigned(t *testing.T) {
+	k, wrong := sigKey(1), sigKey(2)
+	for _, signedOnly := range []bool{false, true} {
+		tb := startBroker(t, "ivo://example.org/broker", withPolicy(voevent.NewPolicy(trustFor(t, k), signedOnly)))
+		sub := dialSub(t, tb, subOpts{})
+		base := testEvent(ivorn("strip"), "observation", "")
+		good := signed(t, base, k)
+		answers := publish(t, tb.recv, base, signed(t, base, wrong), good, base, good)
+		for i, want := range []string{RoleNak, RoleNak, RoleAck, RoleNak, RoleAck} {
+			if answers[i].Role != want {
+				t.Errorf("signed-only %v, copy %d: %s %v, want %s", signedOnly, i, answers[i].Role, answers[i].Results, want)
+			}
+		}
+		if r := answers[2].Results; len(r) != 0 {
+			t.Errorf("signed-only %v: the signed copy after refused ones: ack %v, want it accepted as new", signedOnly, r)
+		}
+		if r := answers[4].Results; len(r) != 1 || r[0] != ReasonDuplicate {
+			t.Errorf("signed-only %v: the signed copy again: ack %v, want %q", signedOnly, r, ReasonDuplicate)
+		}
+		if got := sub.next(t); !bytes.Equal(got, good) {
+			t.Fatalf("signed-only %v: subscriber got\n%s\nwant the signed copy", signedOnly, got)
+		}
+	}
+
+	// Under no trusted prefix, the first copy wins, signed or not.
+	tb := startBroker(t, "ivo://example.org/broker", withPolicy(voevent.NewPolicy(trustFor(t, k), false)))
+	free := testEvent("ivo://example.org/free#strip", "observation", "")
+	answers := publish(t, tb.recv, free, signed(t, free, k))
+	if answers[0].Role != RoleAck || len(answers[0].Results) != 0 || answers[1].Role != RoleAck || len(answers[1].Results) != 1 || answers[1].Results[0] != ReasonDuplicate {
+		t.Errorf("under no trusted prefix: %+v, want the stripped copy accepted and the signed one a duplicate", answers)
+	}
+
+	// From remotes: one upstream relays a stripped copy, another the
+	// signed one; the downstream broker relays the signed one.
+	up1 := startBroker(t, "ivo://example.org/up1", nil)
+	up2 := startBroker(t, "ivo://example.org/up2", nil)
+	downSeen := newMemSeen()
+	down := startBroker(t, "ivo://example.org/down", func(c *Config) {
+		withPolicy(voevent.NewPolicy(trustFor(t, k), false))(c)
+		c.SeenRemote = downSeen.check
+	})
+	down.Subscribe(up1.bcast)
+	down.Subscribe(up2.bcast)
+	waitSubscribed(t, up1, 1)
+	waitSubscribed(t, up2, 1)
+	sub := dialSub(t, down, subOpts{})
+	base := testEvent(ivorn("strip-remote"), "observation", "")
+	good := signed(t, base, k)
+	mustAck(t, up1.recv, base)
+	down.log.waitLog(t, "not signed, and ivo://example.org/test#strip-remote")
+	mustAck(t, up2.recv, good)
+	if got := sub.next(t); !bytes.Equal(got, good) {
+		t.Fatalf("downstream subscriber got\n%s\nwant the signed copy", got)
+	}
+	if s := down.Snapshot().Counters.Signatures; s.DroppedFromRemotes != 1 || s.Outcomes["valid"] != 1 {
+		t.Errorf("signature counters %+v, want the stripped copy dropped and the signed one valid", s)
+	}
+}
