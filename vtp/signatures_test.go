@@ -328,3 +328,24 @@ func TestRefusedCopyDoesNotSuppressSigned(t *testing.T) {
 		t.Errorf("signature counters %+v, want the stripped copy dropped and the signed one valid", s)
 	}
 }
+
+// TestEncodingSwapRefused: a validly signed event whose declaration a
+// relay changed to ISO-8859-1 reads as other text under the same
+// signature; an author gets a nak naming the encoding, and from a remote
+// it is not relayed.
+func TestEncodingSwapRefused(t *testing.T) {
+	k := sigKey(1)
+	policy := withPolicy(voevent.NewPolicy(trustFor(t, k), false))
+	tb := startBroker(t, "ivo://example.org/broker", policy)
+	good := signed(t, testEvent(ivorn("enc"), "observation", `<Description>München</Description>`), k)
+	swapped := bytes.Replace(good, []byte(`encoding="UTF-8"`), []byte(`encoding="ISO-8859-1"`), 1)
+	a := publish(t, tb.recv, swapped)[0]
+	if a.Role != RoleNak || len(a.Results) == 0 || !strings.Contains(a.Results[0], "signature required: the event declares encoding ISO-8859-1") {
+		t.Fatalf("signed event declared ISO-8859-1: %s %v, want a nak naming the encoding", a.Role, a.Results)
+	}
+	var w warnings
+	if _, ev := tb.remoteAnswer(swapped, discardLogger(), &w); ev != nil {
+		t.Fatal("a signed event declared ISO-8859-1 from a remote was relayed")
+	}
+	mustAck(t, tb.recv, good)
+}
