@@ -30,8 +30,10 @@ func (t *tlsFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&t.ca, "tls-ca", "", "")
 	identity := func(list *[]string) flag.Value {
 		return funcFlag(func(s string) error {
-			if s == "" || strings.TrimSpace(s) != s {
-				return errors.New("want an identity such as ivo://example.org/author")
+			// An identity is only ever an ivo:// URI from a certificate:
+			// any other value would match no peer, silently.
+			if !strings.HasPrefix(s, "ivo://") || strings.TrimSpace(s) != s {
+				return errors.New("want an ivo:// identity such as ivo://example.org/author, as a certificate's URI subject alternative name carries it (a common name is never an identity)")
 			}
 			*list = append(*list, s)
 			return nil

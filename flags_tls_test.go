@@ -64,6 +64,8 @@ func TestTLSFlagErrors(t *testing.T) {
 		{[]string{"--receive", "--tls-client-ca=" + caFile}, "--tls-client-ca needs a tls: endpoint"},
 		{[]string{"--receive=tls:0", "--tls-cert=" + cert, "--tls-key=" + key, "--author-identity=ivo://example.org/a"}, "need --tls-client-ca"},
 		{[]string{"--receive", "--subscribe=tls:h:1", "--tls-ca=/nonexistent/ca.pem"}, "--tls-ca: open /nonexistent/ca.pem"},
+		{[]string{"--receive=tls:0", "--tls-cert=" + cert, "--tls-key=" + key, "--tls-client-ca=" + caFile, "--author-identity=swift"}, "a common name is never an identity"},
+		{[]string{"--broadcast=tls:0", "--tls-cert=" + cert, "--tls-key=" + key, "--tls-client-ca=" + caFile, "--subscriber-identity=CN=sub"}, "want an ivo:// identity"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(append(base, c.args...), &stdout, &stderr)
@@ -81,6 +83,40 @@ func writeTestFile(t *testing.T, path string, data []byte) {
 }
 
 var tlsListenRE = regexp.MustCompile(`msg="listening for authors" addr=tls:(\S+)`)
+
+// TestProcTLSCommonNameIsNoIdentity: with mutual TLS and no identity list,
+// an author whose certificate, from a sub-CA name-constrained to
+// example.org, says ivo://nasa.gsfc.gcn in its common name only, publishes
+// nothing: comet sendvo gets a nak saying the certificate has no identity.
+func TestProcTLSCommonNameIsNoIdentity(t *testing.T) {
+	root := newTestCA(t, "Test CA")
+	org := root.subCA(t, "Example Org CA", "example.org")
+	dir := t.TempDir()
+	certFile, keyFile := root.files(t, localServer("broker"))
+	caFile := filepath.Join(dir, "ca.pem")
+	writeTestFile(t, caFile, root.pem)
+	p := startProc(t, "--eventdb="+t.TempDir(), "--receive=tls:0:interface=127.0.0.1",
+		"--tls-cert="+certFile, "--tls-key="+keyFile, "--tls-client-ca="+caFile)
+	var tlsRecv string
+	p.waitFor(t, "a TLS listener", func() bool {
+		m := tlsListenRE.FindStringSubmatch(p.stderr.String())
+		if m != nil {
+			tlsRecv = m[1]
+		}
+		return m != nil
+	})
+	_, port, _ := net.SplitHostPort(tlsRecv)
+	forgedCert, forgedKey := org.files(t, certSpec{cn: "ivo://nasa.gsfc.gcn"})
+	f := filepath.Join(dir, "gcn.xml")
+	writeTestFile(t, f, procEvent("ivo://nasa.gsfc.gcn/SWIFT#1"))
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"sendvo", "--tls", "-p", port, "--timeout", "10s", "--ca", caFile, "--cert", forgedCert, "--key", forgedKey,
+		"-h", "127.0.0.1", "-f", f}, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stdout.String(), "certificate carries no ivo:// URI, so it has no identity and may publish nothing here") {
+		t.Errorf("sendvo with a common-name-only certificate: exit %d, stdout %q, stderr %q; want exit 1 and a nak saying it has no identity", code, stdout.String(), stderr.String())
+	}
+	p.waitLog(t, `msg="author certificate carries no ivo:// URI: every event it sends will be refused"`)
+}
 
 // TestProcTLS runs comet with an author-only mutual-TLS port beside its
 // plain ports: comet sendvo --tls publishes under its identity and is

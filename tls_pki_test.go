@@ -27,6 +27,9 @@ type testCA struct {
 	key  *ecdsa.PrivateKey
 	pem  []byte
 	pool *x509.CertPool
+	// chain is the PEM of the CA's own certificate when it is a sub-CA:
+	// the certificates it issues carry it, and pool is the root's.
+	chain []byte
 }
 
 // certSpec says what goes into a certificate testCA.issue makes.
@@ -109,8 +112,40 @@ func (ca *testCA) issue(t testing.TB, s certSpec) (certPEM, keyPEM []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+	return append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), ca.chain...),
 		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})
+}
+
+// subCA makes an intermediate CA under ca whose URIs are name-constrained
+// to the permitted domains (x509.Certificate.PermittedURIDomains), as a
+// network's root gives an organisation a CA for its own identities only.
+func (ca *testCA) subCA(t testing.TB, name string, permittedURIDomains ...string) *testCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:                nextSerial(),
+		Subject:                     pkix.Name{CommonName: name},
+		NotBefore:                   time.Now().Add(-time.Hour),
+		NotAfter:                    time.Now().Add(24 * time.Hour),
+		IsCA:                        true,
+		BasicConstraintsValid:       true,
+		KeyUsage:                    x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+		PermittedURIDomains:         permittedURIDomains,
+		PermittedDNSDomainsCritical: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), ca.chain...)
+	return &testCA{cert: cert, key: key, pem: ca.pem, pool: ca.pool, chain: chain}
 }
 
 // pair is issue as a tls.Certificate, for test clients.

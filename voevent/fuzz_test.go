@@ -106,6 +106,18 @@ func checkEvent(t *testing.T, data []byte, e *Event) {
 	if !root.Valid() || root.Local() != e.Root {
 		t.Fatalf("root %q", e.Root)
 	}
+	if attr, _ := root.Attr("", "ivorn"); e.IsVOEvent() && e.IVORN != trimBlank(attr) || !e.IsVOEvent() && e.IVORN != "" {
+		t.Fatalf("ivorn attribute %q read as %q", attr, e.IVORN)
+	}
+	switch e.Encoding {
+	case "utf-8", "us-ascii":
+	case "iso-8859-1":
+		if EncodingProblem(e) == "" {
+			t.Fatal("a Latin-1 event can carry a valid signature")
+		}
+	default:
+		t.Fatalf("encoding %q", e.Encoding)
+	}
 	if n := e.Doc.Len(); n > MaxDocNodes {
 		t.Fatalf("%d nodes", n)
 	}

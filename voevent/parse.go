@@ -32,8 +32,17 @@ type Event struct {
 	// Role is the root's role attribute. A VOEvent without one is an
 	// observation, the schema default.
 	Role string
-	// IVORN is a VOEvent's ivorn attribute ("" if absent).
+	// IVORN is a VOEvent's ivorn attribute ("" if absent) as xs:anyURI
+	// reads it: without the XML white space around it. The broker judges
+	// an event by this value everywhere (identity, trust prefixes, logs,
+	// answers), so white space cannot hide an ivorn from a rule that a
+	// reader downstream would apply to it. Validation refuses the padding
+	// itself (the IVOID rule applies to the attribute as written), so for
+	// a validated event this is the attribute unchanged.
 	IVORN string
+	// Encoding is the encoding the bytes were read in: "utf-8" (no
+	// declaration, or one naming UTF-8), "us-ascii" or "iso-8859-1".
+	Encoding string
 
 	cdata []int32 // elements with a CDATA section child, for Validate
 }
@@ -133,7 +142,7 @@ func known(b []byte) string {
 func parse(raw []byte, rootOnly bool) (*Event, parseStats, error) {
 	var e *Event
 	stats, err := run(raw, rootOnly, func(b *xpath.Builder, p parsed) {
-		e = &Event{Raw: raw, Start: p.start, End: p.end, Doc: b.Document()}
+		e = &Event{Raw: raw, Start: p.start, End: p.end, Doc: b.Document(), Encoding: p.enc}
 		if len(p.cdata) > 0 {
 			e.cdata = slices.Clone(p.cdata)
 			slices.Sort(e.cdata)
@@ -155,7 +164,8 @@ func parse(raw []byte, rootOnly bool) (*Event, parseStats, error) {
 		if !hasRole {
 			e.Role = "observation"
 		}
-		e.IVORN, _ = root.Attr("", "ivorn")
+		iv, _ := root.Attr("", "ivorn")
+		e.IVORN = trimBlank(iv)
 	}
 	return e, stats, nil
 }
@@ -174,12 +184,14 @@ var xmlNamespace = []byte(xpath.XMLNamespace)
 
 // parsed is what run learnt of a well-formed document besides its model:
 // the root element's span in src, the elements with a CDATA section
-// child, and the UTF-8 text parsed (src), which starts at raw[base:].
+// child, the UTF-8 text parsed (src), which starts at raw[base:], and the
+// encoding raw was read in.
 type parsed struct {
 	start, end int
 	cdata      []int32 // valid only during done
 	src        []byte
 	base       int
+	enc        string
 }
 
 // run parses raw with pooled scratch space and, if it is well-formed,
@@ -189,7 +201,7 @@ func run(raw []byte, rootOnly bool, done func(b *xpath.Builder, p parsed)) (pars
 	if len(raw) > math.MaxInt32/2 { // offsets are int32, and Latin-1 may double
 		return parseStats{}, &SyntaxError{Line: 1, Msg: "document larger than 1 GiB"}
 	}
-	src, base, start, err := decode(raw)
+	src, base, start, enc, err := decode(raw)
 	if err != nil {
 		return parseStats{}, err
 	}
@@ -209,7 +221,7 @@ func run(raw []byte, rootOnly bool, done func(b *xpath.Builder, p parsed)) (pars
 	err = p.run(start)
 	stats := parseStats{nodes: p.model, work: p.work}
 	if err == nil {
-		done(s.b, parsed{start: p.rootStart, end: p.rootEnd, cdata: p.cdataIn, src: src, base: base})
+		done(s.b, parsed{start: p.rootStart, end: p.rootEnd, cdata: p.cdataIn, src: src, base: base, enc: enc})
 	}
 	p.src = nil // the pool must not keep the document
 	if s.b.Nodes() <= keepNodes && cap(p.vbuf) <= keepBytes && cap(p.ns)+cap(p.scopes) <= keepNodes {
@@ -221,47 +233,47 @@ func run(raw []byte, rootOnly bool, done func(b *xpath.Builder, p parsed)) (pars
 // decode handles the byte-order mark and the XML declaration. It returns
 // the document as UTF-8 (src), where src starts in raw (base: src is raw
 // itself, base 0, unless a Latin-1 document had to be re-encoded) and the
-// offset in src where parsing continues.
-func decode(raw []byte) (src []byte, base, start int, err error) {
+// offset in src where parsing continues, and the encoding raw is read in.
+func decode(raw []byte) (src []byte, base, start int, enc string, err error) {
 	bom := 0
 	switch {
 	case bytes.HasPrefix(raw, []byte{0xEF, 0xBB, 0xBF}):
 		bom = 3
 	case bytes.HasPrefix(raw, []byte{0xFE, 0xFF}), bytes.HasPrefix(raw, []byte{0xFF, 0xFE}),
 		len(raw) >= 2 && (raw[0] == 0 || raw[1] == 0):
-		return nil, 0, 0, &SyntaxError{Line: 1, Msg: "UTF-16 and UTF-32 documents are not supported: use UTF-8"}
+		return nil, 0, 0, "", &SyntaxError{Line: 1, Msg: "UTF-16 and UTF-32 documents are not supported: use UTF-8"}
 	}
-	enc := "utf-8"
+	enc = "utf-8"
 	n := 0
 	if rest := raw[bom:]; bytes.HasPrefix(rest, []byte("<?xml")) && len(rest) > 5 && (isSpace(rest[5]) || rest[5] == '?') {
 		n, enc, err = xmlDecl(rest)
 		if err != nil {
-			return nil, 0, 0, err
+			return nil, 0, 0, "", err
 		}
 	}
 	body := raw[bom:]
 	switch enc {
 	case "utf-8":
-		return raw, 0, bom + n, nil
+		return raw, 0, bom + n, enc, nil
 	case "us-ascii":
 		for i, c := range body {
 			if c >= 0x80 {
 				line := 1 + bytes.Count(body[:i], []byte{'\n'})
-				return nil, 0, 0, syntaxError(line, "byte 0x%02X in a document declared US-ASCII", c)
+				return nil, 0, 0, "", syntaxError(line, "byte 0x%02X in a document declared US-ASCII", c)
 			}
 		}
-		return raw, 0, bom + n, nil
+		return raw, 0, bom + n, enc, nil
 	case "iso-8859-1":
 		// A UTF-8 byte-order mark does not override the declaration: libxml2
 		// reads the rest as Latin-1 too.
 		for _, c := range body {
 			if c >= 0x80 {
-				return latin1ToUTF8(body), bom, n, nil
+				return latin1ToUTF8(body), bom, n, enc, nil
 			}
 		}
-		return raw, 0, bom + n, nil
+		return raw, 0, bom + n, enc, nil
 	}
-	return nil, 0, 0, syntaxError(1, "unsupported encoding %q: use UTF-8, US-ASCII or ISO-8859-1", Clip(enc))
+	return nil, 0, 0, "", syntaxError(1, "unsupported encoding %q: use UTF-8, US-ASCII or ISO-8859-1", Clip(enc))
 }
 
 // xmlDecl parses the XML declaration (production [23]) at the start of b

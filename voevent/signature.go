@@ -6,14 +6,20 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // A signature travels as one XML comment after the root element's end
 // tag, so it survives every relay that forwards the bytes unchanged, and
 // covers exactly the root element's span (Event.Element): from the '<' of
 // the VOEvent start tag to the '>' of its end tag. The XML declaration and
-// anything outside the element are not signed, so a relay that rewrites
-// the declaration leaves the signature valid. The comment's form, single
+// anything outside the element are not signed. What signed bytes mean
+// depends on the encoding they are read in, which the unsigned declaration
+// names, so a signature holds only on an event read as UTF-8: with no
+// declaration, or one naming UTF-8 or US-ASCII (which reads every document
+// it accepts as UTF-8 does). A relay that declares ISO-8859-1 instead would
+// change how non-ASCII text reads without touching the signed bytes; every
+// signature on such an event is invalid. The comment's form, single
 // spaces and all, is
 //
 //	<!-- voevent-signature v=1 alg=ed25519 key=KEY sig=SIG -->
@@ -130,6 +136,17 @@ func decodeExact(src []byte, n int) ([]byte, bool) {
 	return dst[:m], err == nil && m == n
 }
 
+// EncodingProblem says why ev, read in the encoding its declaration names,
+// cannot carry a valid signature, or returns "" if it is read as UTF-8.
+func EncodingProblem(ev *Event) string {
+	switch ev.Encoding {
+	case "utf-8", "us-ascii":
+		return ""
+	}
+	return fmt.Sprintf("the event declares encoding %s, and a signature holds only on an event read as UTF-8 "+
+		"(the declaration is not signed, and in another encoding the signed bytes read differently)", Clip(strings.ToUpper(ev.Encoding)))
+}
+
 // SignatureComment returns the carrier comment for key's signature of element.
 func SignatureComment(key ed25519.PrivateKey, element []byte) []byte {
 	pub := key.Public().(ed25519.PublicKey)
@@ -149,6 +166,9 @@ func SignatureComment(key ed25519.PrivateKey, element []byte) []byte {
 func Sign(ev *Event, key ed25519.PrivateKey) ([]byte, error) {
 	if !ev.IsVOEvent() {
 		return nil, fmt.Errorf("root element is %q, not VOEvent: only VOEvents are signed", Clip(ev.Root))
+	}
+	if why := EncodingProblem(ev); why != "" {
+		return nil, fmt.Errorf("%s: convert it to UTF-8 and declare encoding=\"UTF-8\" (or none) before signing", why)
 	}
 	sigs, err := ParseSignatures(ev.Raw[ev.End:])
 	switch {

@@ -3,8 +3,11 @@ package voevent
 import (
 	"bytes"
 	"encoding/base64"
+	"strconv"
 	"strings"
 	"testing"
+
+	"comet/xpath"
 )
 
 // FuzzParseSignatures feeds arbitrary bytes after a VOEvent's root
@@ -53,4 +56,70 @@ func FuzzParseSignatures(f *testing.F) {
 			t.Fatalf("no trust file, verdict %+v", v)
 		}
 	})
+}
+
+// FuzzSignedProlog puts arbitrary bytes before a signed VOEvent holding
+// non-ASCII text, where a relay could change them without touching the
+// signed element. Whenever the signature is still valid, the document
+// must read exactly as the one signed: same names, attribute values and
+// text. Read in any encoding but UTF-8 (or US-ASCII), it is invalid.
+func FuzzSignedProlog(f *testing.F) {
+	k := testKey(7)
+	raw := bytes.Replace(sigEvent(sigTestIVORN), []byte(`<Param name="x" value="7"/>`),
+		[]byte(`<Param name="site" value="München"/><Description>Ω ≥ 3σ, 1 µs</Description>`), 1)
+	signed := mustSign(f, raw, k)
+	want := readAll(mustParse(f, signed).Doc.Element())
+	decl := []byte(`<?xml version="1.0" encoding="UTF-8"?>`)
+	body := bytes.TrimPrefix(signed, decl)
+	trust := trustOf(f, "ivo://example.org/alerts", k)
+	for _, p := range []string{
+		string(decl), "", "\xEF\xBB\xBF", `<?xml version="1.0" encoding="ISO-8859-1"?>`, `<?xml version='1.0' encoding='latin1'?>`,
+		"\xEF\xBB\xBF" + `<?xml version="1.0" encoding="iso-8859-1"?>`, `<?xml version="1.0" encoding="US-ASCII"?>`,
+		`<?xml version="1.0" encoding="utf8" standalone="no"?>` + "\n<!-- relayed -->\n",
+	} {
+		f.Add([]byte(p))
+	}
+	f.Fuzz(func(t *testing.T, prolog []byte) {
+		if len(prolog) > 4096 {
+			return
+		}
+		ev, err := Parse(append(bytes.Clone(prolog), body...))
+		if err != nil {
+			return
+		}
+		v := trust.Check(ev)
+		if v.Outcome == SigValid {
+			if got := readAll(ev.Doc.Element()); got != want {
+				t.Fatalf("valid signature, but the document reads\n%q\nnot as signed\n%q", got, want)
+			}
+		}
+		if ev.Encoding != "utf-8" && ev.Encoding != "us-ascii" && v.Outcome != SigInvalid {
+			t.Fatalf("read as %s, verdict %+v, want invalid", ev.Encoding, v)
+		}
+	})
+}
+
+// readAll is what a reader of n gets: every element's name, attributes
+// and text, in document order.
+func readAll(n xpath.Node) string {
+	var b strings.Builder
+	var walk func(n xpath.Node)
+	walk = func(n xpath.Node) {
+		switch n.Kind() {
+		case xpath.ElementNode:
+			b.WriteString("<" + n.URI() + " " + n.Local())
+			for a := range n.Attributes() {
+				b.WriteString(" " + a.URI() + " " + a.Local() + "=" + strconv.Quote(a.Value()))
+			}
+			b.WriteString(">")
+			for c := range n.Children() {
+				walk(c)
+			}
+			b.WriteString("</>")
+		case xpath.TextNode:
+			b.WriteString(strconv.Quote(n.Value()))
+		}
+	}
+	walk(n)
+	return b.String()
 }

@@ -158,18 +158,62 @@ func TestSeveralSigners(t *testing.T) {
 	}
 }
 
+// TestSignLatin1: an event read as ISO-8859-1 is not signed, because no
+// signature on it would hold.
 func TestSignLatin1(t *testing.T) {
 	raw, err := os.ReadFile("../testdata/voevent/valid/latin1.xml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := testKey(4)
-	ev := mustParse(t, mustSign(t, raw, k))
-	if bytes.IndexFunc(ev.Element(), func(r rune) bool { return r == '\uFFFD' }) < 0 {
-		t.Fatal("the test event should hold a Latin-1 byte in its element")
+	_, err = Sign(mustParse(t, raw), testKey(4))
+	if err == nil || !strings.Contains(err.Error(), "declares encoding ISO-8859-1") || !strings.Contains(err.Error(), "convert it to UTF-8") {
+		t.Fatalf("signing a Latin-1 event: %v, want a refusal naming the encoding", err)
 	}
-	if v := trustOf(t, ev.IVORN, k).Check(ev); v.Outcome != SigValid {
-		t.Fatalf("Latin-1 event: %+v, want valid", v)
+}
+
+// TestDeclaredEncodingSwap: the declaration is not signed, so a relay can
+// change encoding="UTF-8" to ISO-8859-1, and the signed bytes then read
+// as other text ("München" as "MÃ¼nchen"). Every signature on an event
+// not read as UTF-8 is therefore invalid, whoever signed it.
+func TestDeclaredEncodingSwap(t *testing.T) {
+	k := testKey(5)
+	raw := bytes.Replace(sigEvent(sigTestIVORN), []byte(`<Param name="x" value="7"/>`),
+		[]byte(`<Param name="site" value="München"/><Description>Ω ≥ 3σ</Description>`), 1)
+	signed := mustSign(t, raw, k)
+	trust := trustOf(t, "ivo://example.org/alerts", k)
+	if v := trust.Check(mustParse(t, signed)); v.Outcome != SigValid {
+		t.Fatalf("as signed: %+v, want valid", v)
+	}
+	decl := []byte(`<?xml version="1.0" encoding="UTF-8"?>`)
+	for _, enc := range []string{"ISO-8859-1", "latin1", "iso_8859-1"} {
+		swapped := bytes.Replace(signed, decl, []byte(`<?xml version="1.0" encoding="`+enc+`"?>`), 1)
+		ev := mustParse(t, swapped)
+		if !bytes.Equal(ev.Element(), mustParse(t, signed).Element()) {
+			t.Fatal("the swap should leave the signed bytes as they were")
+		}
+		v := trust.Check(ev)
+		if v.Outcome != SigInvalid || !v.Required || !strings.Contains(v.Reason, "declares encoding ISO-8859-1") {
+			t.Errorf("declared %s: %+v, want invalid, naming ISO-8859-1", enc, v)
+		}
+		// Under no trusted prefix too: the signature is not valid, whoever made it.
+		if v := trustOf(t, "ivo://example.org/other", k).Check(ev); v.Outcome != SigInvalid {
+			t.Errorf("declared %s, no trusted prefix: %+v, want invalid", enc, v)
+		}
+		if _, err := NewPolicy(trust, false).Check(ev); err == nil || !strings.Contains(err.Error(), "signature required: the event declares encoding ISO-8859-1") {
+			t.Errorf("declared %s: policy says %v, want a refusal naming the encoding", enc, err)
+		}
+	}
+	// US-ASCII reads every document it accepts as UTF-8 does: an ASCII
+	// event declared US-ASCII keeps its signature.
+	ascii := mustSign(t, sigEvent(sigTestIVORN), k)
+	ascii = bytes.Replace(ascii, decl, []byte(`<?xml version="1.0" encoding="US-ASCII"?>`), 1)
+	if v := trust.Check(mustParse(t, ascii)); v.Outcome != SigValid {
+		t.Errorf("ASCII event declared US-ASCII: %+v, want valid", v)
+	}
+	// An unsigned Latin-1 event is simply unsigned.
+	latin := bytes.Replace(sigEvent(sigTestIVORN), decl, []byte(`<?xml version="1.0" encoding="ISO-8859-1"?>`), 1)
+	if v := trust.Check(mustParse(t, latin)); v.Outcome != SigMissing {
+		t.Errorf("unsigned Latin-1 event: %+v, want missing", v)
 	}
 }
 

@@ -143,7 +143,8 @@ const (
 	SigValid SignatureOutcome = iota
 	// SigInvalid: a signature by a key trusted for the ivorn does not
 	// verify: the event was changed after signing, or the signature is
-	// corrupt, and none verifies.
+	// corrupt, and none verifies. Every signature on an event not read
+	// as UTF-8 is invalid (see EncodingProblem).
 	SigInvalid
 	// SigMissing: the event carries no signature comment.
 	SigMissing
@@ -202,6 +203,12 @@ func (t *Trust) Check(ev *Event) Verdict {
 	}
 	v := Verdict{Required: len(covering) > 0}
 	sigs, perr := ParseSignatures(ev.Raw[ev.End:])
+	if len(sigs) > 0 {
+		if why := EncodingProblem(ev); why != "" {
+			v.Outcome, v.Reason = SigInvalid, why
+			return v
+		}
+	}
 	var failed *Signature
 	for i := range sigs {
 		s := &sigs[i]

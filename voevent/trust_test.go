@@ -115,6 +115,10 @@ func TestPolicy(t *testing.T) {
 		{"trusted key outside its prefix", mustSign(t, sigEvent(outside), k), false, SigUntrusted, ""},
 		{"unsigned outside, signed-only", sigEvent(outside), true, SigMissing, "this broker accepts only validly signed events: not signed"},
 		{"trusted key outside its prefix, signed-only", mustSign(t, sigEvent(outside), k), true, SigUntrusted, "this broker accepts only validly signed events"},
+		// White space around the ivorn does not take it out of the prefix.
+		{"unsigned under prefix, padded", sigEvent(" " + under + "\t"), false, SigMissing, "signature required: not signed, and " + under + " lies under"},
+		{"unsigned under prefix, padded by references", sigEvent("&#10;&#32;" + under + "&#13;"), false, SigMissing, "signature required: not signed, and " + under + " lies under"},
+		{"valid, padded", mustSign(t, sigEvent("  "+under), k), false, SigValid, ""},
 	} {
 		o, err := NewPolicy(trust, tc.signedOnly).Check(mustParse(t, tc.raw))
 		if o != tc.outcome {
@@ -145,4 +149,18 @@ func TestPolicySetTrust(t *testing.T) {
 // tamper changes a Param value inside the signed element.
 func tamper(raw []byte) []byte {
 	return []byte(strings.Replace(string(raw), `value="7"`, `value="8"`, 1))
+}
+
+// TestIVORNWithoutWhiteSpace: Event.IVORN is the ivorn as xs:anyURI reads
+// it, the value every rule judges; validation still refuses the padding.
+func TestIVORNWithoutWhiteSpace(t *testing.T) {
+	for _, attr := range []string{" ivo://example.org/alerts#1", "ivo://example.org/alerts#1\n", "&#9;ivo://example.org/alerts#1&#13;&#10;"} {
+		ev := mustParse(t, sigEvent(attr))
+		if ev.IVORN != "ivo://example.org/alerts#1" {
+			t.Errorf("ivorn=%q read as %q, want it without white space", attr, ev.IVORN)
+		}
+		if err := Validate(ev); err == nil || !strings.Contains(err.Error(), "is not a valid IVORN") {
+			t.Errorf("ivorn=%q: validation says %v, want it refused", attr, err)
+		}
+	}
 }

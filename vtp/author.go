@@ -34,11 +34,11 @@ func (b *Broker) HandleAuthor(c net.Conn) {
 		return
 	}
 	defer b.untrack(b.authors, c)
-	identity := PeerIdentity(c) // "" unless a TLS client certificate carries one
-	log := b.log.With(append([]any{"peer", peer}, identityArgs(identity)...)...)
+	who := peerPublisher(c) // restricted only if a TLS client certificate was verified
+	log := b.log.With(append([]any{"peer", peer}, identityArgs(who.identity)...)...)
 	source := "author " + peer // for Snapshot's last event
-	if identity != "" {
-		source += " " + voevent.Clip(identity)
+	if who.identity != "" {
+		source += " " + voevent.Clip(who.identity)
 	}
 	log.Debug("author connected")
 	start, messages := time.Now(), 0
@@ -66,7 +66,7 @@ func (b *Broker) HandleAuthor(c net.Conn) {
 				"author", err, b.cfg.Timers.AuthorTimeout)
 			return
 		}
-		reply, ev, isEvent := b.fromAuthor(raw, identity, log, &warn)
+		reply, ev, isEvent := b.fromPublisher(raw, who, log, &warn)
 		if isEvent {
 			deadline = time.Now().Add(b.cfg.Timers.AuthorTimeout)
 		}
@@ -124,6 +124,12 @@ func (b *Broker) readEnded(log *slog.Logger, who string, err error, timeout time
 // a wrong root gets a nak from validation saying so. An author with an
 // identity ("" for none) may publish only ivorns under it.
 func (b *Broker) fromAuthor(raw []byte, identity string, log *slog.Logger, warn *warnings) (reply []byte, accepted *voevent.Event, isEvent bool) {
+	return b.fromPublisher(raw, publisher{identity: identity, certified: identity != ""}, log, warn)
+}
+
+// fromPublisher is fromAuthor for an author who may publish what who
+// allows: a certified TLS author without an identity publishes nothing.
+func (b *Broker) fromPublisher(raw []byte, who publisher, log *slog.Logger, warn *warnings) (reply []byte, accepted *voevent.Event, isEvent bool) {
 	now := time.Now()
 	ev, err := voevent.Parse(raw)
 	if err != nil {
@@ -136,9 +142,8 @@ func (b *Broker) fromAuthor(raw []byte, identity string, log *slog.Logger, warn 
 		return nil, nil, false
 	}
 	log = log.With("ivorn", voevent.Clip(ev.IVORN))
-	if identity != "" && !IdentityCovers(identity, ev.IVORN) {
+	if reason := who.refusal(ev.IVORN); reason != "" {
 		b.stats.outsideIdentity.Add(1)
-		reason := fmt.Sprintf("ivorn %s is not under this author's identity %s", voevent.Clip(ev.IVORN), voevent.Clip(identity))
 		log.Info("event rejected", "verdict", "nak", "err", reason)
 		return Nak(ev.IVORN, b.cfg.LocalIVO, reason, now), nil, true
 	}

@@ -195,3 +195,157 @@ func TestHostileSignatures(t *testing.T) {
 		t.Fatal("the broker did not go on relaying")
 	}
 }
+
+// TestPaddedIvornUnderTrustedPrefix: white space around an ivorn does not
+// take it out of a trusted prefix. xs:anyURI drops it, and so does every
+// rule here (trust, identity, logs): an unsigned " ivo://example.org/test#…"
+// is refused from an author and from a remote alike.
+func TestPaddedIvornUnderTrustedPrefix(t *testing.T) {
+	k := sigKey(1)
+	noValidation := func(c *Config) { c.Validate = nil }
+	up := startBroker(t, "ivo://example.org/up", noValidation)
+	down := startBroker(t, "ivo://example.org/down", func(c *Config) {
+		withPolicy(voevent.NewPolicy(trustFor(t, k), false))(c)
+		c.SeenRemote = newMemSeen().check
+	})
+	down.Subscribe(up.bcast)
+	waitSubscribed(t, up, 1)
+	sub := dialSub(t, down, subOpts{})
+
+	// From an author. Validation refuses a padded ivorn too; without it,
+	// the trust check still sees the ivorn under the prefix.
+	lax := startBroker(t, "ivo://example.org/lax", func(c *Config) {
+		noValidation(c)
+		withPolicy(voevent.NewPolicy(trustFor(t, k), false))(c)
+	})
+	for _, iv := range []string{" " + ivorn("pad"), "&#9;" + ivorn("tab") + "&#10; "} {
+		a := publish(t, lax.recv, testEvent(iv, "observation", ""))[0]
+		if a.Role != RoleNak || len(a.Results) == 0 || !strings.Contains(a.Results[0], "signature required: not signed, and ivo://example.org/test#") {
+			t.Errorf("unsigned event with ivorn %q from an author: %s %v, want a nak: signature required", iv, a.Role, a.Results)
+		}
+		if a.Origin != strings.Trim(strings.NewReplacer("&#9;", "", "&#10;", "").Replace(iv), " ") {
+			t.Errorf("nak for %q answers ivorn %q, want it without the white space", iv, a.Origin)
+		}
+		a = publish(t, down.recv, testEvent(iv, "observation", ""))[0]
+		if a.Role != RoleNak || !strings.Contains(strings.Join(a.Results, " "), "is not a valid IVORN") {
+			t.Errorf("unsigned event with ivorn %q from an author, validated: %s %v, want a nak from validation", iv, a.Role, a.Results)
+		}
+	}
+	if !strings.Contains(lax.log.String(), `ivorn=ivo://example.org/test#pad-`) {
+		t.Errorf("the log does not give the ivorn without its white space:\n%s", lax.log)
+	}
+
+	// From a remote: acknowledged upstream, not relayed.
+	mustAck(t, up.recv, testEvent(" "+ivorn("pad-remote"), "observation", ""))
+	down.log.waitLog(t, "event from remote broker refused: acknowledged, not relayed")
+	if !strings.Contains(down.log.String(), "not signed, and ivo://example.org/test#pad-remote") {
+		t.Errorf("the refusal does not name the ivorn without its white space:\n%s", down.log)
+	}
+	good := signed(t, testEvent(ivorn("after"), "observation", ""), k)
+	mustAck(t, up.recv, good)
+	if got := sub.next(t); !bytes.Equal(got, good) {
+		t.Fatalf("downstream subscriber got\n%s\nwant only the signed event, not the padded unsigned one", got)
+	}
+}
+
+// TestPaddedIvornIdentity: an author's identity is held to the ivorn
+// without its white space, in the check and in the nak.
+func TestPaddedIvornIdentity(t *testing.T) {
+	tb := startBroker(t, "ivo://example.org/broker", func(c *Config) { c.Validate = nil })
+	var w warnings
+	raw := testEvent(" ivo://example.org/test#id-1", "observation", "")
+	reply, ev, _ := tb.fromPublisher(raw, publisher{identity: "ivo://example.org/test", certified: true}, discardLogger(), &w)
+	if ev == nil {
+		t.Fatalf("an author publishing under its identity, padded, was refused: %s", reply)
+	}
+	reply, ev, _ = tb.fromPublisher(raw, publisher{identity: "ivo://example.org/other", certified: true}, discardLogger(), &w)
+	if ev != nil || !bytes.Contains(reply, []byte("ivorn ivo://example.org/test#id-1 is not under this author's identity ivo://example.org/other")) {
+		t.Fatalf("an author publishing outside its identity: %s", reply)
+	}
+}
+
+// TestRefusedCopyDoesNotSuppressSigned: a copy the signature policy
+// refuses (stripped of its signature, or signed by another key) is
+// refused before it is recorded as seen, so the validly signed copy of
+// the same element, arriving later, is still accepted; from an author
+// and from a remote. Under no trusted prefix a stripped copy is accepted,
+// and the signed one is then a duplicate.
+func TestRefusedCopyDoesNotSuppressSigned(t *testing.T) {
+	k, wrong := sigKey(1), sigKey(2)
+	for _, signedOnly := range []bool{false, true} {
+		tb := startBroker(t, "ivo://example.org/broker", withPolicy(voevent.NewPolicy(trustFor(t, k), signedOnly)))
+		sub := dialSub(t, tb, subOpts{})
+		base := testEvent(ivorn("strip"), "observation", "")
+		good := signed(t, base, k)
+		answers := publish(t, tb.recv, base, signed(t, base, wrong), good, base, good)
+		for i, want := range []string{RoleNak, RoleNak, RoleAck, RoleNak, RoleAck} {
+			if answers[i].Role != want {
+				t.Errorf("signed-only %v, copy %d: %s %v, want %s", signedOnly, i, answers[i].Role, answers[i].Results, want)
+			}
+		}
+		if r := answers[2].Results; len(r) != 0 {
+			t.Errorf("signed-only %v: the signed copy after refused ones: ack %v, want it accepted as new", signedOnly, r)
+		}
+		if r := answers[4].Results; len(r) != 1 || r[0] != ReasonDuplicate {
+			t.Errorf("signed-only %v: the signed copy again: ack %v, want %q", signedOnly, r, ReasonDuplicate)
+		}
+		if got := sub.next(t); !bytes.Equal(got, good) {
+			t.Fatalf("signed-only %v: subscriber got\n%s\nwant the signed copy", signedOnly, got)
+		}
+	}
+
+	// Under no trusted prefix, the first copy wins, signed or not.
+	tb := startBroker(t, "ivo://example.org/broker", withPolicy(voevent.NewPolicy(trustFor(t, k), false)))
+	free := testEvent("ivo://example.org/free#strip", "observation", "")
+	answers := publish(t, tb.recv, free, signed(t, free, k))
+	if answers[0].Role != RoleAck || len(answers[0].Results) != 0 || answers[1].Role != RoleAck || len(answers[1].Results) != 1 || answers[1].Results[0] != ReasonDuplicate {
+		t.Errorf("under no trusted prefix: %+v, want the stripped copy accepted and the signed one a duplicate", answers)
+	}
+
+	// From remotes: one upstream relays a stripped copy, another the
+	// signed one; the downstream broker relays the signed one.
+	up1 := startBroker(t, "ivo://example.org/up1", nil)
+	up2 := startBroker(t, "ivo://example.org/up2", nil)
+	downSeen := newMemSeen()
+	down := startBroker(t, "ivo://example.org/down", func(c *Config) {
+		withPolicy(voevent.NewPolicy(trustFor(t, k), false))(c)
+		c.SeenRemote = downSeen.check
+	})
+	down.Subscribe(up1.bcast)
+	down.Subscribe(up2.bcast)
+	waitSubscribed(t, up1, 1)
+	waitSubscribed(t, up2, 1)
+	sub := dialSub(t, down, subOpts{})
+	base := testEvent(ivorn("strip-remote"), "observation", "")
+	good := signed(t, base, k)
+	mustAck(t, up1.recv, base)
+	down.log.waitLog(t, "not signed, and ivo://example.org/test#strip-remote")
+	mustAck(t, up2.recv, good)
+	if got := sub.next(t); !bytes.Equal(got, good) {
+		t.Fatalf("downstream subscriber got\n%s\nwant the signed copy", got)
+	}
+	if s := down.Snapshot().Counters.Signatures; s.DroppedFromRemotes != 1 || s.Outcomes["valid"] != 1 {
+		t.Errorf("signature counters %+v, want the stripped copy dropped and the signed one valid", s)
+	}
+}
+
+// TestEncodingSwapRefused: a validly signed event whose declaration a
+// relay changed to ISO-8859-1 reads as other text under the same
+// signature; an author gets a nak naming the encoding, and from a remote
+// it is not relayed.
+func TestEncodingSwapRefused(t *testing.T) {
+	k := sigKey(1)
+	policy := withPolicy(voevent.NewPolicy(trustFor(t, k), false))
+	tb := startBroker(t, "ivo://example.org/broker", policy)
+	good := signed(t, testEvent(ivorn("enc"), "observation", `<Description>München</Description>`), k)
+	swapped := bytes.Replace(good, []byte(`encoding="UTF-8"`), []byte(`encoding="ISO-8859-1"`), 1)
+	a := publish(t, tb.recv, swapped)[0]
+	if a.Role != RoleNak || len(a.Results) == 0 || !strings.Contains(a.Results[0], "signature required: the event declares encoding ISO-8859-1") {
+		t.Fatalf("signed event declared ISO-8859-1: %s %v, want a nak naming the encoding", a.Role, a.Results)
+	}
+	var w warnings
+	if _, ev := tb.remoteAnswer(swapped, discardLogger(), &w); ev != nil {
+		t.Fatal("a signed event declared ISO-8859-1 from a remote was relayed")
+	}
+	mustAck(t, tb.recv, good)
+}

@@ -34,7 +34,8 @@ type Counters struct {
 	RefusedInvalid        int64 `json:"refused_invalid"`
 	RefusedStorageFailure int64 `json:"refused_storage_failure"`
 	RefusedOversized      int64 `json:"refused_oversized"`
-	// RefusedIdentity: the ivorn is not under the author's certified identity.
+	// RefusedIdentity: the ivorn is not under a certified author's
+	// identity, or the author's certificate carries none.
 	RefusedIdentity int64 `json:"refused_identity"`
 	// Duplicates are events already seen, from authors or remotes.
 	Duplicates int64 `json:"duplicates"`

@@ -150,19 +150,29 @@ func ClientConfig(certs *Certs, roots *x509.CertPool) *tls.Config {
 }
 
 // Identity is the identity a verified peer certificate carries: its first
-// URI subject alternative name that starts with "ivo://", else its
-// subject common name. A peer with no verified certificate has none ("").
+// URI subject alternative name that starts with "ivo://". The subject
+// common name is never used: X.509 name constraints do not cover it, so a
+// sub-CA constrained to its own URIs could otherwise mint any identity in
+// a common name. A peer with no verified certificate, or whose verified
+// certificate has no such URI, has none ("").
 func Identity(cs tls.ConnectionState) string {
-	if len(cs.VerifiedChains) == 0 || len(cs.PeerCertificates) == 0 {
+	if !Certified(cs) {
 		return ""
 	}
-	leaf := cs.PeerCertificates[0]
-	for _, u := range leaf.URIs {
+	for _, u := range cs.PeerCertificates[0].URIs {
 		if s := u.String(); strings.HasPrefix(s, "ivo://") {
 			return s
 		}
 	}
-	return leaf.Subject.CommonName
+	return ""
+}
+
+// Certified reports whether the peer presented a certificate that was
+// verified. A certified author publishes only under its Identity, and
+// nothing if it has none; an anonymous one (a TLS endpoint that asks for
+// no client certificate) is restricted only as a plain author is.
+func Certified(cs tls.ConnectionState) bool {
+	return len(cs.VerifiedChains) > 0 && len(cs.PeerCertificates) > 0
 }
 
 // IdentityCovers reports whether an author with identity may publish
@@ -186,7 +196,10 @@ type tlsConn struct {
 	*tls.Conn
 	raw      net.Conn
 	identity string
-	scratch  []byte // writeBuffers' records being gathered; one writer at a time
+	// certified: the peer's certificate was verified. With an empty
+	// identity, the peer is known but may publish nothing.
+	certified bool
+	scratch   []byte // writeBuffers' records being gathered; one writer at a time
 }
 
 func (c *tlsConn) Close() error { return c.raw.Close() }
@@ -246,6 +259,43 @@ func PeerIdentity(c net.Conn) string {
 	return ""
 }
 
+// peerSubject is the subject of the peer's certificate, for the log; ""
+// if it showed none.
+func peerSubject(cs tls.ConnectionState) string {
+	if len(cs.PeerCertificates) == 0 {
+		return ""
+	}
+	return voevent.Clip(cs.PeerCertificates[0].Subject.String())
+}
+
+// publisher is what an author connection may publish under. An empty
+// identity alone must never mean "anything": a certified peer without an
+// identity publishes nothing.
+type publisher struct {
+	identity  string // "" for none
+	certified bool   // restricted to identity: the peer showed a verified certificate
+}
+
+// peerPublisher is the publisher on an author connection c: a certified
+// TLS peer is held to its identity; a plain or anonymous TLS one is not.
+func peerPublisher(c net.Conn) publisher {
+	if tc, ok := c.(*tlsConn); ok {
+		return publisher{identity: tc.identity, certified: tc.certified}
+	}
+	return publisher{}
+}
+
+// refusal says why p may not publish ivorn, or "" if it may.
+func (p publisher) refusal(ivorn string) string {
+	switch {
+	case !p.certified || IdentityCovers(p.identity, ivorn):
+		return ""
+	case p.identity == "":
+		return "this author's certificate carries no ivo:// URI, so it has no identity and may publish nothing here"
+	}
+	return fmt.Sprintf("ivorn %s is not under this author's identity %s", voevent.Clip(ivorn), voevent.Clip(p.identity))
+}
+
 // identityArgs are the log attributes for a peer's identity: none for a
 // peer without one.
 func identityArgs(identity string) []any {
@@ -302,13 +352,18 @@ func (b *Broker) overTLS(kind string, allowed []string, handle func(net.Conn)) f
 			}
 			return
 		}
-		c := &tlsConn{Conn: tc, raw: raw, identity: Identity(tc.ConnectionState())}
+		cs := tc.ConnectionState()
+		c := &tlsConn{Conn: tc, raw: raw, identity: Identity(cs), certified: Certified(cs)}
 		if len(allowed) > 0 && !slices.Contains(allowed, c.identity) {
 			b.stats.refusedIdentity.Add(1)
 			b.warn.warn(b.log, "connection refused: certificate identity not allowed on this port", "port", kind,
-				"peer", peer, "identity", voevent.Clip(c.identity))
+				"peer", peer, "identity", voevent.Clip(c.identity), "subject", peerSubject(cs))
 			raw.Close()
 			return
+		}
+		if kind == "receive" && c.certified && c.identity == "" {
+			b.warn.warn(b.log, "author certificate carries no ivo:// URI: every event it sends will be refused", "port", kind,
+				"peer", peer, "subject", peerSubject(cs))
 		}
 		handle(c)
 	}
@@ -340,7 +395,8 @@ func (b *Broker) dialRemote(ctx context.Context, addr string) (net.Conn, error) 
 		raw.Close()
 		return nil, errors.New(DescribeTLSError(err, "server", b.cfg.Timers.Handshake))
 	}
-	return &tlsConn{Conn: tc, raw: raw, identity: Identity(tc.ConnectionState())}, nil
+	cs := tc.ConnectionState()
+	return &tlsConn{Conn: tc, raw: raw, identity: Identity(cs), certified: Certified(cs)}, nil
 }
 
 // DescribeTLSError says in one line why a handshake failed; which is

@@ -176,22 +176,88 @@ func TestTLSSubscriberWithoutClientCertificateRefused(t *testing.T) {
 func TestTLSSubscriberIdentityAllowList(t *testing.T) {
 	ca := newTestCA(t, "Test CA")
 	tb := startTLSBroker(t, brokerIVO, ca, true, func(c *Config) {
-		c.TLS.SubscriberIdentities = []string{"ivo://example.org/sub", "plain-cn"}
+		c.TLS.SubscriberIdentities = []string{"ivo://example.org/sub", "ivo://example.org/sub2"}
 	})
-	other := ca.pair(t, certSpec{cn: "plain-cn", uris: []string{"ivo://example.org/other"}})
+	other := ca.pair(t, certSpec{cn: "ivo://example.org/sub", uris: []string{"ivo://example.org/other"}})
 	mustBeRefused(t, tlsDial(t, tb.tlsBcast, ca, &other))
 	tb.log.waitLog(t, `msg="connection refused: certificate identity not allowed on this port" port=broadcast peer=127.0.0.1:`)
 	tb.log.waitLog(t, `identity=ivo://example.org/other`)
-	if n := tb.Snapshot().Counters.ConnsRefusedIdentity; n != 1 {
-		t.Errorf("connections_refused_identity = %d, want 1", n)
+	// A listed identity in the common name alone is no identity.
+	cnOnly := ca.pair(t, certSpec{cn: "ivo://example.org/sub"})
+	mustBeRefused(t, tlsDial(t, tb.tlsBcast, ca, &cnOnly))
+	tb.log.waitLog(t, `identity="" subject="CN=ivo://example.org/sub"`)
+	if n := tb.Snapshot().Counters.ConnsRefusedIdentity; n != 2 {
+		t.Errorf("connections_refused_identity = %d, want 2", n)
 	}
-	// Listed identities, by URI or (with no ivo:// URI) by common name.
-	for _, spec := range []certSpec{{cn: "x", uris: []string{"ivo://example.org/sub"}}, {cn: "plain-cn"}} {
+	// Listed identities, by their ivo:// URI.
+	for _, spec := range []certSpec{{cn: "x", uris: []string{"ivo://example.org/sub"}}, {uris: []string{"https://example.org/", "ivo://example.org/sub2"}}} {
 		cert := ca.pair(t, spec)
 		tlsSub(t, tb.testBroker, tlsDial(t, tb.tlsBcast, ca, &cert))
 	}
 	if n := tb.Subscribers(); n != 2 {
 		t.Errorf("%d subscribers, want the 2 allowed", n)
+	}
+}
+
+// TestTLSCommonNameIsNoIdentity: a sub-CA name-constrained to
+// example.org URIs cannot issue a certificate for ivo://nasa.gsfc.gcn,
+// and a certificate it issues with that name in the common name only
+// has no identity: its holder may subscribe, but publishes nothing, not
+// even under example.org.
+func TestTLSCommonNameIsNoIdentity(t *testing.T) {
+	root := newTestCA(t, "Test CA")
+	org := root.subCA(t, "Example Org CA", "example.org")
+	tb := startTLSBroker(t, brokerIVO, root, true, nil)
+	watcher := dialSub(t, tb.testBroker, subOpts{})
+
+	// The name constraint holds where it applies: on URIs.
+	uri := org.pair(t, certSpec{cn: "gcn", uris: []string{"ivo://nasa.gsfc.gcn"}})
+	mustBeRefused(t, tlsDial(t, tb.tlsRecv, root, &uri))
+	tb.log.waitLog(t, "is not authorized to sign for this name")
+
+	forged := org.pair(t, certSpec{cn: "ivo://nasa.gsfc.gcn"})
+	if len(forged.Certificate) != 2 {
+		t.Fatalf("the leaf does not carry its sub-CA: %d certificates", len(forged.Certificate))
+	}
+	answers := exchange(t, tlsDial(t, tb.tlsRecv, root, &forged),
+		testEvent("ivo://nasa.gsfc.gcn/SWIFT#1", "observation", ""),
+		testEvent("ivo://example.org/test#cn-only", "observation", ""))
+	for i, a := range answers {
+		if a.Role != RoleNak || len(a.Results) == 0 || !strings.Contains(a.Results[0], "certificate carries no ivo:// URI, so it has no identity and may publish nothing here") {
+			t.Errorf("event %d from a certificate with only a common name: %s %v, want a nak saying it has no identity", i, a.Role, a.Results)
+		}
+	}
+	tb.log.waitLog(t, `msg="author certificate carries no ivo:// URI: every event it sends will be refused" port=receive peer=127.0.0.1:`)
+	if n := tb.Snapshot().Counters.RefusedIdentity; n != 2 {
+		t.Errorf("refused_identity = %d, want 2", n)
+	}
+
+	// Where no identity list applies, the same certificate subscribes.
+	sub := tlsSub(t, tb.testBroker, tlsDial(t, tb.tlsBcast, root, &forged))
+	// And the sub-CA's own identities publish as usual.
+	alerts := org.pair(t, certSpec{cn: "alerts", uris: []string{"ivo://example.org/test"}})
+	ev := testEvent(ivorn("org"), "observation", "")
+	if a := exchange(t, tlsDial(t, tb.tlsRecv, root, &alerts), ev)[0]; a.Role != RoleAck {
+		t.Fatalf("author with an ivo:// URI from the sub-CA: %s %v, want ack", a.Role, a.Results)
+	}
+	for _, s := range []*testSub{watcher, sub} {
+		if got := s.next(t); !bytes.Equal(got, ev) {
+			t.Errorf("subscriber got\n%s\nwant only the event of the author with an identity", got)
+		}
+	}
+}
+
+// TestTLSAnonymousAuthor: a TLS endpoint without --tls-client-ca asks for
+// no certificate, and its authors publish as plain ones do.
+func TestTLSAnonymousAuthor(t *testing.T) {
+	ca := newTestCA(t, "Test CA")
+	tb := startTLSBroker(t, brokerIVO, ca, false, nil)
+	ev := testEvent("ivo://nasa.gsfc.gcn/SWIFT#anon", "observation", "")
+	if a := exchange(t, tlsDial(t, tb.tlsRecv, ca, nil), ev)[0]; a.Role != RoleAck {
+		t.Fatalf("anonymous TLS author: %s %v, want ack", a.Role, a.Results)
+	}
+	if strings.Contains(tb.log.String(), "no ivo:// URI") {
+		t.Errorf("an anonymous author is taken for a certificate without identity:\n%s", tb.log)
 	}
 }
 
@@ -262,7 +328,8 @@ func TestIdentityFromCertificate(t *testing.T) {
 		want     string
 	}{
 		{certSpec{cn: "cn", uris: []string{"https://example.org/a", "ivo://example.org/b", "ivo://example.org/c"}}, true, "ivo://example.org/b"},
-		{certSpec{cn: "cn", uris: []string{"https://example.org/a"}}, true, "cn"},
+		{certSpec{cn: "cn", uris: []string{"https://example.org/a"}}, true, ""},
+		{certSpec{cn: "ivo://nasa.gsfc.gcn"}, true, ""},
 		{certSpec{cn: "cn", uris: []string{"ivo://example.org/b"}}, false, ""},
 	} {
 		leaf := parse(c.spec)
