@@ -247,3 +247,85 @@ func TestChurningSubscribersAreNotKept(t *testing.T) {
 	}
 	b.removeSubscriber(stay) // these have no connection for Shutdown to close
 }
+
+// TestJournaledBatchToReplaySubscriber: a burst of journaled events taken
+// as one batch reaches a subscriber using the replay extension whole and
+// in order, each event after its position marker: four buffers per event,
+// twice what the same batch takes for a plain subscriber. A batch of
+// maxWriteBatch events is what a writer takes from a burst; a longer one,
+// mixed with events that are not journaled and with iamalive probes
+// (position markers of their own), shows that no batch, however framed,
+// runs past the writer's fixed working space. Both ways of writing are
+// tried: at once, and by a writer that may wait.
+func TestJournaledBatchToReplaySubscriber(t *testing.T) {
+	tb, store := startJournalBroker(t, func(c *Config) { c.Validate = nil })
+	js := dialJSub(t, tb.bcast, atPosition(store.JournalID(), 0))
+	if m := js.next(t); m.next || m.seq != 0 {
+		t.Fatalf("after an empty replay %+v, want position 0", m)
+	}
+	s := onlySubscriber(t, tb.Broker)
+	if runtime.GOOS == "linux" && s.raw == nil {
+		t.Fatal("a TCP subscriber is not written to at once")
+	}
+	var seq uint64
+	for _, atOnce := range []bool{true, false} {
+		for _, n := range []int{maxWriteBatch, 3*maxWriteBatch + 5} {
+			mixed := n != maxWriteBatch
+			var batch []item
+			var want []frame
+			for i := range n {
+				switch {
+				case mixed && i%7 == 3:
+					batch = append(batch, item{msg: IAmAlive(brokerIVO, time.Now()), probe: true})
+					want = append(want, frame{seq: seq})
+				case mixed && i%5 == 1:
+					ev := parseEvent(t, testEvent(ivorn("unjournaled"), "test", ""))
+					batch = append(batch, item{ev: ev, msg: ev.Raw})
+					want = append(want, frame{ivorn: ev.IVORN})
+				default:
+					seq++
+					ev := parseEvent(t, testEvent(ivorn("burst"), "observation", ""))
+					batch = append(batch, item{ev: ev, msg: ev.Raw, seq: seq})
+					want = append(want, frame{seq: seq, next: true}, frame{ivorn: ev.IVORN})
+				}
+			}
+			// Hold the writer's token, as a writer does, and write the
+			// batch as a writer would.
+			for !s.writing.CompareAndSwap(false, true) {
+				<-s.idle
+			}
+			var ok bool
+			if atOnce && s.raw != nil {
+				var full bool
+				if ok, full = s.writeNow(batch, new(scratch)); ok && full {
+					ok = s.writeRest()
+				}
+			} else {
+				ok = s.write(batch, new(scratch))
+			}
+			s.writing.Store(false)
+			s.signalIdle()
+			if !ok {
+				t.Fatalf("at once %v, %d messages: the subscriber was dropped\n%s", atOnce, n, tb.log.String())
+			}
+			for i, w := range want {
+				if got := js.next(t); got != w {
+					t.Fatalf("at once %v, %d messages: frame %d is %+v, want %+v", atOnce, n, i, got, w)
+				}
+			}
+		}
+	}
+	if l := tb.log.String(); strings.Contains(l, "subscriber dropped") || strings.Contains(l, "internal error") {
+		t.Errorf("subscriber dropped:\n%s", l)
+	}
+}
+
+// parseEvent parses raw, failing the test if it does not parse.
+func parseEvent(t testing.TB, raw []byte) *voevent.Event {
+	t.Helper()
+	ev, err := voevent.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
