@@ -132,17 +132,43 @@ func TestWriteAfterIdleDeadline(t *testing.T) {
 // event, typically an author's waiting for its ack, writes it itself only
 // to subscribers without filters. A subscriber's filters, which it
 // chooses and which may be costly, are evaluated on another goroutine.
+//
+// Which goroutine wrote to a subscriber is seen when that writer finds
+// the queue empty, after the write; so the test waits for that moment
+// for both subscribers rather than for the event to arrive, which the
+// other goroutine's writer may not yet have reached. No iamalive tick and
+// no writer left over from the authenticate may write to them meanwhile.
 func TestFiltersNeverDelayTheBroadcaster(t *testing.T) {
-	tb := startBroker(t, brokerIVO, func(c *Config) { c.Validate = nil })
+	tb := startBroker(t, brokerIVO, func(c *Config) {
+		c.Validate = nil
+		c.Timers.IAmAlive = time.Hour
+	})
 	plain := dialSub(t, tb, subOpts{})
 	filtered := dialSub(t, tb, subOpts{filters: []string{"//Who"}})
+	subs := tb.subscribers()
+	if len(subs) != 2 {
+		t.Fatalf("%d subscribers, want 2", len(subs))
+	}
+	for _, s := range subs {
+		// Wait for the writer of the authenticate to end: with the queue
+		// empty, only a kick starts the next one.
+		for !s.writing.CompareAndSwap(false, true) {
+			<-s.idle
+		}
+		s.writing.Store(false)
+		s.signalIdle()
+	}
 	var mu sync.Mutex
 	wrote := map[*subscriber]uint64{} // the goroutine that wrote to it first
+	both := make(chan struct{})
 	hook := func(s *subscriber) {
 		mu.Lock()
 		defer mu.Unlock()
 		if _, ok := wrote[s]; !ok {
 			wrote[s] = goroutineID()
+			if len(wrote) == len(subs) {
+				close(both)
+			}
 		}
 	}
 	drainedHook.Store(&hook)
@@ -152,12 +178,19 @@ func TestFiltersNeverDelayTheBroadcaster(t *testing.T) {
 		t.Fatal(err)
 	}
 	tb.Broadcast(ev)
+	me := goroutineID()
 	for _, s := range []*testSub{plain, filtered} {
 		if got := s.nextIVORN(t); got != ev.IVORN {
 			t.Fatalf("got %s, want %s", got, ev.IVORN)
 		}
 	}
-	me := goroutineID()
+	select {
+	case <-both:
+	case <-time.After(10 * time.Second):
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("%d subscribers written to, want 2", len(wrote))
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	for s, g := range wrote {
@@ -167,9 +200,6 @@ func TestFiltersNeverDelayTheBroadcaster(t *testing.T) {
 		case !hasFilters && runtime.GOOS == "linux" && g != me:
 			t.Error("a subscriber without filters was not written to by the broadcaster")
 		}
-	}
-	if len(wrote) != 2 {
-		t.Errorf("%d subscribers written to, want 2", len(wrote))
 	}
 }
 
