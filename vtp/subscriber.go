@@ -28,6 +28,12 @@ const MaxPendingBytes = 64 << 20
 // maxWriteBatch is how many queued messages one write system call sends.
 const maxWriteBatch = 64
 
+// maxBatchFrames is how many frames a batch of maxWriteBatch messages can
+// make: a journaled event for a subscriber using the replay extension
+// goes after a position marker, so a message may take two frames. Each
+// frame is two buffers for writev: its length header and its content.
+const maxBatchFrames = 2 * maxWriteBatch
+
 // item is one message queued for a subscriber: an event to filter and
 // relay, or a control message. Its bytes are shared by every subscriber's
 // queue, never copied.
@@ -96,8 +102,23 @@ type subscriber struct {
 type scratch struct {
 	batch []item
 	bufs  net.Buffers
-	hdrs  [8 * maxWriteBatch]byte // room for a position marker before each event
-	raw   *rawWriter              // for writevNow, made on first use
+	hdrs  [4 * maxBatchFrames]byte // the length headers, a position marker's too
+	raw   *rawWriter               // for writevNow, made on first use
+}
+
+// header is the length header, for n bytes, of frame i of a batch. The
+// scratch space has room for every frame of a batch of maxWriteBatch
+// messages; a longer batch, which no writer takes, gets a header of its
+// own beyond that rather than running past the end.
+func (sc *scratch) header(i, n int) []byte {
+	var hdr []byte
+	if at := 4 * i; at+4 <= len(sc.hdrs) {
+		hdr = sc.hdrs[at : at+4 : at+4]
+	} else {
+		hdr = make([]byte, 4)
+	}
+	binary.BigEndian.PutUint32(hdr, uint32(n))
+	return hdr
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -522,8 +543,8 @@ func (s *subscriber) write(batch []item, sc *scratch) bool {
 	return s.wrote(events, err)
 }
 
-// writeNow is write without waiting, for a plain socket (s.raw): one
-// writev that takes what the socket's buffer has room for. full reports
+// writeNow is write without waiting, for a plain socket (s.raw): the
+// socket takes what its buffer has room for (writevNow). full reports
 // that it did not take everything; the rest is then kept in s.rest for
 // a writer to send before anything else.
 func (s *subscriber) writeNow(batch []item, sc *scratch) (ok, full bool) {
@@ -607,9 +628,7 @@ func (s *subscriber) frames(batch []item, sc *scratch) (bufs net.Buffers, events
 			if !send {
 				continue
 			}
-			hdr := sc.hdrs[4*frames : 4*frames+4]
-			binary.BigEndian.PutUint32(hdr, uint32(len(marker)))
-			bufs = append(bufs, hdr, marker)
+			bufs = append(bufs, sc.header(frames, len(marker)), marker)
 			frames++
 			s.outstanding.Add(1)
 			events++
@@ -630,9 +649,7 @@ func (s *subscriber) frames(batch []item, sc *scratch) (bufs net.Buffers, events
 				s.log.Debug("relaying event", "ivorn", voevent.Clip(it.ev.IVORN))
 			}
 		}
-		hdr := sc.hdrs[4*frames : 4*frames+4]
-		binary.BigEndian.PutUint32(hdr, uint32(len(it.msg)))
-		bufs = append(bufs, hdr, it.msg)
+		bufs = append(bufs, sc.header(frames, len(it.msg)), it.msg)
 		frames++
 	}
 	clear(batch)

@@ -22,21 +22,26 @@ func rawConn(c net.Conn) syscall.RawConn {
 
 // rawWriter is writevNow's working space, kept in a writer's scratch so
 // that a write allocates nothing: the iovecs, the outcome, and the
-// callback bound to them once.
+// callback bound to them once. The iovecs hold every buffer of a batch
+// of maxWriteBatch messages however they are framed; writevNow sends
+// longer lists in several calls all the same.
 type rawWriter struct {
-	iov     [2 * maxWriteBatch]syscall.Iovec
+	iov     [2 * maxBatchFrames]syscall.Iovec
 	n       int // iovecs in use
 	written int
 	err     error
 	do      func(fd uintptr) bool
 }
 
-// writevNow writes bufs (at most 2*maxWriteBatch of them) to rc's socket
-// in one writev system call that does not wait: it returns how many bytes
-// the socket took, possibly none when its buffer is full. The socket is
-// non-blocking, as every socket the net package opens is. The package
-// syscall has no writev, so it is called directly; each iovec points into
-// a slice of bufs, which stays alive for the call.
+// writevNow writes bufs to rc's socket without waiting: it returns how
+// many bytes the socket took, possibly none when its buffer is full, and
+// the caller keeps what follows them (leftOver). The socket is
+// non-blocking, as every socket the net package opens is. Each writev
+// system call sends at most len(iov) buffers; the next ones go in another
+// call only if the socket took all of those, so a list of any length
+// neither overruns the iovecs nor leaves a gap. The package syscall has
+// no writev, so it is called directly; each iovec points into a slice of
+// bufs, which stays alive for the call.
 func writevNow(rc syscall.RawConn, bufs [][]byte, sc *scratch) (int, error) {
 	w := sc.raw
 	if w == nil {
@@ -44,23 +49,38 @@ func writevNow(rc syscall.RawConn, bufs [][]byte, sc *scratch) (int, error) {
 		w.do = w.writev
 		sc.raw = w
 	}
-	w.n, w.written, w.err = 0, 0, nil
-	for _, b := range bufs {
-		if len(b) == 0 {
-			continue
+	total := 0
+	for len(bufs) > 0 {
+		w.n, w.written, w.err = 0, 0, nil
+		want := 0
+		for len(bufs) > 0 && w.n < len(w.iov) {
+			b := bufs[0]
+			bufs = bufs[1:]
+			if len(b) == 0 {
+				continue
+			}
+			w.iov[w.n].Base = &b[0]
+			w.iov[w.n].SetLen(len(b))
+			w.n++
+			want += len(b)
 		}
-		w.iov[w.n].Base = &b[0]
-		w.iov[w.n].SetLen(len(b))
-		w.n++
+		if w.n == 0 {
+			break
+		}
+		err := rc.Write(w.do)
+		clear(w.iov[:w.n]) // the pool must not keep events alive
+		if err == nil {
+			err = w.err
+		}
+		total += w.written
+		if err != nil {
+			return total, err
+		}
+		if w.written < want {
+			break // the socket is full: the rest is left over
+		}
 	}
-	defer clear(w.iov[:w.n]) // the pool must not keep events alive
-	if w.n == 0 {
-		return 0, nil
-	}
-	if err := rc.Write(w.do); err != nil {
-		return 0, err
-	}
-	return w.written, w.err
+	return total, nil
 }
 
 // writev is the system call, made with the socket locked by rc.Write. It

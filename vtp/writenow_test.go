@@ -132,17 +132,43 @@ func TestWriteAfterIdleDeadline(t *testing.T) {
 // event, typically an author's waiting for its ack, writes it itself only
 // to subscribers without filters. A subscriber's filters, which it
 // chooses and which may be costly, are evaluated on another goroutine.
+//
+// Which goroutine wrote to a subscriber is seen when that writer finds
+// the queue empty, after the write; so the test waits for that moment
+// for both subscribers rather than for the event to arrive, which the
+// other goroutine's writer may not yet have reached. No iamalive tick and
+// no writer left over from the authenticate may write to them meanwhile.
 func TestFiltersNeverDelayTheBroadcaster(t *testing.T) {
-	tb := startBroker(t, brokerIVO, func(c *Config) { c.Validate = nil })
+	tb := startBroker(t, brokerIVO, func(c *Config) {
+		c.Validate = nil
+		c.Timers.IAmAlive = time.Hour
+	})
 	plain := dialSub(t, tb, subOpts{})
 	filtered := dialSub(t, tb, subOpts{filters: []string{"//Who"}})
+	subs := tb.subscribers()
+	if len(subs) != 2 {
+		t.Fatalf("%d subscribers, want 2", len(subs))
+	}
+	for _, s := range subs {
+		// Wait for the writer of the authenticate to end: with the queue
+		// empty, only a kick starts the next one.
+		for !s.writing.CompareAndSwap(false, true) {
+			<-s.idle
+		}
+		s.writing.Store(false)
+		s.signalIdle()
+	}
 	var mu sync.Mutex
 	wrote := map[*subscriber]uint64{} // the goroutine that wrote to it first
+	both := make(chan struct{})
 	hook := func(s *subscriber) {
 		mu.Lock()
 		defer mu.Unlock()
 		if _, ok := wrote[s]; !ok {
 			wrote[s] = goroutineID()
+			if len(wrote) == len(subs) {
+				close(both)
+			}
 		}
 	}
 	drainedHook.Store(&hook)
@@ -152,12 +178,19 @@ func TestFiltersNeverDelayTheBroadcaster(t *testing.T) {
 		t.Fatal(err)
 	}
 	tb.Broadcast(ev)
+	me := goroutineID()
 	for _, s := range []*testSub{plain, filtered} {
 		if got := s.nextIVORN(t); got != ev.IVORN {
 			t.Fatalf("got %s, want %s", got, ev.IVORN)
 		}
 	}
-	me := goroutineID()
+	select {
+	case <-both:
+	case <-time.After(10 * time.Second):
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("%d subscribers written to, want 2", len(wrote))
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	for s, g := range wrote {
@@ -167,9 +200,6 @@ func TestFiltersNeverDelayTheBroadcaster(t *testing.T) {
 		case !hasFilters && runtime.GOOS == "linux" && g != me:
 			t.Error("a subscriber without filters was not written to by the broadcaster")
 		}
-	}
-	if len(wrote) != 2 {
-		t.Errorf("%d subscribers written to, want 2", len(wrote))
 	}
 }
 
@@ -246,4 +276,86 @@ func TestChurningSubscribersAreNotKept(t *testing.T) {
 		t.Errorf("subscribers: %d, want only the one that stayed", len(l))
 	}
 	b.removeSubscriber(stay) // these have no connection for Shutdown to close
+}
+
+// TestJournaledBatchToReplaySubscriber: a burst of journaled events taken
+// as one batch reaches a subscriber using the replay extension whole and
+// in order, each event after its position marker: four buffers per event,
+// twice what the same batch takes for a plain subscriber. A batch of
+// maxWriteBatch events is what a writer takes from a burst; a longer one,
+// mixed with events that are not journaled and with iamalive probes
+// (position markers of their own), shows that no batch, however framed,
+// runs past the writer's fixed working space. Both ways of writing are
+// tried: at once, and by a writer that may wait.
+func TestJournaledBatchToReplaySubscriber(t *testing.T) {
+	tb, store := startJournalBroker(t, func(c *Config) { c.Validate = nil })
+	js := dialJSub(t, tb.bcast, atPosition(store.JournalID(), 0))
+	if m := js.next(t); m.next || m.seq != 0 {
+		t.Fatalf("after an empty replay %+v, want position 0", m)
+	}
+	s := onlySubscriber(t, tb.Broker)
+	if runtime.GOOS == "linux" && s.raw == nil {
+		t.Fatal("a TCP subscriber is not written to at once")
+	}
+	var seq uint64
+	for _, atOnce := range []bool{true, false} {
+		for _, n := range []int{maxWriteBatch, 3*maxWriteBatch + 5} {
+			mixed := n != maxWriteBatch
+			var batch []item
+			var want []frame
+			for i := range n {
+				switch {
+				case mixed && i%7 == 3:
+					batch = append(batch, item{msg: IAmAlive(brokerIVO, time.Now()), probe: true})
+					want = append(want, frame{seq: seq})
+				case mixed && i%5 == 1:
+					ev := parseEvent(t, testEvent(ivorn("unjournaled"), "test", ""))
+					batch = append(batch, item{ev: ev, msg: ev.Raw})
+					want = append(want, frame{ivorn: ev.IVORN})
+				default:
+					seq++
+					ev := parseEvent(t, testEvent(ivorn("burst"), "observation", ""))
+					batch = append(batch, item{ev: ev, msg: ev.Raw, seq: seq})
+					want = append(want, frame{seq: seq, next: true}, frame{ivorn: ev.IVORN})
+				}
+			}
+			// Hold the writer's token, as a writer does, and write the
+			// batch as a writer would.
+			for !s.writing.CompareAndSwap(false, true) {
+				<-s.idle
+			}
+			var ok bool
+			if atOnce && s.raw != nil {
+				var full bool
+				if ok, full = s.writeNow(batch, new(scratch)); ok && full {
+					ok = s.writeRest()
+				}
+			} else {
+				ok = s.write(batch, new(scratch))
+			}
+			s.writing.Store(false)
+			s.signalIdle()
+			if !ok {
+				t.Fatalf("at once %v, %d messages: the subscriber was dropped\n%s", atOnce, n, tb.log.String())
+			}
+			for i, w := range want {
+				if got := js.next(t); got != w {
+					t.Fatalf("at once %v, %d messages: frame %d is %+v, want %+v", atOnce, n, i, got, w)
+				}
+			}
+		}
+	}
+	if l := tb.log.String(); strings.Contains(l, "subscriber dropped") || strings.Contains(l, "internal error") {
+		t.Errorf("subscriber dropped:\n%s", l)
+	}
+}
+
+// parseEvent parses raw, failing the test if it does not parse.
+func parseEvent(t testing.TB, raw []byte) *voevent.Event {
+	t.Helper()
+	ev, err := voevent.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev
 }
