@@ -19,6 +19,19 @@ func waitSubscribed(t *testing.T, b *testBroker, n int64) {
 	}
 }
 
+// waitDelivered waits until b's handlers have been given n events and
+// reports how many they were given. An event reaches subscribers before
+// the handlers, so a test that has seen it at a subscriber must wait for
+// the handlers' count to catch up.
+func waitDelivered(t *testing.T, b *testBroker, n int) int {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(b.delivered) < n && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	return len(b.delivered)
+}
+
 // verdicts reads n seen-store verdicts of b and counts the first sightings.
 func verdicts(t *testing.T, b *testBroker, n int) (firsts int) {
 	t.Helper()
@@ -86,8 +99,8 @@ func TestTwoBrokerLoop(t *testing.T) {
 	}
 	verdicts(t, b, 2)
 	verdicts(t, a, 1)
-	if len(a.delivered) != 2 || len(b.delivered) != 2 {
-		t.Errorf("deliveries: a %d, b %d; want 2 each", len(a.delivered), len(b.delivered))
+	if na, nb := waitDelivered(t, a, 2), waitDelivered(t, b, 2); na != 2 || nb != 2 {
+		t.Errorf("deliveries: a %d, b %d; want 2 each", na, nb)
 	}
 }
 
@@ -129,8 +142,8 @@ func TestThreeBrokerMesh(t *testing.T) {
 		}
 	}
 	for i, b := range bs {
-		if len(b.delivered) != 3 {
-			t.Errorf("broker %d delivered %d events, want 3 (one per round)", i, len(b.delivered))
+		if n := waitDelivered(t, b, 3); n != 3 {
+			t.Errorf("broker %d delivered %d events, want 3 (one per round)", i, n)
 		}
 	}
 }
