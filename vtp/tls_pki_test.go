@@ -44,6 +44,13 @@ func nextSerial() *big.Int {
 }
 
 func newTestCA(t testing.TB, name string) *testCA {
+	return makeCA(t, name, nil)
+}
+
+// makeCA makes a CA: a root when parent is nil, else an intermediate
+// under parent whose URIs are name-constrained to the permitted domains
+// (x509.Certificate.PermittedURIDomains).
+func makeCA(t testing.TB, name string, parent *testCA, permittedURIDomains ...string) *testCA {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -58,14 +65,27 @@ func newTestCA(t testing.TB, name string) *testCA {
 		BasicConstraintsValid: true,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	signer, signerKey := tmpl, key
+	if parent != nil {
+		tmpl.PermittedURIDomains = permittedURIDomains
+		tmpl.PermittedDNSDomainsCritical = true
+		signer, signerKey = parent.cert, parent.key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, signer, &key.PublicKey, signerKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, _ := x509.ParseCertificate(der)
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	if parent != nil {
+		return &testCA{cert: cert, key: key, pem: parent.pem, pool: parent.pool, chain: append(own, parent.chain...)}
+	}
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
-	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pool: pool}
+	return &testCA{cert: cert, key: key, pem: own, pool: pool}
 }
 
 // issue makes a certificate and key signed by the CA, as PEM.
@@ -116,32 +136,7 @@ func (ca *testCA) issue(t testing.TB, s certSpec) (certPEM, keyPEM []byte) {
 // to the permitted domains (x509.Certificate.PermittedURIDomains), as a
 // network's root gives an organisation a CA for its own identities only.
 func (ca *testCA) subCA(t testing.TB, name string, permittedURIDomains ...string) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:                nextSerial(),
-		Subject:                     pkix.Name{CommonName: name},
-		NotBefore:                   time.Now().Add(-time.Hour),
-		NotAfter:                    time.Now().Add(24 * time.Hour),
-		IsCA:                        true,
-		BasicConstraintsValid:       true,
-		KeyUsage:                    x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-		PermittedURIDomains:         permittedURIDomains,
-		PermittedDNSDomainsCritical: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	chain := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), ca.chain...)
-	return &testCA{cert: cert, key: key, pem: ca.pem, pool: ca.pool, chain: chain}
+	return makeCA(t, name, ca, permittedURIDomains...)
 }
 
 // pair is issue as a tls.Certificate, for test clients.
