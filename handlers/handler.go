@@ -1,31 +1,3 @@
-// Package handlers runs local actions on every event the broker accepts,
-// from authors or from remote brokers: printing, saving to files, spawning
-// commands, and whatever a site adds. Relaying to subscribers is the
-// broker's own work, not a handler's.
-//
-// Handlers are plugins, as in Comet: each registers a name and options,
-// "--NAME" on the command line enables it and "--NAME-OPTION=value"
-// configures it. A site adds its own handler with one file in this
-// package, without touching main.go:
-//
-//	package handlers
-//
-//	func init() {
-//		Register(Plugin{
-//			Name:    "notify",
-//			Usage:   "post each event's ivorn to a local service",
-//			Options: []Option{{Name: "url", Default: "http://localhost:8000/", Usage: "where to post"}},
-//			New: func(s Setup) (Handler, error) {
-//				url := s.Option("url")
-//				return HandlerFunc(func(ctx context.Context, ev *voevent.Event) error {
-//					// ... post ev.IVORN to url ...
-//					return nil
-//				}), nil
-//			},
-//		})
-//	}
-//
-// and "comet --notify --notify-url=http://..." enables it.
 package handlers
 
 import (

@@ -1,10 +1,3 @@
-// Package status serves the broker's health and figures over HTTP; it is
-// kept apart from the VTP code so that it only ever reads snapshots and can
-// never touch the event path.
-//
-// It serves four pages: /healthz ("ok", or 503 and one problem a line),
-// /status (one JSON object), /metrics (Prometheus text format 0.0.4) and /
-// (the same for a person, as HTML).
 package status
 
 import (

@@ -2,10 +2,11 @@ package voevent
 
 import "strings"
 
-// This file is VOEvent-v2.0.xsd (../shared/schema/) written out as Go
-// tables: one complexType value per named or anonymous complex type of the
-// schema, in the schema's order (schema21.go does the same for 2.1, and
-// schemaset.go says which tables an event gets). Local elements are unqualified
+// This file is VOEvent-v2.0.xsd, the schema of the IVOA's VOEvent 2.0
+// Recommendation (2011), written out as Go tables: one complexType value
+// per named or anonymous complex type of the schema, in the schema's order
+// (schema21.go does the same for 2.1, and schemaset.go says which tables an
+// event gets). Local elements are unqualified
 // (elementFormDefault="unqualified"), so every element below the root is in
 // no namespace; no type has xs:any or xs:anyAttribute, so every element
 // and attribute not listed here is invalid.

@@ -1,7 +1,8 @@
 package voevent
 
-// This file is VOEvent-v2.1-draft.xsd (../shared/schema/) written out as
-// Go tables, in the form of schema.go. The types 2.1 leaves as they were
+// This file is VOEvent-v2.1-draft.xsd, the schema of the IVOA's VOEvent 2.1
+// Proposed Recommendation (2026, not final), written out as Go tables, in
+// the form of schema.go. The types 2.1 leaves as they were
 // in 2.0 are shared with schema.go (Reference, What and everything in it,
 // How, Why, Inference, Citations, EventIVORN); those below are new or
 // changed: Author gains Contributor; AstroCoordSystem holds an optional

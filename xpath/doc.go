@@ -1,21 +1,31 @@
-// Package xpath is an XPath 1.0 evaluator for subscribers' filters (SPEC
-// §7), built to give the answers Comet gives with lxml (libxml2) and to
+// Package xpath is the XPath 1.0 evaluator for the filters VTP subscribers
+// send, built to give the answers Comet gives with lxml (libxml2) and to
 // survive filters written by a hostile subscriber.
 //
-// It has two halves:
+// What is in it:
 //
-//   - the document model, [Document] and [Node], built once per event by
-//     voevent's parser through a [Builder] and then shared read-only by every
-//     filter; and
-//   - the expression engine: [Compile] turns an expression into an immutable
-//     [Expr], which [Expr.Evaluate] and [Expr.Matches] run against a
-//     document, from any number of goroutines at once.
+//   - The document model: [Document] and [Node], with [Kind] and [Name],
+//     built once per event by voevent's parser through a [Builder] and then
+//     shared read-only by every filter. [XMLNamespace] is bound in every
+//     document; [IsNameStart] and [IsNameChar] are the XML name rules the
+//     parser and this package's lexer share, so any name a document can
+//     hold can be written in a filter.
+//   - The expression engine: [Compile] turns an expression into an
+//     immutable [Expr] whose [Type] is known at compile time.
+//     [Expr.Evaluate] returns a [Value]; [Expr.MatchesWithin] applies
+//     Comet's filter semantics ([Value.Match]) on a document within a
+//     [Budget], which one subscriber's filters share per event. Both run
+//     from any number of goroutines at once.
+//   - Errors: [*SyntaxError] from Compile, [ErrSemantic] for expressions
+//     that parse but cannot be evaluated, [ErrTooExpensive] for an
+//     evaluation that ran out of budget.
+//   - Limits: [MaxExprLen], [MaxNesting], [WorkBase] and [WorkPerNode].
 //
 // # Language
 //
 // The whole of REC-xpath-19991116: the 13 axes, all node tests,
 // predicates, abbreviations, unions, every operator with its precedence
-// and left associativity, and the 27 core functions with the spec's
+// and left associativity, and the 27 core functions with the Recommendation's
 // conversion and comparison rules (characters, not bytes; IEEE 754
 // arithmetic with NaN, ±Infinity and -0). Filters have no variables and no
 // namespace bindings, so every expression has a type known at compile
@@ -48,11 +58,11 @@
 // event. Nothing is cached between evaluations and nothing is
 // shared but the immutable document and expression.
 //
-// # Where libxml2 and the spec differ
+// # Where libxml2 and the Recommendation differ
 //
 // Subscribers expect libxml2's answers, and XPath 1.0 is what libxml2
 // implements, but libxml2 departs from the Recommendation in places. We
-// match libxml2 only where Comet's users depend on it, and follow the spec
+// match libxml2 only where Comet's users depend on it, and follow the Recommendation
 // elsewhere; each choice has a test in deviation_test.go.
 //
 // Matching libxml2 (and Comet):
@@ -63,19 +73,19 @@
 //     "+5", "Infinity", "0x10", "1_000", and a "." or "-" without digits.
 //   - A filter matches when its value is boolean true, a non-zero number, a
 //     non-empty string or a non-empty node-set, and NaN counts as a match
-//     (Comet tests the Python value for truth): [Value.Match], [Expr.Matches].
+//     (Comet tests the Python value for truth): [Value.Match].
 //   - xml:id attributes are IDs for id() (there is never a DTD), as libxml2
 //     registers them; the first element to claim an ID keeps it.
 //   - Namespace nodes come in libxml2's order: xml, then those inherited in
 //     the parent's order, then the element's own declarations last to
-//     first (the spec leaves the order to the implementation). An element
+//     first (the Recommendation leaves the order to the implementation). An element
 //     that redeclares a prefix with the same URI keeps it in the inherited
 //     position, where libxml2 moves it last.
 //   - CDATA sections are merged into the surrounding text node, as lxml's
 //     default parser (and the XPath data model) does; xmllint does so only
 //     with --nocdata.
 //
-// Following the spec where libxml2 does not:
+// Following the Recommendation where libxml2 does not:
 //
 //   - string() of a number is written in full decimal, never with an
 //     exponent, with the shortest digits that round-trip: 1e21 is
