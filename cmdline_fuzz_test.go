@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,7 +29,7 @@ func FuzzCommandLine(f *testing.F) {
 				args = append(args, a) // argument files are FuzzArgFile's
 			}
 		}
-		cfg, err := parseFlags(args, io.Discard)
+		cfg, err := parseFlags(args)
 		if err == nil {
 			err = cfg.check()
 		}
