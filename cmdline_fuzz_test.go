@@ -64,3 +64,33 @@ func FuzzArgFile(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCommandFlags: whatever the arguments, parsing a command's flags
+// never panics, and a refusal is one line naming the flag as it is
+// written on the command line.
+func FuzzCommandFlags(f *testing.F) {
+	for _, s := range []string{
+		"sendvo\x00-h\x00host\x00-p\x00x\x00--retry=0",
+		"journal\x00--since\x00\x00--bogus=\n",
+		"keygen\x00-prefix\x00--\x00-x",
+		"validate\x00-\x00--help",
+		"sign\x00-k=\x00-key",
+		"status\x00---x",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		args := strings.Split(s, "\x00")
+		c := lookup(args[0])
+		if c == nil || c.rawArgs {
+			return
+		}
+		fl := newFlagList("comet " + c.name)
+		c.flags(fl)
+		if err := fl.Parse(args[1:]); err != nil {
+			if msg := flagError(err); strings.ContainsAny(msg, "\n\r") {
+				t.Errorf("error for %q is not one line: %q", args, msg)
+			}
+		}
+	})
+}
