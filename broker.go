@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -254,4 +255,32 @@ func listen(ep endpoint) (net.Listener, error) {
 		return net.Listen("tcp", ep.address)
 	}
 	return net.Listen(ep.network, ep.address)
+}
+
+// endpoints returns where to listen: the explicit endpoints, or the
+// given port on every interface. When every entry of the port's whitelist
+// is an IPv4 network, that is every IPv4 interface only: IPv6 clients
+// would be dropped, and a client that tries IPv6 first falls back to
+// IPv4 only if the IPv6 connection is refused.
+func endpoints(on bool, list []endpoint, port int, wl vtp.Whitelist) []endpoint {
+	if !on {
+		return nil
+	}
+	if len(list) > 0 {
+		return list
+	}
+	if ipv4Only(wl) {
+		return []endpoint{{"tcp4", "0.0.0.0:" + strconv.Itoa(port)}}
+	}
+	return []endpoint{{"tcp", ":" + strconv.Itoa(port)}}
+}
+
+// ipv4Only reports whether wl has entries and all are IPv4 networks.
+func ipv4Only(wl vtp.Whitelist) bool {
+	for _, p := range wl {
+		if !p.Addr().Is4() {
+			return false
+		}
+	}
+	return len(wl) > 0
 }

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -45,7 +43,7 @@ type config struct {
 
 	sign signFlags // --trusted-keys, --signed-only
 
-	// Set by run once the command line is known to be good.
+	// Set by setUp once the command line is known to be good.
 	logs     *logOutput
 	handlers []namedHandler
 }
@@ -380,80 +378,6 @@ func (e *endpointFlag) Set(s string) error {
 	*e.on = true
 	*e.list = append(*e.list, ep)
 	return nil
-}
-
-// endpoints returns where to listen: the explicit endpoints, or the
-// given port on every interface. When every entry of the port's whitelist
-// is an IPv4 network, that is every IPv4 interface only: IPv6 clients
-// would be dropped, and a client that tries IPv6 first falls back to
-// IPv4 only if the IPv6 connection is refused.
-func endpoints(on bool, list []endpoint, port int, wl vtp.Whitelist) []endpoint {
-	if !on {
-		return nil
-	}
-	if len(list) > 0 {
-		return list
-	}
-	if ipv4Only(wl) {
-		return []endpoint{{"tcp4", "0.0.0.0:" + strconv.Itoa(port)}}
-	}
-	return []endpoint{{"tcp", ":" + strconv.Itoa(port)}}
-}
-
-// ipv4Only reports whether wl has entries and all are IPv4 networks.
-func ipv4Only(wl vtp.Whitelist) bool {
-	for _, p := range wl {
-		if !p.Addr().Is4() {
-			return false
-		}
-	}
-	return len(wl) > 0
-}
-
-// namedHandler is a handler built from the command line.
-type namedHandler struct {
-	name string
-	h    handlers.Handler
-}
-
-// buildHandlers sets up every handler the command line enables, so that a
-// bad handler option stops comet before it opens anything else. On error
-// the handlers already built are closed.
-func buildHandlers(cfg *config, log *slog.Logger) ([]namedHandler, error) {
-	var hs []namedHandler
-	for _, pf := range cfg.plugins {
-		if !pf.enabled {
-			for _, o := range pf.set {
-				log.Warn(fmt.Sprintf("--%s-%s is ignored without --%s", pf.p.Name, o, pf.p.Name))
-			}
-			continue
-		}
-		opts := map[string]string{}
-		for k, v := range pf.opts {
-			opts[k] = *v
-		}
-		h, err := pf.p.New(handlers.Setup{Args: pf.args, Options: opts, Logger: log.With("handler", pf.p.Name)})
-		if err != nil {
-			closeHandlers(hs)
-			return nil, err
-		}
-		hs = append(hs, namedHandler{pf.p.Name, h})
-	}
-	return hs, nil
-}
-
-// closeHandlers closes handlers that were built but never started.
-func closeHandlers(hs []namedHandler) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	for _, nh := range hs {
-		switch h := nh.h.(type) {
-		case handlers.ContextCloser:
-			h.CloseContext(ctx)
-		case io.Closer:
-			h.Close()
-		}
-	}
 }
 
 // placeholder names the value a handler option takes in --help.

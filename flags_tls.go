@@ -10,7 +10,7 @@ import (
 	"comet/vtp"
 )
 
-// tlsFlags are the command line's TLS options, and what run makes of
+// tlsFlags are the command line's TLS options, and what load makes of
 // them once the command line is known to be good. This file is the TLS
 // extension's wiring: its flags, loading its files, and SIGHUP.
 type tlsFlags struct {
