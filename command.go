@@ -140,17 +140,21 @@ func runHelp(args []string, std stdio) int {
 	case len(args) > 1:
 		return std.fail(2, fmt.Sprintf("want one command or topic, not %d (%s)", len(args), std.usage))
 	}
-	if c := lookup(args[0]); c != nil {
+	c := lookup(args[0])
+	page, ok := docs.Text(args[0])
+	switch {
+	case c == nil && !ok:
+		return std.fail(2, fmt.Sprintf("no command or topic %q: \"comet help\" lists them", args[0]))
+	case c != nil:
 		fl := newFlagList("comet " + c.name)
 		c.flags(fl)
 		c.help(std.out, fl)
-		return 0
+		if ok { // a page may share a command's name: it follows the usage
+			fmt.Fprintln(std.out)
+		}
 	}
-	if text, ok := docs.Text(args[0]); ok {
-		fmt.Fprint(std.out, text)
-		return 0
-	}
-	return std.fail(2, fmt.Sprintf("no command or topic %q: \"comet help\" lists them", args[0]))
+	fmt.Fprint(std.out, page)
+	return 0
 }
 
 // writeIndex writes what "comet help" lists: how to run comet, the

@@ -29,7 +29,8 @@ func TestHelpExitsZero(t *testing.T) {
 			first = stdout.String()
 		}
 		var stdout, stderr bytes.Buffer
-		if code := run([]string{"help", c.name}, &stdout, &stderr); code != 0 || stdout.String() != first {
+		// A documentation page of the same name follows the usage.
+		if code := run([]string{"help", c.name}, &stdout, &stderr); code != 0 || !strings.HasPrefix(stdout.String(), first) {
 			t.Errorf("comet help %s: exit %d, %q; want 0 and what --help prints, %q", c.name, code, stdout.String(), first)
 		}
 	}
@@ -103,7 +104,9 @@ func TestHelpCommand(t *testing.T) {
 		}
 		want, _ := docs.Text(tp.Name)
 		var page bytes.Buffer
-		if code := run([]string{"help", tp.Name}, &page, &stderr); code != 0 || page.String() != want {
+		// A command of the same name has its usage first.
+		if code := run([]string{"help", tp.Name}, &page, &stderr); code != 0 || !strings.HasSuffix(page.String(), want) ||
+			lookup(tp.Name) == nil && page.String() != want {
 			t.Errorf("comet help %s: exit %d, %d bytes; want 0 and the page's %d", tp.Name, code, page.Len(), len(want))
 		}
 	}
