@@ -13,8 +13,9 @@ import (
 // one Command value per subcommand: its name, its usage line, its help
 // and flags, and what runs it. The dispatcher (dispatch) handles help and
 // usage errors the same way for all of them: -h, --help or "comet help
-// NAME" print the help on standard output and exit 0; a bad flag or
-// argument is one line on standard error and exit status 2.
+// NAME" print the help on standard output and exit 0 (sendvo's -h is
+// its host, as in Comet's comet-sendvo); a bad flag or argument is one
+// line on standard error and exit status 2.
 type command struct {
 	name  string // as typed after "comet"
 	args  string // what follows "comet NAME" in the usage line
