@@ -31,14 +31,14 @@ func TestArgFile(t *testing.T) {
 		}
 	}
 	for _, args := range [][]string{{"@" + file}, {"--config=" + file}, {"--config", file}} {
-		cfg, err := parseFlags(args, os.Stderr)
+		cfg, err := parseFlags(args)
 		if err != nil {
 			t.Fatalf("%q: %v", args, err)
 		}
 		want(cfg, 9000, "one.example.org:8099")
 	}
 	// Later flags win; repeatable ones accumulate.
-	cfg, err := parseFlags([]string{"--receive-port=8000", "@" + file, "--receive-port=9001", "--remote=two.example.org"}, os.Stderr)
+	cfg, err := parseFlags([]string{"--receive-port=8000", "@" + file, "--receive-port=9001", "--remote=two.example.org"})
 	if err != nil {
 		t.Fatal(err)
 	}

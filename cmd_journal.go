@@ -3,9 +3,7 @@ package main
 import (
 	"bufio"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	iofs "io/fs"
 	"log/slog"
 	"math/rand/v2"
@@ -21,9 +19,11 @@ import (
 	"comet/vtp"
 )
 
-const journalUsage = `usage: comet journal [--eventdb DIR] [--since TIME] [--ivorn-prefix P] [--cat [--out DIR]]
-
-Lists the events the broker's journal holds (see --journal-age), oldest
+var journalCmd = &command{
+	name:  "journal",
+	args:  "[--eventdb DIR] [--since TIME] [--ivorn-prefix P] [--cat [--out DIR]]",
+	short: "list the events the broker's journal holds, or write them out",
+	long: `Lists the events the broker's journal holds (see --journal-age), oldest
 first, one tab-separated line each:
 
 	SEQ  RECEIVED  BYTES  IVORN
@@ -35,75 +35,69 @@ or with --out DIR one file per event, DIR/SEQ.xml, so that a handler can
 be run again over them. The journal is only read, without a lock: this
 works while the broker runs.
 
-  --eventdb=DIR         the broker's --eventdb [default: as the broker's]
-  --since=TIME          only events received at or after TIME: RFC 3339
-                        (2026-12-01T10:00:00Z) or a duration before now (90m, 3600)
-  --ivorn-prefix=P      only events whose ivorn starts with P
-  --cat                 write the events, not the list
-  --out=DIR             with --cat: one file per event in DIR (created if missing;
-                        a symbolic link in it is an error, never followed)
-
 Exit status: 0 on success, 1 if the journal cannot be read, 2 for bad arguments.
-`
+`,
+	flags: journalFlagsOf,
+}
 
-// runJournal implements "comet journal", the operator's view of the
-// journal: what it holds, and the events themselves for reprocessing.
-func runJournal(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("comet journal", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	dir := fs.String("eventdb", "", "")
-	since := fs.String("since", "", "")
-	prefix := fs.String("ivorn-prefix", "", "")
-	cat := fs.Bool("cat", false, "")
-	out := fs.String("out", "", "")
-	help := fs.Bool("help", false, "")
-	fs.BoolVar(help, "h", false, "")
-	usageErr := func(msg string) int {
-		fmt.Fprintf(stderr, "comet journal: %s\n%s", oneLine(msg), journalUsage)
-		return 2
+// journalFlagsOf defines "comet journal"'s flags and returns what runs it.
+func journalFlagsOf(fl *flagList) func([]string, stdio) int {
+	j := &journalView{}
+	fl.String(&j.dir, "eventdb", "DIR", "the broker's --eventdb [default: as the broker's]")
+	fl.String(&j.since, "since", "TIME", "only events received at or after TIME: RFC 3339 (2026-12-01T10:00:00Z) "+
+		"or a duration before now (90m, 3600)")
+	fl.String(&j.prefix, "ivorn-prefix", "P", "only events whose ivorn starts with P")
+	fl.Bool(&j.cat, "cat", "write the events, not the list")
+	fl.String(&j.out, "out", "DIR", "with --cat: one file per event in DIR (created if missing; "+
+		"a symbolic link in it is an error, never followed)")
+	return j.run
+}
+
+// journalView is one "comet journal": its flags, once parsed.
+type journalView struct {
+	dir, since, prefix, out string
+	cat                     bool
+}
+
+// run is "comet journal", the operator's view of the journal: what it
+// holds, and the events themselves for reprocessing.
+func (v *journalView) run(args []string, std stdio) int {
+	stdout, stderr := std.out, std.err
+	if len(args) > 0 {
+		return std.fail(2, fmt.Sprintf("unexpected argument %q", args[0]))
 	}
-	if err := fs.Parse(args); err != nil {
-		return usageErr(err.Error())
-	}
-	if *help {
-		fmt.Fprint(stdout, journalUsage)
-		return 0
-	}
-	if fs.NArg() > 0 {
-		return usageErr(fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
-	}
-	if *out != "" && !*cat {
-		return usageErr("--out needs --cat")
+	if v.out != "" && !v.cat {
+		return std.fail(2, "--out needs --cat")
 	}
 	var from time.Time
-	if *since != "" {
+	if v.since != "" {
 		var err error
-		if from, err = parseSince(*since, time.Now()); err != nil {
-			return usageErr(err.Error())
+		if from, err = parseSince(v.since, time.Now()); err != nil {
+			return std.fail(2, err)
 		}
 	}
-	if *dir == "" {
+	if v.dir == "" {
 		d, err := seen.DefaultDir()
 		if err != nil {
 			fmt.Fprintln(stderr, "comet journal:", err)
 			return 1
 		}
-		*dir = d
+		v.dir = d
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	j, err := seen.OpenJournal(*dir, log)
+	j, err := seen.OpenJournal(v.dir, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "comet journal:", err)
 		return 1
 	}
 	defer j.Close()
 	var outDir *os.Root
-	if *out != "" {
-		if err := os.MkdirAll(*out, 0o755); err != nil {
+	if v.out != "" {
+		if err := os.MkdirAll(v.out, 0o755); err != nil {
 			fmt.Fprintln(stderr, "comet journal:", err)
 			return 1
 		}
-		if outDir, err = os.OpenRoot(*out); err != nil {
+		if outDir, err = os.OpenRoot(v.out); err != nil {
 			fmt.Fprintln(stderr, "comet journal:", err)
 			return 1
 		}
@@ -118,13 +112,13 @@ func runJournal(args []string, stdout, stderr io.Writer) int {
 		if ev, err := voevent.ParseRoot(r.Raw); err == nil {
 			iv = ev.IVORN
 		}
-		if !strings.HasPrefix(iv, *prefix) {
+		if !strings.HasPrefix(iv, v.prefix) {
 			return nil
 		}
 		switch {
 		case outDir != nil:
-			return writeOutFile(outDir, *out, strconv.FormatUint(r.Seq, 10)+".xml", r.Raw)
-		case *cat:
+			return writeOutFile(outDir, v.out, strconv.FormatUint(r.Seq, 10)+".xml", r.Raw)
+		case v.cat:
 			return vtp.WriteFrame(w, r.Raw)
 		}
 		_, err := fmt.Fprintf(w, "%d\t%s\t%d\t%s\n", r.Seq,

@@ -4,41 +4,39 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
-	"strings"
 
 	"comet/voevent"
 )
 
-// runKeygen implements "comet keygen [--prefix=IVORN-PREFIX] NAME": it
-// writes a new Ed25519 private key to NAME.key (PEM "PRIVATE KEY", PKCS
-// #8, mode 0600; an existing file is never overwritten) and prints the
-// trust-file line for its public key. Exit status: 0 written, 1 the file
-// could not be written, 2 usage.
-func runKeygen(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	prefix := fs.String("prefix", "", "")
-	help := fs.Bool("help", false, "")
-	err := fs.Parse(args)
-	if err == nil && *help {
-		fmt.Fprintln(stdout, `Usage: comet keygen [--prefix=IVORN-PREFIX] NAME
-Write a new Ed25519 signing key to NAME.key (mode 0600, never overwriting a file)
-and print its trust-file line: IVORN-PREFIX ed25519:PUBLIC-KEY.`)
-		return 0
+var keygenCmd = &command{
+	name:  "keygen",
+	args:  "[--prefix=IVORN-PREFIX] NAME",
+	short: "make an Ed25519 signing key and print its trust-file line",
+	long: `Writes a new Ed25519 private key to NAME.key (PEM "PRIVATE KEY", PKCS #8,
+mode 0600; an existing file is never overwritten) and prints the
+trust-file line for its public key: IVORN-PREFIX ed25519:PUBLIC-KEY.
+Exit status: 0 written, 1 the file could not be written, 2 usage.
+`,
+	flags: func(fl *flagList) func([]string, stdio) int {
+		var prefix string
+		fl.String(&prefix, "prefix", "IVORN-PREFIX", "the ivorns the key signs, for the trust-file line "+
+			"[default: the placeholder IVORN-PREFIX, to be replaced]")
+		return func(args []string, std stdio) int { return runKeygen(args, prefix, std) }
+	},
+}
+
+// runKeygen is "comet keygen [--prefix=IVORN-PREFIX] NAME".
+func runKeygen(args []string, prefix string, std stdio) int {
+	stdout, stderr := std.out, std.err
+	if len(args) != 1 {
+		return std.fail(2, "want one NAME (the key is written to NAME.key)")
 	}
-	if err == nil && fs.NArg() != 1 {
-		err = errors.New("want one NAME (the key is written to NAME.key)")
-	}
-	if err == nil && *prefix != "" {
-		err = voevent.ValidTrustPrefix(*prefix)
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "comet keygen:", strings.Replace(err.Error(), " -", " --", 1))
-		return 2
+	if prefix != "" {
+		if err := voevent.ValidTrustPrefix(prefix); err != nil {
+			return std.fail(2, err)
+		}
 	}
 	pub, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -50,12 +48,12 @@ and print its trust-file line: IVORN-PREFIX ed25519:PUBLIC-KEY.`)
 		fmt.Fprintln(stderr, "comet keygen:", err)
 		return 1
 	}
-	path := fs.Arg(0) + ".key"
+	path := args[0] + ".key"
 	if err := writeNew(path, pemKey); err != nil {
 		fmt.Fprintln(stderr, "comet keygen:", err)
 		return 1
 	}
-	p := *prefix
+	p := prefix
 	if p == "" {
 		p = "IVORN-PREFIX"
 		fmt.Fprintf(stderr, "comet keygen: wrote %s; in the trust file, replace IVORN-PREFIX with the ivorns this key signs (or give --prefix)\n", path)

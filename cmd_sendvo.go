@@ -17,59 +17,55 @@ import (
 	"comet/vtp"
 )
 
-// runSendvo implements "comet sendvo" and comet-sendvo: submit one event
-// as an author and report the broker's answer. Exit status: 0 ack, 1 nak,
-// 2 for usage and connection errors (including no answer).
-func runSendvo(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("sendvo", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	host, port, file := "localhost", "8098", "-"
-	timeout := 30 * time.Second
-	for _, n := range []string{"h", "host"} {
-		fs.StringVar(&host, n, host, "")
-	}
-	for _, n := range []string{"p", "port"} {
-		fs.StringVar(&port, n, port, "")
-	}
-	for _, n := range []string{"f", "file"} {
-		fs.StringVar(&file, n, file, "")
-	}
-	fs.DurationVar(&timeout, "timeout", timeout, "")
-	signKey := fs.String("sign-key", "", "")
-	var retry time.Duration // 0: one attempt
-	fs.Var(funcFlag(func(s string) (err error) {
-		if retry, err = handlers.ParseSeconds(s); err == nil && retry <= 0 {
+var sendvoCmd = &command{
+	name:  "sendvo",
+	args:  "[-h HOST|unix:PATH] [-p PORT] [-f FILE] [flags]",
+	short: "submit an event to a broker, as an author (also run as comet-sendvo)",
+	long: `Sends one VOEvent to a broker as an author and prints the broker's answer.
+As in Comet's comet-sendvo, -h is the host: --help is the help.
+Exit status: 0 acknowledged, 1 refused (nak), 2 usage or connection error.
+`,
+	flags: sendvoFlags,
+}
+
+// sendvo is one "comet sendvo": its flags, once parsed.
+type sendvo struct {
+	fs                        *flag.FlagSet
+	host, port, file, signKey string
+	timeout, retry            time.Duration // retry 0: one attempt
+	secure                    sendvoTLS
+}
+
+// sendvoFlags defines "comet sendvo"'s flags and returns what submits
+// the event.
+func sendvoFlags(fl *flagList) func([]string, stdio) int {
+	s := &sendvo{fs: fl.FlagSet, host: "localhost", port: "8098", file: "-", timeout: 30 * time.Second}
+	fl.String(&s.host, "h,host", "HOST", "the broker's host, or unix:PATH for its --receive=unix:PATH socket [default: localhost]")
+	fl.String(&s.port, "p,port", "PORT", "the broker's author port [default: 8098]")
+	fl.String(&s.file, "f,file", "FILE", `the event; "-" is standard input [default: -]`)
+	fl.Duration(&s.timeout, "timeout", "DURATION", "for connecting and for the answer [default: 30s]")
+	fl.String(&s.signKey, "sign-key", "KEYFILE", "append the key's Ed25519 signature comment before sending")
+	fl.Func("retry", "DURATION", "keep trying, with growing pauses, while the broker cannot be reached or answers "+
+		"with a temporary failure, for up to DURATION (90, 90s, 5m)", func(v string) (err error) {
+		if s.retry, err = handlers.ParseSeconds(v); err == nil && s.retry <= 0 {
 			err = errors.New("want a positive duration (90, 90s, 5m)")
 		}
 		return err
-	}), "retry", "")
-	help := fs.Bool("help", false, "")
-	var secure sendvoTLS
-	secure.add(fs)
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		if err == nil {
-			err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
-		}
-		fmt.Fprintln(stderr, "comet sendvo:", strings.Replace(err.Error(), " -", " --", 1))
-		return 2
+	})
+	s.secure.register(fl)
+	return s.run
+}
+
+// run submits the event and prints the broker's answer.
+func (s *sendvo) run(args []string, std stdio) int {
+	if len(args) > 0 {
+		return std.fail(2, fmt.Sprintf("unexpected argument %q", args[0]))
 	}
-	if *help {
-		fmt.Fprintln(stdout, `Usage: comet sendvo [-h HOST|unix:PATH] [-p PORT] [-f FILE] [--timeout 30s] [--retry DURATION] [--sign-key KEYFILE]
-                   [--tls [--ca FILE] [--cert FILE --key FILE]]
-Send one VOEvent to a broker as an author; FILE "-" (the default) is standard input.
-HOST unix:PATH is a broker's --receive=unix:PATH socket.
---retry keeps trying, with growing pauses, while the broker cannot be reached or
-answers with a temporary failure, for up to DURATION (90, 90s, 5m).
---sign-key appends the key's Ed25519 signature comment before sending.
---tls speaks TLS, verifying the broker for HOST against --ca (default: the
-system's CAs) and offering --cert/--key as client certificate.
-Exit status: 0 acknowledged, 1 refused (nak), 2 usage or connection error.`)
-		return 0
-	}
+	host, port, stdin, stdout, stderr := s.host, s.port, std.in, std.out, std.err
 	network, addr := "tcp", net.JoinHostPort(host, port)
 	if path, ok := strings.CutPrefix(host, "unix:"); ok {
 		network, addr = "unix", path
-		if path == "" || flagGiven(fs, "p", "port") {
+		if path == "" || flagGiven(s.fs, "p", "port") {
 			fmt.Fprintf(stderr, "comet sendvo: invalid value %q for flag -h: want unix:PATH, without -p\n", host)
 			return 2
 		}
@@ -77,28 +73,28 @@ Exit status: 0 acknowledged, 1 refused (nak), 2 usage or connection error.`)
 		fmt.Fprintf(stderr, "comet sendvo: invalid value %q for flag -p: %v\n", port, err)
 		return 2
 	}
-	tlsConf, err := secure.config()
+	tlsConf, err := s.secure.config()
 	if err != nil {
 		fmt.Fprintln(stderr, "comet sendvo:", err)
 		return 2
 	}
 	var event []byte
-	if file == "-" {
+	if s.file == "-" {
 		event, err = io.ReadAll(stdin)
 	} else {
-		event, err = os.ReadFile(file)
+		event, err = os.ReadFile(s.file)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "comet sendvo:", err)
 		return 2
 	}
-	if *signKey != "" {
-		if event, err = signWithKeyFile(*signKey, event); err != nil {
+	if s.signKey != "" {
+		if event, err = signWithKeyFile(s.signKey, event); err != nil {
 			fmt.Fprintln(stderr, "comet sendvo: --sign-key:", err)
 			return 2
 		}
 	}
-	answer, err := sendRetrying(network, addr, event, timeout, retry, tlsConf, stderr)
+	answer, err := sendRetrying(network, addr, event, s.timeout, s.retry, tlsConf, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "comet sendvo:", err)
 		return 2
@@ -115,14 +111,9 @@ Exit status: 0 acknowledged, 1 refused (nak), 2 usage or connection error.`)
 	return 1
 }
 
-// sendEvent connects to a broker's receive port, sends event and returns
+// sendEventOn connects to a broker's receive port on network ("tcp" or
+// "unix"), over TLS with conf when it is not nil, sends event and returns
 // its ack or nak.
-func sendEvent(addr string, event []byte, timeout time.Duration) (*voevent.Event, error) {
-	return sendEventOn("tcp", addr, event, timeout, nil)
-}
-
-// sendEventOn is sendEvent on a network ("tcp" or "unix"), over TLS with
-// conf when it is not nil.
 func sendEventOn(network, addr string, event []byte, timeout time.Duration, conf *tls.Config) (*voevent.Event, error) {
 	c, err := net.DialTimeout(network, addr, timeout)
 	if err == nil && conf != nil {

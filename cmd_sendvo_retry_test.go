@@ -58,7 +58,7 @@ func TestSendvoRetryBrokerStartsLate(t *testing.T) {
 	var stdout bytes.Buffer
 	code := make(chan int, 1)
 	go func() {
-		code <- runSendvo([]string{"-h", "unix:" + sock, "-f", file, "--retry=120s"}, nil, &stdout, stderr)
+		code <- cmdSendvo([]string{"-h", "unix:" + sock, "-f", file, "--retry=120s"}, nil, &stdout, stderr)
 	}()
 	// A broker is started only once sendvo has tried and failed twice.
 	waitSyncBuf(t, stderr, "attempt 2 failed")
@@ -71,7 +71,7 @@ func TestSendvoRetryBrokerStartsLate(t *testing.T) {
 	}
 	// Sent again with --retry: answered at once, as already seen.
 	stdout.Reset()
-	if c := runSendvo([]string{"-h", "unix:" + sock, "-f", file, "--retry=60"}, nil, &stdout, stderr); c != 0 || !strings.Contains(stdout.String(), "already seen") {
+	if c := cmdSendvo([]string{"-h", "unix:" + sock, "-f", file, "--retry=60"}, nil, &stdout, stderr); c != 0 || !strings.Contains(stdout.String(), "already seen") {
 		t.Errorf("resend: exit %d, %q", c, stdout.String())
 	}
 }
@@ -83,7 +83,7 @@ func TestSendvoRetryGivesUp(t *testing.T) {
 	file := filepath.Join(dir, "ev.xml")
 	os.WriteFile(file, procEvent("ivo://example.org/proc#never"), 0o600)
 	var stdout, stderr bytes.Buffer
-	code := runSendvo([]string{"-h", "unix:" + filepath.Join(dir, "none.sock"), "-f", file, "--retry=0.5"}, nil, &stdout, &stderr)
+	code := cmdSendvo([]string{"-h", "unix:" + filepath.Join(dir, "none.sock"), "-f", file, "--retry=0.5"}, nil, &stdout, &stderr)
 	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
 	if code != 2 || !strings.Contains(lines[len(lines)-1], "comet sendvo: gave up after") || stdout.Len() != 0 {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
@@ -107,7 +107,7 @@ func TestSendvoRetryBackoff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		start := time.Now()
-		code := runSendvo([]string{"-h", "unix:" + filepath.Join(dir, "none.sock"), "-f", file, "--retry=60"}, nil, &stdout, &stderr)
+		code := cmdSendvo([]string{"-h", "unix:" + filepath.Join(dir, "none.sock"), "-f", file, "--retry=60"}, nil, &stdout, &stderr)
 		if code != 2 {
 			t.Errorf("exit %d", code)
 		}

@@ -2,48 +2,45 @@ package main
 
 import (
 	"crypto/ed25519"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"comet/voevent"
 )
 
-// runSign implements "comet sign -k KEYFILE [FILE]": it prints the event
-// in FILE (standard input when absent or "-") with the signature comment
-// of KEYFILE's key appended after the root element. Exit status: 0
-// signed, 1 the event cannot be signed (not well-formed, not a VOEvent),
-// 2 usage, an unreadable file or a bad key.
-func runSign(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("sign", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	var keyFile string
-	for _, n := range []string{"k", "key"} {
-		fs.StringVar(&keyFile, n, "", "")
-	}
-	help := fs.Bool("help", false, "")
-	err := fs.Parse(args)
-	if err == nil && *help {
-		fmt.Fprintln(stdout, `Usage: comet sign -k KEYFILE [FILE]
-Print the VOEvent in FILE (default: standard input) with an Ed25519 signature
-comment appended after its root element. KEYFILE is a PEM "PRIVATE KEY", as
-written by "comet keygen" or "openssl genpkey -algorithm ed25519".`)
-		return 0
-	}
+var signCmd = &command{
+	name:  "sign",
+	args:  "-k KEYFILE [FILE]",
+	short: "append an Ed25519 signature to an event",
+	long: `Prints the VOEvent in FILE (standard input when absent or "-") with the
+signature comment of KEYFILE's key appended after its root element.
+KEYFILE is a PEM "PRIVATE KEY", as written by "comet keygen" or
+"openssl genpkey -algorithm ed25519".
+Exit status: 0 signed, 1 the event cannot be signed (not well-formed,
+not a VOEvent), 2 usage, an unreadable file or a bad key.
+`,
+	flags: func(fl *flagList) func([]string, stdio) int {
+		var keyFile string
+		fl.String(&keyFile, "k,key", "KEYFILE", "the signing key (required)")
+		return func(args []string, std stdio) int { return runSign(args, keyFile, std) }
+	},
+}
+
+// runSign is "comet sign -k KEYFILE [FILE]".
+func runSign(args []string, keyFile string, std stdio) int {
+	stdin, stdout, stderr := std.in, std.out, std.err
 	switch {
-	case err != nil:
 	case keyFile == "":
-		err = fmt.Errorf("-k KEYFILE is required")
-	case fs.NArg() > 1:
-		err = fmt.Errorf("unexpected argument %q: one FILE at most", fs.Arg(1))
+		return std.fail(2, "-k KEYFILE is required")
+	case len(args) > 1:
+		return std.fail(2, fmt.Sprintf("unexpected argument %q: one FILE at most", args[1]))
 	}
-	if err != nil {
-		fmt.Fprintln(stderr, "comet sign:", strings.Replace(err.Error(), " -", " --", 1))
-		return 2
+	var err error
+	file := ""
+	if len(args) == 1 {
+		file = args[0]
 	}
-	file := fs.Arg(0)
 	var raw []byte
 	if file == "" || file == "-" {
 		file = "standard input"

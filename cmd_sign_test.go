@@ -19,7 +19,7 @@ import (
 func keygen(t *testing.T, dir, name string, args ...string) (string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	if code := runKeygen(append(args, filepath.Join(dir, name)), &out, &errb); code != 0 {
+	if code := cmdKeygen(append(args, filepath.Join(dir, name)), &out, &errb); code != 0 {
 		t.Fatalf("keygen: exit %d: %s", code, errb.String())
 	}
 	return filepath.Join(dir, name+".key"), strings.TrimSpace(out.String())
@@ -32,10 +32,10 @@ func runTool(f func([]string, *bytes.Buffer, *bytes.Buffer) int, args ...string)
 }
 
 func signTool(args []string, out, errb *bytes.Buffer) int {
-	return runSign(args, strings.NewReader(""), out, errb)
+	return cmdSign(args, strings.NewReader(""), out, errb)
 }
 func verifyTool(args []string, out, errb *bytes.Buffer) int {
-	return runVerify(args, strings.NewReader(""), out, errb)
+	return cmdVerify(args, strings.NewReader(""), out, errb)
 }
 
 func TestKeygenSignVerify(t *testing.T) {
@@ -88,16 +88,16 @@ func TestKeygenSignVerify(t *testing.T) {
 	}
 	// Standard input, as in a subscriber's --cmd.
 	var stdout, stderr bytes.Buffer
-	if code := runVerify([]string{"--trusted-keys", trustFile, "-"}, strings.NewReader(signed), &stdout, &stderr); code != 0 || !strings.HasPrefix(stdout.String(), "-: valid") {
+	if code := cmdVerify([]string{"--trusted-keys", trustFile, "-"}, strings.NewReader(signed), &stdout, &stderr); code != 0 || !strings.HasPrefix(stdout.String(), "-: valid") {
 		t.Errorf("verify -: exit %d, %q %q", code, stdout.String(), stderr.String())
 	}
 	stdout.Reset()
-	if code := runSign([]string{"-k", keyFile}, strings.NewReader(string(procEvent("ivo://example.org/proc#s"))), &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "voevent-signature") {
+	if code := cmdSign([]string{"-k", keyFile}, strings.NewReader(string(procEvent("ivo://example.org/proc#s"))), &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "voevent-signature") {
 		t.Errorf("sign from standard input: exit %d, %q", code, stderr.String())
 	}
 }
 
-func runKeygenBuf(args []string, out, errb *bytes.Buffer) int { return runKeygen(args, out, errb) }
+func runKeygenBuf(args []string, out, errb *bytes.Buffer) int { return cmdKeygen(args, out, errb) }
 
 func TestSignVerifyUsage(t *testing.T) {
 	dir := t.TempDir()
@@ -227,7 +227,7 @@ func TestValidateAcceptsSigned(t *testing.T) {
 		out := filepath.Join(dir, filepath.Base(f))
 		os.WriteFile(out, []byte(signed), 0o644)
 		var stdout, stderr bytes.Buffer
-		if code := runValidate([]string{out}, &stdout, &stderr); code != 0 {
+		if code := cmdValidate([]string{out}, &stdout, &stderr); code != 0 {
 			t.Errorf("validate signed %s: exit %d: %s%s", f, code, stdout.String(), stderr.String())
 		}
 	}

@@ -5,70 +5,34 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"time"
 
-	"comet/handlers"
-	"comet/seen"
 	"comet/status"
 	"comet/voevent"
-	"comet/vtp"
 )
 
 // defaultStatus is where "comet status" looks when given nothing.
 const defaultStatus = "tcp:8097"
 
-// parseStatusEndpoint reads --status: tcp:PORT[:interface=ADDR] or
-// unix:PATH. Without an interface a TCP endpoint is on loopback only.
-func parseStatusEndpoint(s string) (endpoint, error) {
-	ep, err := parseEndpoint(s)
-	if err != nil {
-		return endpoint{}, err
-	}
-	switch ep.network {
-	case "unix":
-	case "tcp":
-		if strings.HasPrefix(ep.address, ":") {
-			ep.address = "127.0.0.1" + ep.address
-		}
-	default:
-		return endpoint{}, fmt.Errorf("endpoint %q: want tcp:PORT[:interface=ADDR] or unix:PATH", s)
-	}
-	return ep, nil
+var statusCmd = &command{
+	name:  "status",
+	args:  "[tcp:PORT[:interface=ADDR] | unix:PATH | http://HOST:PORT]",
+	short: "summarise a running broker's --status pages",
+	long: `Asks a broker's --status server (default tcp:8097) for /status and /healthz
+and prints a summary a person can take in at a glance.
+Exit status: 0 if the broker is healthy, 1 if not, 2 if it cannot be asked.
+`,
+	flags: func(*flagList) func([]string, stdio) int { return runStatus },
 }
 
-// startStatus opens the --status listener and serves the status pages
-// on it; stop closes it.
-func startStatus(ep endpoint, localIVO string, broker *vtp.Broker, disp *handlers.Dispatcher, store *seen.Store, dir string, log *slog.Logger) (stop func(), err error) {
-	l, err := listen(ep)
-	if err != nil {
-		return nil, fmt.Errorf("--status: %w", err)
-	}
-	log.Info("listening for status requests", "addr", l.Addr().Network()+":"+l.Addr().String())
-	srv := status.Serve(l, &status.Source{
-		Version: version, LocalIVO: localIVO, Start: time.Now(),
-		Broker: broker.Snapshot, Handlers: disp.Stats,
-		StoreErr: store.Err, StoreLen: store.Len, StoreCompacted: store.LastCompaction, StoreFile: filepath.Join(dir, "seen.log"),
-		Journal: store.JournalStats,
-	})
-	return func() {
-		if err := srv.Close(); err != nil {
-			log.Error("status server had stopped", "err", err)
-		}
-	}, nil
-}
-
-// runStatus is "comet status [ENDPOINT|URL]": it asks a broker's --status
-// server for /status and /healthz and prints a summary. Exit status 0 if
-// the broker is healthy, 1 if not, 2 if it cannot be asked.
-func runStatus(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 1 || len(args) == 1 && strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(stderr, "usage: comet status [tcp:PORT[:interface=ADDR] | unix:PATH | http://HOST:PORT]")
-		return 2
+// runStatus is "comet status [ENDPOINT|URL]".
+func runStatus(args []string, std stdio) int {
+	stdout, stderr := std.out, std.err
+	if len(args) > 1 {
+		return std.fail(2, std.usage)
 	}
 	where := defaultStatus
 	if len(args) == 1 {

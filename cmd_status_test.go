@@ -171,11 +171,11 @@ func TestStatusFlags(t *testing.T) {
 			t.Errorf("%s: %+v %v, want %s %s", tt.in, ep, err, tt.network, tt.addr)
 		}
 	}
-	cfg, err := parseFlags([]string{"--remote=a.example.org"}, nil)
+	cfg, err := parseFlags([]string{"--remote=a.example.org"})
 	if err != nil || cfg.remoteBackoffMax != time.Minute || cfg.status != nil {
 		t.Errorf("defaults: %v %v %v", err, cfg.remoteBackoffMax, cfg.status)
 	}
-	cfg, err = parseFlags([]string{"--remote-backoff-max=5m", "--status=tcp:9000"}, nil)
+	cfg, err = parseFlags([]string{"--remote-backoff-max=5m", "--status=tcp:9000"})
 	if err != nil || cfg.remoteBackoffMax != 5*time.Minute || cfg.status == nil || cfg.status.address != "127.0.0.1:9000" {
 		t.Errorf("set: %v %+v", err, cfg)
 	}

@@ -16,7 +16,7 @@ func TestValidateStdin(t *testing.T) {
 		{strings.Replace(validEvent, "#1", "", 1), "-\tinvalid\t", 1},
 	} {
 		var stdout, stderr bytes.Buffer
-		status := runValidateFrom([]string{"-"}, strings.NewReader(c.in), &stdout, &stderr)
+		status := cmdValidateFrom([]string{"-"}, strings.NewReader(c.in), &stdout, &stderr)
 		if status != c.status || !strings.HasPrefix(stdout.String(), c.out) {
 			t.Errorf("validate -: status %d, stdout %q, stderr %q; want %d, %q", status, stdout.String(), stderr.String(), c.status, c.out)
 		}

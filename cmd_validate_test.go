@@ -77,7 +77,7 @@ func TestValidateCommand(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			status := runValidate(c.args, &stdout, &stderr)
+			status := cmdValidate(c.args, &stdout, &stderr)
 			if status != c.status {
 				t.Errorf("status %d, want %d\nstdout: %s\nstderr: %s", status, c.status, stdout.String(), stderr.String())
 			}
@@ -110,7 +110,7 @@ func TestValidateCommandTestdata(t *testing.T) {
 			t.Fatalf("no documents in %s", dir)
 		}
 		var stdout, stderr bytes.Buffer
-		if status := runValidate(files, &stdout, &stderr); status != want {
+		if status := cmdValidate(files, &stdout, &stderr); status != want {
 			t.Errorf("%s: status %d, want %d\n%s%s", dir, status, want, stdout.String(), stderr.String())
 		}
 		verdict := map[int]string{0: "\tvalid", 1: "\tinvalid\t"}[want]

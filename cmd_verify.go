@@ -1,50 +1,45 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"comet/voevent"
 )
 
-// runVerify implements "comet verify --trusted-keys FILE FILE...": one
-// line per event file ("-" is standard input) saying whether it is
-// validly signed by a key the trust file lists for a prefix covering its
-// ivorn, and if not, why. Exit status: 0 every file valid, 1 any not,
-// 2 usage or a bad trust file.
-func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	trustFile := fs.String("trusted-keys", "", "")
-	help := fs.Bool("help", false, "")
-	err := fs.Parse(args)
-	if err == nil && *help {
-		fmt.Fprintln(stdout, `Usage: comet verify --trusted-keys FILE EVENT...
-Check that each EVENT ("-": standard input) is signed by a key FILE trusts for
-its ivorn. One line per event; exit 0 all valid, 1 any not, 2 usage.`)
-		return 0
-	}
+var verifyCmd = &command{
+	name:  "verify",
+	args:  "--trusted-keys FILE EVENT...",
+	short: "check events' signatures against a trust file",
+	long: `Checks that each EVENT ("-": standard input) is validly signed by a key
+the trust file lists for a prefix covering its ivorn, and prints one line
+per event saying so, or why not.
+Exit status: 0 every event valid, 1 any not, 2 usage or a bad trust file.
+`,
+	flags: func(fl *flagList) func([]string, stdio) int {
+		var trustFile string
+		fl.String(&trustFile, "trusted-keys", "FILE", `the trust file, "IVORN-PREFIX ed25519:KEY" a line (required)`)
+		return func(args []string, std stdio) int { return runVerify(args, trustFile, std) }
+	},
+}
+
+// runVerify is "comet verify --trusted-keys FILE EVENT...".
+func runVerify(args []string, trustFile string, std stdio) int {
+	stdin, stdout, stderr := std.in, std.out, std.err
 	switch {
-	case err != nil:
-	case *trustFile == "":
-		err = fmt.Errorf("--trusted-keys FILE is required")
-	case fs.NArg() == 0:
-		err = fmt.Errorf("no event files given (\"-\" is standard input)")
+	case trustFile == "":
+		return std.fail(2, "--trusted-keys FILE is required")
+	case len(args) == 0:
+		return std.fail(2, `no event files given ("-" is standard input)`)
 	}
-	if err != nil {
-		fmt.Fprintln(stderr, "comet verify:", strings.Replace(err.Error(), " -", " --", 1))
-		return 2
-	}
-	trust, err := voevent.LoadTrust(*trustFile)
+	trust, err := voevent.LoadTrust(trustFile)
 	if err != nil {
 		fmt.Fprintln(stderr, "comet verify:", err)
 		return 2
 	}
 	code := 0
-	for _, name := range fs.Args() {
+	for _, name := range args {
 		outcome, line := verifyFile(trust, name, stdin)
 		if outcome != voevent.SigValid {
 			code = 1

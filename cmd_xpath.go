@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -13,9 +12,11 @@ import (
 	"comet/xpath"
 )
 
-const xpathUsage = `usage: comet xpath EXPR FILE...
-
-Evaluates the XPath 1.0 filter EXPR against each saved event FILE as the
+var xpathCmd = &command{
+	name:  "xpath",
+	args:  "EXPR FILE...",
+	short: "try a subscriber's XPath filter on saved events",
+	long: `Evaluates the XPath 1.0 filter EXPR against each saved event FILE as the
 broker does for a subscriber (the context node is the root element,
 no namespace prefixes are bound) and prints one tab-separated line per file:
 
@@ -26,22 +27,22 @@ number as XPath's string() writes it, the string, or for a node-set its
 size, a tab, and the string-value of its first node in document order.
 Backslash, tab, newline and carriage return in FILE and VALUE are written
 \\ \t \n \r. A file that cannot be read, parsed or evaluated prints
-FILE, error and the reason.
+FILE, error and the reason. EXPR may start with a dash: the arguments are
+not flags.
 
 Exit status: 0 if every file was evaluated, 1 if any failed, 2 if EXPR
 does not compile or the arguments are wrong.
-`
+`,
+	flags:   func(*flagList) func([]string, stdio) int { return runXPath },
+	rawArgs: true,
+}
 
-// runXPath implements "comet xpath EXPR FILE...", a tool for users to try
-// a filter on saved events before subscribing with it.
-func runXPath(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
-		fmt.Fprint(stdout, xpathUsage)
-		return 0
-	}
+// runXPath is "comet xpath EXPR FILE...", a tool for users to try a
+// filter on saved events before subscribing with it.
+func runXPath(args []string, std stdio) int {
+	stdout, stderr := std.out, std.err
 	if len(args) < 2 {
-		fmt.Fprint(stderr, xpathUsage)
-		return 2
+		return std.fail(2, std.usage)
 	}
 	src := args[0]
 	expr, err := xpath.Compile(src)
@@ -111,11 +112,6 @@ func xpathLine(expr *xpath.Expr, name string) (line string, ok bool) {
 	}
 	return escapeField(name) + "\t" + match + "\t" + v.Type().String() + "\t" + value + "\n", true
 }
-
-var fieldEscaper = strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`)
-
-// escapeField keeps a field on one line and free of tabs.
-func escapeField(s string) string { return fieldEscaper.Replace(s) }
 
 // caretPad returns the white space that puts a caret under byte offset
 // off of src, counting characters, and tabs as tabs.

@@ -12,7 +12,7 @@ import (
 // and output.
 func runXPathCmd(args ...string) (status int, stdout, stderr string) {
 	var out, errb bytes.Buffer
-	status = runXPath(args, &out, &errb)
+	status = cmdXPath(args, &out, &errb)
 	return status, out.String(), errb.String()
 }
 

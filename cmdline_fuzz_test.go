@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,7 +29,7 @@ func FuzzCommandLine(f *testing.F) {
 				args = append(args, a) // argument files are FuzzArgFile's
 			}
 		}
-		cfg, err := parseFlags(args, io.Discard)
+		cfg, err := parseFlags(args)
 		if err == nil {
 			err = cfg.check()
 		}
@@ -61,6 +60,36 @@ func FuzzArgFile(f *testing.F) {
 		for _, a := range args {
 			if strings.Contains(a, "\n") || a != strings.Trim(a, " \t") {
 				t.Errorf("argument %q from %q", a, content)
+			}
+		}
+	})
+}
+
+// FuzzCommandFlags: whatever the arguments, parsing a command's flags
+// never panics, and a refusal is one line naming the flag as it is
+// written on the command line.
+func FuzzCommandFlags(f *testing.F) {
+	for _, s := range []string{
+		"sendvo\x00-h\x00host\x00-p\x00x\x00--retry=0",
+		"journal\x00--since\x00\x00--bogus=\n",
+		"keygen\x00-prefix\x00--\x00-x",
+		"validate\x00-\x00--help",
+		"sign\x00-k=\x00-key",
+		"status\x00---x",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		args := strings.Split(s, "\x00")
+		c := lookup(args[0])
+		if c == nil || c.rawArgs {
+			return
+		}
+		fl := newFlagList("comet " + c.name)
+		c.flags(fl)
+		if err := fl.Parse(args[1:]); err != nil {
+			if msg := flagError(err); strings.ContainsAny(msg, "\n\r") {
+				t.Errorf("error for %q is not one line: %q", args, msg)
 			}
 		}
 	})

@@ -11,7 +11,7 @@ import (
 func TestEndpointsIPv4OnlyWhitelist(t *testing.T) {
 	parse := func(args ...string) *config {
 		t.Helper()
-		cfg, err := parseFlags(append(args, "--local-ivo=ivo://example.org/b"), nil)
+		cfg, err := parseFlags(append(args, "--local-ivo=ivo://example.org/b"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -18,35 +16,34 @@ import (
 
 // config is the parsed command line.
 type config struct {
-	receive, broadcast   []endpoint // explicit endpoints; a bare flag adds the default one
-	receiveOn, broadOn   bool
-	remotes              []string
-	filters              []string
-	localIVO             string
-	eventDB              string
-	receivePort          int
-	broadcastPort        int
-	testInterval         time.Duration
-	authorWL, subWL      vtp.Whitelist
-	maxFrame             int
-	maxConns             int // --max-connections
-	maxConnsPerAddr      int // --max-connections-per-address
-	maxFilters           int // --max-subscriber-filters
-	maxFilterBytes       int // --max-subscriber-filter-bytes
-	verbose, quiet       int
-	plugins              []*pluginFlags
-	help, version        bool
-	receiveSet, bcastSet *endpointFlag
-	status               *endpoint     // --status, nil when off
-	remoteBackoffMax     time.Duration // --remote-backoff-max
-	logFile, pidFile     string
-	logFormat            string // "text" or "json"
-	tls                  tlsFlags
-	journal              journalFlags // --journal-age, --journal-size (flags_journal.go)
+	receive, broadcast []endpoint // explicit endpoints; a bare flag adds the default one
+	receiveOn, broadOn bool
+	remotes            []string
+	filters            []string
+	localIVO           string
+	eventDB            string
+	receivePort        int
+	broadcastPort      int
+	testInterval       time.Duration
+	authorWL, subWL    vtp.Whitelist
+	maxFrame           int
+	maxConns           int // --max-connections
+	maxConnsPerAddr    int // --max-connections-per-address
+	maxFilters         int // --max-subscriber-filters
+	maxFilterBytes     int // --max-subscriber-filter-bytes
+	verbose, quiet     int
+	plugins            []*pluginFlags
+	help, version      bool
+	status             *endpoint     // --status, nil when off
+	remoteBackoffMax   time.Duration // --remote-backoff-max
+	logFile, pidFile   string
+	logFormat          string // "text" or "json"
+	tls                tlsFlags
+	journal            journalFlags // --journal-age, --journal-size (flags_journal.go)
 
 	sign signFlags // --trusted-keys, --signed-only
 
-	// Set by run once the command line is known to be good.
+	// Set by setUp once the command line is known to be good.
 	logs     *logOutput
 	handlers []namedHandler
 }
@@ -66,148 +63,172 @@ type usageError struct{ msg string }
 // Error is the message on one line, whatever values it quotes.
 func (e *usageError) Error() string { return oneLine(e.msg) }
 
-// parseFlags reads Comet's command line: "--opt=value" and "--opt value",
-// single or double dashes, repeatable flags accumulating, and stacked
-// short switches ("-rbv").
-func parseFlags(args []string, stderr io.Writer) (*config, error) {
-	args, err := expandArgFiles(args)
-	if err != nil {
-		return nil, err
-	}
+// brokerFlags defines the broker's flags, with their help, on a new
+// flagList that sets a new config holding the defaults. The handlers'
+// flags come last, under a heading, from handlers.Plugins.
+func brokerFlags() (*config, *flagList) {
 	cfg := &config{receivePort: 8098, broadcastPort: 8099, testInterval: time.Hour, maxFrame: vtp.DefaultMaxFrame, logFormat: "text",
 		maxConns: vtp.DefaultMaxConns, maxConnsPerAddr: vtp.DefaultMaxConnsPerAddr,
-		maxFilters: vtp.DefaultMaxFilters, maxFilterBytes: vtp.DefaultMaxFilterBytes}
-	fs := flag.NewFlagSet("comet", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-
-	recv := &endpointFlag{list: &cfg.receive, on: &cfg.receiveOn}
-	bcast := &endpointFlag{list: &cfg.broadcast, on: &cfg.broadOn}
-	for _, n := range []string{"r", "receive"} {
-		fs.Var(recv, n, "")
-	}
-	for _, n := range []string{"b", "broadcast"} {
-		fs.Var(bcast, n, "")
-	}
-	fs.Var(funcFlag(func(s string) error {
+		maxFilters: vtp.DefaultMaxFilters, maxFilterBytes: vtp.DefaultMaxFilterBytes, remoteBackoffMax: time.Minute}
+	fl := newFlagList("comet")
+	fl.Var(&endpointFlag{list: &cfg.receive, on: &cfg.receiveOn}, "r,receive", "[=ENDPOINT]",
+		"accept events from authors (ENDPOINT: tcp:PORT[:interface=ADDR], tls:PORT[:interface=ADDR], "+
+			"unix:PATH, or dir:PATH, a spool directory of NAME.xml files; repeatable)")
+	fl.Var(&endpointFlag{list: &cfg.broadcast, on: &cfg.broadOn}, "b,broadcast", "[=ENDPOINT]",
+		"relay events to subscribers (tcp:, tls: or unix:)")
+	fl.Func("remote", "HOST[:PORT]", "subscribe to a remote broker (port 8099; repeatable)", func(s string) error {
 		r, err := parseRemote(s)
 		cfg.remotes = append(cfg.remotes, r)
 		return err
-	}), "remote", "")
-	fs.Var(funcFlag(func(s string) error {
+	})
+	fl.Func("subscribe", "tcp:HOST:PORT", "the same, as an endpoint; tls:HOST:PORT over TLS", func(s string) error {
 		if !strings.HasPrefix(s, "tcp:") && !strings.HasPrefix(s, "tls:") {
 			return errors.New("want tcp:HOST:PORT or tls:HOST:PORT")
 		}
 		r, err := parseRemote(s)
 		cfg.remotes = append(cfg.remotes, r)
 		return err
-	}), "subscribe", "")
-	fs.Var(funcFlag(func(s string) error { cfg.filters = append(cfg.filters, s); return nil }), "filter", "")
-	fs.StringVar(&cfg.localIVO, "local-ivo", "", "")
-	fs.StringVar(&cfg.eventDB, "eventdb", "", "") // "": seen.DefaultDir
-	fs.Var(funcFlag(func(s string) (err error) { cfg.receivePort, err = parsePort(s); return }), "receive-port", "")
-	fs.Var(funcFlag(func(s string) (err error) { cfg.broadcastPort, err = parsePort(s); return }), "broadcast-port", "")
-	fs.Var(funcFlag(func(s string) error {
+	})
+	cfg.tls.register(fl)
+	fl.Func("filter", "XPATH", "XPath 1.0 filter sent to remote brokers (repeatable)", func(s string) error {
+		cfg.filters = append(cfg.filters, s)
+		return nil
+	})
+	fl.String(&cfg.localIVO, "local-ivo", "IVOID", "this broker's identity (required for --receive and --broadcast)")
+	fl.String(&cfg.eventDB, "eventdb", "DIR", "where the seen-events store lives, a private directory "+
+		"[default: systemd's $STATE_DIRECTORY, else /var/lib/comet for root, else $XDG_STATE_HOME/comet or ~/.local/state/comet]")
+	fl.Func("receive-port", "PORT", "author port [default: 8098]", func(s string) (err error) {
+		cfg.receivePort, err = parsePort(s)
+		return
+	})
+	fl.Func("broadcast-port", "PORT", "subscriber port [default: 8099]", func(s string) (err error) {
+		cfg.broadcastPort, err = parsePort(s)
+		return
+	})
+	fl.Func("broadcast-test-interval", "S", "seconds between test events, 0 to disable [default: 3600]", func(s string) error {
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil || f < 0 || f > 1e9 {
 			return errors.New("want a number of seconds, 0 to disable")
 		}
 		cfg.testInterval = time.Duration(f * float64(time.Second))
 		return nil
-	}), "broadcast-test-interval", "")
-	wl := func(list *vtp.Whitelist) flag.Value {
-		return funcFlag(func(s string) error {
+	})
+	wl := func(list *vtp.Whitelist) func(string) error {
+		return func(s string) error {
 			p, err := vtp.ParseNetwork(s)
 			*list = append(*list, p)
 			return err
-		})
+		}
 	}
-	fs.Var(wl(&cfg.authorWL), "author-whitelist", "")
-	fs.Var(wl(&cfg.subWL), "subscriber-whitelist", "")
-	fs.Var(funcFlag(func(s string) error {
+	fl.Func("author-whitelist", "NET", "network allowed to submit events (CIDR or ADDR/MASK; repeatable) "+
+		"[default: every IPv4 and IPv6 address]", wl(&cfg.authorWL))
+	fl.Func("subscriber-whitelist", "NET", "network allowed to subscribe (same forms)", wl(&cfg.subWL))
+	fl.Func("max-frame-size", "BYTES", fmt.Sprintf("largest message accepted [default: %d]", vtp.DefaultMaxFrame), func(s string) error {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1024 || n > 1<<30 {
 			return errors.New("want a size in bytes between 1024 and 1073741824")
 		}
 		cfg.maxFrame = n
 		return nil
-	}), "max-frame-size", "")
+	})
 	for _, f := range []struct {
-		name string
-		v    *int
-		min  int
-		max  int
+		name, text string
+		v          *int
+		min, max   int
 	}{
-		{"max-connections", &cfg.maxConns, 1, 1 << 20},
-		{"max-connections-per-address", &cfg.maxConnsPerAddr, 1, 1 << 20},
-		{"max-subscriber-filters", &cfg.maxFilters, 1, 1 << 20},
-		{"max-subscriber-filter-bytes", &cfg.maxFilterBytes, 1, 1 << 30},
+		{"max-connections", "connections accepted at once, on all ports; one port may take all but an eighth", &cfg.maxConns, 1, 1 << 20},
+		{"max-connections-per-address", "from one IPv4 address or IPv6 /64 to one port", &cfg.maxConnsPerAddr, 1, 1 << 20},
+		{"max-subscriber-filters", "filters one subscriber may install", &cfg.maxFilters, 1, 1 << 20},
+		{"max-subscriber-filter-bytes", "their total size in bytes", &cfg.maxFilterBytes, 1, 1 << 30},
 	} {
-		fs.Var(funcFlag(func(s string) error {
+		fl.Func(f.name, "N", fmt.Sprintf("%s [default: %d]", f.text, *f.v), func(s string) error {
 			n, err := strconv.Atoi(s)
 			if err != nil || n < f.min || n > f.max {
 				return fmt.Errorf("want a whole number from %d to %d", f.min, f.max)
 			}
 			*f.v = n
 			return nil
-		}), f.name, "")
+		})
 	}
-	for _, n := range []string{"v", "verbose"} {
-		fs.Var(countFlag{&cfg.verbose}, n, "")
-	}
-	for _, n := range []string{"q", "quiet"} {
-		fs.Var(countFlag{&cfg.quiet}, n, "")
-	}
-	fs.BoolVar(&cfg.help, "help", false, "")
-	fs.BoolVar(&cfg.version, "version", false, "")
-	fs.Var(funcFlag(func(s string) error {
-		ep, err := parseStatusEndpoint(s)
-		cfg.status = &ep
-		return err
-	}), "status", "")
-	cfg.journal.register(fs)
-	cfg.remoteBackoffMax = time.Minute
-	fs.Var(funcFlag(func(s string) error {
+	fl.Func("remote-backoff-max", "S", "longest wait before reconnecting to a remote, seconds or 90s/5m [default: 60]", func(s string) error {
 		d, err := handlers.ParseSeconds(s)
 		if err != nil || d < time.Second || d > 24*time.Hour {
 			return errors.New("want a duration from 1 to 86400 seconds (90, 90s, 5m)")
 		}
 		cfg.remoteBackoffMax = d
 		return nil
-	}), "remote-backoff-max", "")
-	cfg.sign.register(fs)
-	cfg.tls.add(fs)
-	fs.StringVar(&cfg.logFile, "logfile", "", "")
-	fs.StringVar(&cfg.pidFile, "pidfile", "", "")
-	fs.Var(funcFlag(func(s string) error {
+	})
+	cfg.journal.register(fl)
+	registerStatus(fl, &cfg.status)
+	cfg.sign.register(fl)
+	fl.Var(countFlag{&cfg.verbose}, "v,verbose", "", "more logging (DEBUG)")
+	fl.Var(countFlag{&cfg.quiet}, "q,quiet", "", "less logging (WARNING; twice: ERROR)")
+	fl.String(&cfg.logFile, "logfile", "PATH", "log to PATH (appended to) instead of standard error; SIGHUP reopens it after log rotation")
+	fl.Func("log-format", "FORMAT", "text or json [default: text]", func(s string) error {
 		if s != "text" && s != "json" {
 			return errors.New("want text or json")
 		}
 		cfg.logFormat = s
 		return nil
-	}), "log-format", "")
+	})
+	fl.String(&cfg.pidFile, "pidfile", "PATH", "write the process id to PATH while running")
 	var nodaemon bool // comet never daemonises: accepted for twistd command lines
-	for _, n := range []string{"n", "nodaemon"} {
-		fs.BoolVar(&nodaemon, n, false, "")
+	fl.Bool(&nodaemon, "n,nodaemon", "accepted and ignored: comet runs in the foreground")
+	fl.Note("@FILE, --config=FILE", `read more options from FILE, one a line ("#" comments)`)
+	fl.Bool(&cfg.version, "version", "print the version and exit")
+	fl.Bool(&cfg.help, "help", "print this help and exit")
+
+	fl.Note("", "Handlers (enabled with --NAME, configured with --NAME-OPTION=value):")
+	for _, p := range handlers.Plugins() {
+		pf := &pluginFlags{p: p, opts: map[string]*string{}}
+		cfg.plugins = append(cfg.plugins, pf)
+		if p.Arg != "" {
+			fl.Func(p.Name, p.Arg, p.Usage, func(s string) error { pf.enabled = true; pf.args = append(pf.args, s); return nil })
+		} else {
+			fl.Bool(&pf.enabled, p.Name, p.Usage)
+		}
+		for _, o := range p.Options {
+			v := o.Default
+			pf.opts[o.Name] = &v
+			fl.String(&v, p.Name+"-"+o.Name, placeholder(o.Name), o.Usage+" [default: "+o.Default+"]")
+		}
 	}
+	return cfg, fl
+}
+
+// usage is the broker's --help: how to run it, its flags, and the
+// commands.
+func usage(w io.Writer) {
+	_, fl := brokerFlags()
+	fmt.Fprint(w, `Usage: comet [options] [@FILE] [options]
+       comet COMMAND [arguments]
+
+A VOEvent broker: receives events from authors, relays them to
+subscribers, subscribes to other brokers and runs handlers on each event.
+
+`)
+	fl.writeHelp(w)
+	fmt.Fprint(w, "\nCommands:\n")
+	writeCommands(w)
+	fmt.Fprint(w, "\nRun \"comet help\" for the commands and the documentation topics, \"comet help NAME\"\nfor one of them.\n")
+}
+
+// parseFlags reads Comet's command line: "--opt=value" and "--opt value",
+// single or double dashes, repeatable flags accumulating, and stacked
+// short switches ("-rbv").
+func parseFlags(args []string) (*config, error) {
+	args, err := expandArgFiles(args)
+	if err != nil {
+		return nil, err
+	}
+	cfg, fl := brokerFlags()
+	fs := fl.FlagSet
 	var twistdErr error
 	for name, advice := range twistdOptions {
 		fs.Var(twistdFlag(func() error {
 			twistdErr = fmt.Errorf("%s%s is a twistd option: %s", dashes(name), name, advice)
 			return twistdErr
 		}), name, "")
-	}
-
-	for _, p := range handlers.Plugins() {
-		pf := &pluginFlags{p: p, opts: map[string]*string{}}
-		cfg.plugins = append(cfg.plugins, pf)
-		if p.Arg != "" {
-			fs.Var(funcFlag(func(s string) error { pf.enabled = true; pf.args = append(pf.args, s); return nil }), p.Name, "")
-		} else {
-			fs.BoolVar(&pf.enabled, p.Name, false, "")
-		}
-		for _, o := range p.Options {
-			pf.opts[o.Name] = fs.String(p.Name+"-"+o.Name, o.Default, "")
-		}
 	}
 
 	if err := fs.Parse(joinEndpoints(expandShort(args))); err != nil {
@@ -302,14 +323,6 @@ func (f twistdFlag) String() string     { return "" }
 func (f twistdFlag) IsBoolFlag() bool   { return true }
 func (f twistdFlag) Set(s string) error { return f() }
 
-// dashes is how a flag's name is written: -n, --nodaemon.
-func dashes(name string) string {
-	if len(name) == 1 {
-		return "-"
-	}
-	return "--"
-}
-
 // joinEndpoints turns "--receive tcp:8098" into "--receive=tcp:8098":
 // --receive and --broadcast are switches, so flag would not take the
 // next word as their value. Only a word that starts as an endpoint does
@@ -340,25 +353,6 @@ func looksLikeEndpoint(s string) bool {
 	return ok && (kind == "tcp" || kind == "unix" || kind == "tls" || kind == "dir")
 }
 
-// funcFlag is a repeatable flag whose values go to a function.
-type funcFlag func(string) error
-
-func (f funcFlag) String() string     { return "" }
-func (f funcFlag) Set(s string) error { return f(s) }
-
-// countFlag counts its occurrences (-v -v).
-type countFlag struct{ n *int }
-
-func (c countFlag) String() string   { return "" }
-func (c countFlag) IsBoolFlag() bool { return true }
-func (c countFlag) Set(s string) error {
-	if s != "true" {
-		return errors.New("takes no value")
-	}
-	*c.n++
-	return nil
-}
-
 // endpointFlag is --receive / --broadcast: a switch that may also carry an
 // endpoint ("--receive=tcp:8098:interface=127.0.0.1"), repeatable.
 type endpointFlag struct {
@@ -384,197 +378,6 @@ func (e *endpointFlag) Set(s string) error {
 	*e.on = true
 	*e.list = append(*e.list, ep)
 	return nil
-}
-
-// endpoints returns where to listen: the explicit endpoints, or the
-// given port on every interface. When every entry of the port's whitelist
-// is an IPv4 network, that is every IPv4 interface only: IPv6 clients
-// would be dropped, and a client that tries IPv6 first falls back to
-// IPv4 only if the IPv6 connection is refused.
-func endpoints(on bool, list []endpoint, port int, wl vtp.Whitelist) []endpoint {
-	if !on {
-		return nil
-	}
-	if len(list) > 0 {
-		return list
-	}
-	if ipv4Only(wl) {
-		return []endpoint{{"tcp4", "0.0.0.0:" + strconv.Itoa(port)}}
-	}
-	return []endpoint{{"tcp", ":" + strconv.Itoa(port)}}
-}
-
-// ipv4Only reports whether wl has entries and all are IPv4 networks.
-func ipv4Only(wl vtp.Whitelist) bool {
-	for _, p := range wl {
-		if !p.Addr().Is4() {
-			return false
-		}
-	}
-	return len(wl) > 0
-}
-
-// namedHandler is a handler built from the command line.
-type namedHandler struct {
-	name string
-	h    handlers.Handler
-}
-
-// buildHandlers sets up every handler the command line enables, so that a
-// bad handler option stops comet before it opens anything else. On error
-// the handlers already built are closed.
-func buildHandlers(cfg *config, log *slog.Logger) ([]namedHandler, error) {
-	var hs []namedHandler
-	for _, pf := range cfg.plugins {
-		if !pf.enabled {
-			for _, o := range pf.set {
-				log.Warn(fmt.Sprintf("--%s-%s is ignored without --%s", pf.p.Name, o, pf.p.Name))
-			}
-			continue
-		}
-		opts := map[string]string{}
-		for k, v := range pf.opts {
-			opts[k] = *v
-		}
-		h, err := pf.p.New(handlers.Setup{Args: pf.args, Options: opts, Logger: log.With("handler", pf.p.Name)})
-		if err != nil {
-			closeHandlers(hs)
-			return nil, err
-		}
-		hs = append(hs, namedHandler{pf.p.Name, h})
-	}
-	return hs, nil
-}
-
-// closeHandlers closes handlers that were built but never started.
-func closeHandlers(hs []namedHandler) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	for _, nh := range hs {
-		switch h := nh.h.(type) {
-		case handlers.ContextCloser:
-			h.CloseContext(ctx)
-		case io.Closer:
-			h.Close()
-		}
-	}
-}
-
-func usage(w io.Writer) {
-	fmt.Fprintf(w, `Usage: comet [options] [@FILE] [options]
-       comet sendvo [-h HOST|unix:PATH] [-p PORT] [-f FILE] [--retry=DURATION]
-       comet validate FILE...      ("-" is standard input)
-       comet xpath EXPR FILE...
-       comet status [ENDPOINT|URL]  (a broker's --status; default tcp:8097)
-       comet keygen NAME | sign -k KEYFILE [FILE] | verify --trusted-keys FILE FILE...
-       comet journal [--eventdb DIR] [--since T] [--ivorn-prefix P] [--cat [--out DIR]]
-
-A VOEvent broker: receives events from authors, relays them to
-subscribers, subscribes to other brokers and runs handlers on each event.
-
-  -r, --receive[=ENDPOINT]        accept events from authors (ENDPOINT:
-                                  tcp:PORT[:interface=ADDR], tls:PORT[:interface=ADDR],
-                                  unix:PATH, or dir:PATH, a spool directory of
-                                  NAME.xml files; repeatable)
-  -b, --broadcast[=ENDPOINT]      relay events to subscribers (tcp:, tls: or unix:)
-      --remote=HOST[:PORT]        subscribe to a remote broker (port 8099; repeatable)
-      --subscribe=tcp:HOST:PORT   the same, as an endpoint; tls:HOST:PORT over TLS
-      --tls-cert=FILE, --tls-key=FILE
-                                  PEM certificate and key for tls: endpoints, also
-                                  offered to tls: remotes; re-read on SIGHUP
-      --tls-client-ca=FILE        PEM CAs: tls: endpoints then admit only clients with
-                                  a certificate they verify (mutual TLS)
-      --author-identity=IVOID     only this certificate identity may publish over
-                                  TLS (repeatable) [default: any verified]
-      --subscriber-identity=IVOID only this one may subscribe over TLS (repeatable)
-      --tls-ca=FILE               PEM CAs that tls: remotes are verified against
-                                  [default: the system's]
-      --filter=XPATH              XPath 1.0 filter sent to remote brokers (repeatable)
-      --local-ivo=IVOID           this broker's identity (required for --receive and
-                                  --broadcast)
-      --eventdb=DIR               where the seen-events store lives, a private directory
-                                  [default: systemd's $STATE_DIRECTORY, else
-                                  /var/lib/comet for root, else $XDG_STATE_HOME/comet
-                                  or ~/.local/state/comet]
-      --receive-port=PORT         author port [default: 8098]
-      --broadcast-port=PORT       subscriber port [default: 8099]
-      --broadcast-test-interval=S seconds between test events, 0 to disable
-                                  [default: 3600]
-      --author-whitelist=NET      network allowed to submit events (CIDR or ADDR/MASK;
-                                  repeatable) [default: every IPv4 and IPv6 address]
-      --subscriber-whitelist=NET  network allowed to subscribe (same forms)
-      --max-frame-size=BYTES      largest message accepted [default: %d]
-      --max-connections=N         connections accepted at once, on all ports; one
-                                  port may take all but an eighth [default: %d]
-      --max-connections-per-address=N
-                                  from one IPv4 address or IPv6 /64 to one port
-                                  [default: %d]
-      --max-subscriber-filters=N  filters one subscriber may install [default: %d]
-      --max-subscriber-filter-bytes=N
-                                  their total size in bytes [default: %d]
-      --remote-backoff-max=S      longest wait before reconnecting to a remote, seconds
-                                  or 90s/5m [default: 60]
-      --journal-age=S             keep accepted events this long for replay to comet
-                                  subscribers and "comet journal", 0 for no journal
-                                  [default: 72h]
-      --journal-size=BYTES        most the journal may take on disk (or 512MiB, 1GiB)
-                                  [default: 1GiB]
-      --max-replays=N             replays to subscribers running at once; more are
-                                  told to ask again later [default: 16]
-      --max-replay-bytes=BYTES    journal one connection's replay may read, then it
-                                  stops and the subscriber resumes on its next
-                                  connection [default: 32MiB]
-      --journal-replay=WHO        who may ask for replay: any, mtls (subscribers with
-                                  a trusted client certificate) or none [default: any]
-      --status=ENDPOINT           serve /healthz, /status, /metrics and / over HTTP
-                                  (tcp:PORT[:interface=ADDR], loopback by default;
-                                  unix:PATH)
-      --trusted-keys=FILE         signing keys trusted per ivorn prefix, "IVORN-PREFIX
-                                  ed25519:KEY" a line; events under a listed prefix must
-                                  be signed by its key (re-read on SIGHUP)
-      --signed-only               refuse every event not validly signed by a trusted key
-  -v, --verbose                   more logging (DEBUG)
-  -q, --quiet                     less logging (WARNING; twice: ERROR)
-      --logfile=PATH              log to PATH (appended to) instead of standard error;
-                                  SIGHUP reopens it after log rotation
-      --log-format=FORMAT         text or json [default: text]
-      --pidfile=PATH              write the process id to PATH while running
-  -n, --nodaemon                  accepted and ignored: comet runs in the foreground
-      @FILE, --config=FILE        read more options from FILE, one a line ("#" comments)
-      --version                   print the version and exit
-      --help                      print this help and exit
-
-Handlers (enabled with --NAME, configured with --NAME-OPTION=value):
-`, vtp.DefaultMaxFrame, vtp.DefaultMaxConns, vtp.DefaultMaxConnsPerAddr,
-		vtp.DefaultMaxFilters, vtp.DefaultMaxFilterBytes)
-	for _, p := range handlers.Plugins() {
-		name := "--" + p.Name
-		if p.Arg != "" {
-			name += "=" + p.Arg
-		}
-		usageLine(w, name, p.Usage)
-		for _, o := range p.Options {
-			usageLine(w, "--"+p.Name+"-"+o.Name+"="+placeholder(o.Name), o.Usage+" [default: "+o.Default+"]")
-		}
-	}
-}
-
-// usageLine writes one --help entry, its text aligned with the others
-// and wrapped at 88 columns; a long flag puts the text on the next line.
-func usageLine(w io.Writer, flag, text string) {
-	line := fmt.Sprintf("      %-27s", flag)
-	if len(flag) > 27 {
-		fmt.Fprintln(w, line)
-		line = strings.Repeat(" ", 33)
-	}
-	for _, word := range strings.Fields(text) {
-		if len(line) > 33 && len(line)+1+len(word) > 88 {
-			fmt.Fprintln(w, line)
-			line = strings.Repeat(" ", 33)
-		}
-		line += " " + word
-	}
-	fmt.Fprintln(w, line)
 }
 
 // placeholder names the value a handler option takes in --help.

@@ -2,7 +2,7 @@ package main
 
 import (
 	"errors"
-	"flag"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -20,43 +20,46 @@ type journalFlags struct {
 	replay vtp.Replay
 }
 
-// register adds the journal flags to fs, with their defaults.
-func (j *journalFlags) register(fs *flag.FlagSet) {
+// register defines the journal flags on fl, with their defaults.
+func (j *journalFlags) register(fl *flagList) {
 	j.age, j.size = seen.DefaultJournalAge, seen.DefaultJournalSize
-	fs.Var(funcFlag(func(s string) error {
+	fl.Func("journal-age", "S", `keep accepted events this long for replay to comet subscribers and "comet journal", `+
+		"0 for no journal [default: 72h]", func(s string) error {
 		d, err := handlers.ParseSeconds(s)
 		if err != nil || d != 0 && d < time.Second {
 			return errors.New("want 0 (no journal) or a duration of at least 1 second (259200, 72h)")
 		}
 		j.age = d
 		return nil
-	}), "journal-age", "")
-	fs.Var(funcFlag(func(s string) error {
+	})
+	fl.Func("journal-size", "BYTES", "most the journal may take on disk (or 512MiB, 1GiB) [default: 1GiB]", func(s string) error {
 		n, err := parseSize(s)
 		if err != nil || n < 1<<20 {
 			return errors.New("want a size of at least 1 MiB (1073741824, 512MiB, 1GiB)")
 		}
 		j.size = n
 		return nil
-	}), "journal-size", "")
+	})
 	j.replay = vtp.Replay{Max: vtp.DefaultMaxReplays, Budget: vtp.DefaultReplayBudget, Who: vtp.ReplayAny}
-	fs.Var(funcFlag(func(s string) error {
+	fl.Func("max-replays", "N", "replays to subscribers running at once; more are told to ask again later [default: 16]", func(s string) error {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 1<<20 {
 			return errors.New("want a whole number from 1 to 1048576")
 		}
 		j.replay.Max = n
 		return nil
-	}), "max-replays", "")
-	fs.Var(funcFlag(func(s string) error {
+	})
+	fl.Func("max-replay-bytes", "BYTES", "journal one connection's replay may read, then it stops and the subscriber "+
+		"resumes on its next connection [default: 32MiB]", func(s string) error {
 		n, err := parseSize(s)
 		if err != nil || n < 1<<20 {
 			return errors.New("want a size of at least 1 MiB (33554432, 32MiB, 1GiB)")
 		}
 		j.replay.Budget = n
 		return nil
-	}), "max-replay-bytes", "")
-	fs.Var(funcFlag(func(s string) error {
+	})
+	fl.Func("journal-replay", "WHO", "who may ask for replay: any, mtls (subscribers with a trusted client certificate) "+
+		"or none [default: any]", func(s string) error {
 		for _, w := range []vtp.ReplayWho{vtp.ReplayAny, vtp.ReplayMTLS, vtp.ReplayNone} {
 			if s == w.String() {
 				j.replay.Who = w
@@ -64,7 +67,18 @@ func (j *journalFlags) register(fs *flag.FlagSet) {
 			}
 		}
 		return errors.New("want any, mtls or none")
-	}), "journal-replay", "")
+	})
+}
+
+// open opens the seen-events store in dir and, when the journal is on,
+// the journal with it, returned as the broker's vtp.Journal (nil when
+// off). committed is the broker's hook for each durable record.
+func (j *journalFlags) open(dir string, log *slog.Logger, committed func(uint64, any)) (*seen.Store, vtp.Journal, error) {
+	store, err := seen.Open(dir, seen.Options{Logger: log, Journal: j.options(committed)})
+	if err != nil || j.age == 0 {
+		return store, nil, err
+	}
+	return store, store, nil
 }
 
 // options returns the journal's options, nil when it is off. commit is

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"log/slog"
 
 	"comet/voevent"
@@ -15,9 +14,11 @@ type signFlags struct {
 	policy      *voevent.Policy // set by load when a trust file is given
 }
 
-func (s *signFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&s.trustedKeys, "trusted-keys", "", "")
-	fs.BoolVar(&s.signedOnly, "signed-only", false, "")
+// register defines the signing flags on fl.
+func (s *signFlags) register(fl *flagList) {
+	fl.String(&s.trustedKeys, "trusted-keys", "FILE", `signing keys trusted per ivorn prefix, "IVORN-PREFIX ed25519:KEY" a line; `+
+		"events under a listed prefix must be signed by its key (re-read on SIGHUP)")
+	fl.Bool(&s.signedOnly, "signed-only", "refuse every event not validly signed by a trusted key")
 }
 
 // load reads the trust file at start-up. A bad file is a one-line error

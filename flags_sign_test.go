@@ -123,7 +123,7 @@ func TestTrustedKeysSIGHUP(t *testing.T) {
 			args = append(args, "--sign-key="+key+".key")
 		}
 		var out, errb bytes.Buffer
-		code := runSendvo(args, strings.NewReader(""), &out, &errb)
+		code := cmdSendvo(args, strings.NewReader(""), &out, &errb)
 		return code, out.String() + errb.String()
 	}
 	expect := func(key string, wantCode int, want string) {

@@ -19,7 +19,7 @@ func TestParseFlags(t *testing.T) {
 		"--subscriber-whitelist=::1", "-vv", "-q", "--save-event", "--save-event-directory=/tmp/ev",
 		"--cmd=/bin/true", "--cmd", "/bin/false", "--max-connections=10000", "--max-connections-per-address", "2000",
 		"--max-subscriber-filters=8", "--max-subscriber-filter-bytes=4096",
-	}, os.Stderr)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestParseFlags(t *testing.T) {
 }
 
 func TestParseFlagsDefaults(t *testing.T) {
-	cfg, err := parseFlags([]string{"--remote=example.org"}, os.Stderr)
+	cfg, err := parseFlags([]string{"--remote=example.org"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestEndpointForms(t *testing.T) {
 		"--receive=tcp:8098:interface=127.0.0.1", "--receive=tcp:port=8100:interface=\\:\\:1",
 		"--broadcast=unix:/run/comet.sock", "--broadcast=unix:address=/tmp/b.sock",
 		"--local-ivo=ivo://example.org/b",
-	}, os.Stderr)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestBadHandlerOptionOpensNothing(t *testing.T) {
 
 func TestSwitchesTakeSpacedEndpoints(t *testing.T) {
 	cfg, err := parseFlags([]string{"--receive", "tcp:9000:interface=127.0.0.1", "-b", "unix:/tmp/b.sock",
-		"--receive", "--broadcast", "-r", "UNIX:/tmp/r.sock", "-n", "--nodaemon", "--local-ivo=ivo://example.org/b"}, os.Stderr)
+		"--receive", "--broadcast", "-r", "UNIX:/tmp/r.sock", "-n", "--nodaemon", "--local-ivo=ivo://example.org/b"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestSwitchesTakeSpacedEndpoints(t *testing.T) {
 }
 
 func TestHandlerOptionWithoutHandlerWarns(t *testing.T) {
-	cfg, err := parseFlags([]string{"--remote=h", "--save-event-directory=/srv/events"}, os.Stderr)
+	cfg, err := parseFlags([]string{"--remote=h", "--save-event-directory=/srv/events"})
 	if err != nil {
 		t.Fatal(err)
 	}

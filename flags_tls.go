@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/x509"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -11,8 +10,9 @@ import (
 	"comet/vtp"
 )
 
-// tlsFlags are the command line's TLS options, and what run makes of
-// them once the command line is known to be good.
+// tlsFlags are the command line's TLS options, and what load makes of
+// them once the command line is known to be good. This file is the TLS
+// extension's wiring: its flags, loading its files, and SIGHUP.
 type tlsFlags struct {
 	cert, key  string   // --tls-cert, --tls-key
 	clientCA   string   // --tls-client-ca
@@ -23,13 +23,13 @@ type tlsFlags struct {
 	brokerConf vtp.TLS
 }
 
-func (t *tlsFlags) add(fs *flag.FlagSet) {
-	fs.StringVar(&t.cert, "tls-cert", "", "")
-	fs.StringVar(&t.key, "tls-key", "", "")
-	fs.StringVar(&t.clientCA, "tls-client-ca", "", "")
-	fs.StringVar(&t.ca, "tls-ca", "", "")
-	identity := func(list *[]string) flag.Value {
-		return funcFlag(func(s string) error {
+// register defines the TLS flags on fl.
+func (t *tlsFlags) register(fl *flagList) {
+	fl.String(&t.cert, "tls-cert", "FILE", "PEM certificate for tls: endpoints, also offered to tls: remotes; re-read on SIGHUP")
+	fl.String(&t.key, "tls-key", "FILE", "its PEM private key; re-read on SIGHUP")
+	fl.String(&t.clientCA, "tls-client-ca", "FILE", "PEM CAs: tls: endpoints then admit only clients with a certificate they verify (mutual TLS)")
+	identity := func(list *[]string) func(string) error {
+		return func(s string) error {
 			// An identity is only ever an ivo:// URI from a certificate:
 			// any other value would match no peer, silently.
 			if !strings.HasPrefix(s, "ivo://") || strings.TrimSpace(s) != s {
@@ -37,10 +37,11 @@ func (t *tlsFlags) add(fs *flag.FlagSet) {
 			}
 			*list = append(*list, s)
 			return nil
-		})
+		}
 	}
-	fs.Var(identity(&t.authorIDs), "author-identity", "")
-	fs.Var(identity(&t.subIDs), "subscriber-identity", "")
+	fl.Func("author-identity", "IVOID", "only this certificate identity may publish over TLS (repeatable) [default: any verified]", identity(&t.authorIDs))
+	fl.Func("subscriber-identity", "IVOID", "only this one may subscribe over TLS (repeatable)", identity(&t.subIDs))
+	fl.String(&t.ca, "tls-ca", "FILE", "PEM CAs that tls: remotes are verified against [default: the system's]")
 }
 
 // load checks how the TLS flags fit together and reads the files they

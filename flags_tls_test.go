@@ -16,7 +16,7 @@ import (
 
 func TestTLSEndpointFlags(t *testing.T) {
 	cfg, err := parseFlags([]string{"--receive", "tls:8443:interface=127.0.0.1", "--broadcast=tls:port=8444",
-		"-b", "tcp:8099", "--subscribe=tls:broker.example.org:8099", "--subscribe=tls:[::1]:9000", "--remote=plain.example.org"}, nil)
+		"-b", "tcp:8099", "--subscribe=tls:broker.example.org:8099", "--subscribe=tls:[::1]:9000", "--remote=plain.example.org"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,12 +30,12 @@ func TestTLSEndpointFlags(t *testing.T) {
 		t.Errorf("remotes %q, want %q", cfg.remotes, want)
 	}
 	for _, bad := range []string{"tls:", "tls:x", "tls:8443:interface=nowhere", "tls:8443:colour=red"} {
-		_, err := parseFlags([]string{"--receive=" + bad}, nil)
+		_, err := parseFlags([]string{"--receive=" + bad})
 		if err == nil || !strings.Contains(err.Error(), "tls:") || strings.Contains(err.Error(), "tcp:") {
 			t.Errorf("--receive=%s: %v, want an error about the tls: endpoint", bad, err)
 		}
 	}
-	if _, err := parseFlags([]string{"--subscribe=ssl:h:1"}, nil); err == nil || !strings.Contains(err.Error(), "tls:HOST:PORT") {
+	if _, err := parseFlags([]string{"--subscribe=ssl:h:1"}); err == nil || !strings.Contains(err.Error(), "tls:HOST:PORT") {
 		t.Errorf("--subscribe=ssl:h:1: %v", err)
 	}
 }

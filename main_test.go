@@ -195,7 +195,7 @@ func TestSendvoExitCodes(t *testing.T) {
 	// Standard input and the comet-sendvo name.
 	var stdout, stderr bytes.Buffer
 	in := bytes.NewReader(procEvent("ivo://example.org/proc#stdin"))
-	if code := runSendvo([]string{"-h", host, "-p", port}, in, &stdout, &stderr); code != 0 {
+	if code := cmdSendvo([]string{"-h", host, "-p", port}, in, &stdout, &stderr); code != 0 {
 		t.Errorf("sendvo from stdin: exit %d, %s %s", code, stdout.String(), stderr.String())
 	}
 	cmd := exec.Command(os.Args[0], "-h", host, "-p", port, "-f", file("named.xml", procEvent("ivo://example.org/proc#named")))

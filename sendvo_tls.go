@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/tls"
 	"errors"
-	"flag"
 	"net"
 	"time"
 
@@ -16,11 +15,12 @@ type sendvoTLS struct {
 	ca, cert, key string
 }
 
-func (s *sendvoTLS) add(fs *flag.FlagSet) {
-	fs.BoolVar(&s.on, "tls", false, "")
-	fs.StringVar(&s.ca, "ca", "", "")
-	fs.StringVar(&s.cert, "cert", "", "")
-	fs.StringVar(&s.key, "key", "", "")
+// register defines the TLS flags on fl.
+func (s *sendvoTLS) register(fl *flagList) {
+	fl.Bool(&s.on, "tls", "speak TLS, verifying the broker for HOST against --ca")
+	fl.String(&s.ca, "ca", "FILE", "PEM CAs the broker is verified against [default: the system's]")
+	fl.String(&s.cert, "cert", "FILE", "PEM client certificate to offer, with --key")
+	fl.String(&s.key, "key", "FILE", "its PEM private key")
 }
 
 // config is the client configuration the flags ask for, nil without --tls.

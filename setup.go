@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"comet/handlers"
 )
@@ -41,4 +43,50 @@ func setUp(cfg *config, stderr io.Writer) (*slog.Logger, func(), int) {
 		}
 	}
 	return log, func() { pid.remove(); cfg.logs.Close() }, 0
+}
+
+// namedHandler is a handler built from the command line.
+type namedHandler struct {
+	name string
+	h    handlers.Handler
+}
+
+// buildHandlers sets up every handler the command line enables, so that a
+// bad handler option stops comet before it opens anything else. On error
+// the handlers already built are closed.
+func buildHandlers(cfg *config, log *slog.Logger) ([]namedHandler, error) {
+	var hs []namedHandler
+	for _, pf := range cfg.plugins {
+		if !pf.enabled {
+			for _, o := range pf.set {
+				log.Warn(fmt.Sprintf("--%s-%s is ignored without --%s", pf.p.Name, o, pf.p.Name))
+			}
+			continue
+		}
+		opts := map[string]string{}
+		for k, v := range pf.opts {
+			opts[k] = *v
+		}
+		h, err := pf.p.New(handlers.Setup{Args: pf.args, Options: opts, Logger: log.With("handler", pf.p.Name)})
+		if err != nil {
+			closeHandlers(hs)
+			return nil, err
+		}
+		hs = append(hs, namedHandler{pf.p.Name, h})
+	}
+	return hs, nil
+}
+
+// closeHandlers closes handlers that were built but never started.
+func closeHandlers(hs []namedHandler) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	for _, nh := range hs {
+		switch h := nh.h.(type) {
+		case handlers.ContextCloser:
+			h.CloseContext(ctx)
+		case io.Closer:
+			h.Close()
+		}
+	}
 }

@@ -13,7 +13,7 @@ import (
 
 func TestSpoolEndpointForms(t *testing.T) {
 	cfg, err := parseFlags([]string{"--receive=dir:/var/spool/comet", "--receive", "dir:/srv/in:coming",
-		"-r", "tcp:8098", "--receive=DIR:/x\\:y", "--local-ivo=ivo://example.org/b"}, os.Stderr)
+		"-r", "tcp:8098", "--receive=DIR:/x\\:y", "--local-ivo=ivo://example.org/b"})
 	if err != nil {
 		t.Fatal(err)
 	}

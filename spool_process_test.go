@@ -112,6 +112,13 @@ func TestSpoolKillNineMidBurst(t *testing.T) {
 	p2.waitFor(t, "an empty spool", func() bool { return len(spoolFiles(t, spool)) == 0 })
 	if rej := spoolFiles(t, filepath.Join(spool, vtp.RejectedDir)); len(rej) > 0 {
 		t.Errorf("%d files rejected, such as %s", len(rej), rej[0])
+	} else {
+		// A file leaves the spool before its verdict's log line has
+		// come through the pipe from the broker: wait for one each.
+		p2.waitFor(t, "a verdict logged for each file left", func() bool {
+			a, d := verdicts(p2.stderr.String())
+			return len(a)+len(d) >= len(left)
+		})
 	}
 	accepted2, duplicate2 := verdicts(p2.stderr.String())
 
