@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"comet/internal/storedir"
 )
 
 // maxBatch caps the records written by one write+fsync. With maxLazy it
@@ -420,7 +422,7 @@ func (s *Store) writeSync(buf []byte) error {
 			return err
 		}
 	}
-	if err := syncData(s.file); err != nil {
+	if err := storedir.SyncData(s.file); err != nil {
 		s.lazyBad = len(s.lazyBuf) > 0
 		return err
 	}

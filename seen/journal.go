@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"comet/internal/storedir"
 )
 
 // Defaults for [JournalOptions].
@@ -176,7 +178,7 @@ func (j *journal) write(b *batch) error {
 		j.cutBack(seg)
 		return fmt.Errorf("write journal %s: %w", seg.name, err)
 	}
-	if err := syncData(seg.f); err != nil {
+	if err := storedir.SyncData(seg.f); err != nil {
 		j.cutBack(seg)
 		return fmt.Errorf("sync journal %s: %w", seg.name, err)
 	}
@@ -228,16 +230,16 @@ func (j *journal) rotate(first uint64) (*segment, error) {
 	if j.createSeg != nil {
 		f, err = j.createSeg(name)
 	} else {
-		f, err = openRegular(j.root, j.dir, name, os.O_RDWR|os.O_CREATE|os.O_EXCL)
+		f, err = storedir.OpenFile(j.root, j.dir, name, os.O_RDWR|os.O_CREATE|os.O_EXCL)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("create journal segment: %w", err)
 	}
-	if err = writeHeader(f, journalMagic); err == nil {
+	if err = storedir.WriteHeader(f, journalMagic); err == nil {
 		if j.syncDir != nil {
 			err = j.syncDir()
 		} else {
-			err = syncRoot(j.root)
+			err = storedir.SyncRoot(j.root)
 		}
 	}
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"testing/synctest"
+
+	"comet/internal/storedir"
 )
 
 func injectJournalFaults(s *Store) *faultyFile {
@@ -173,7 +175,7 @@ func injectShots(s *Store, jsh, ssh *shots, segMax int64) {
 		if err := jsh.takeErr(&jsh.createErr); err != nil {
 			return nil, err
 		}
-		f, err := openRegular(j.root, j.dir, name, os.O_RDWR|os.O_CREATE|os.O_EXCL)
+		f, err := storedir.OpenFile(j.root, j.dir, name, os.O_RDWR|os.O_CREATE|os.O_EXCL)
 		if err != nil {
 			return nil, err
 		}
@@ -183,7 +185,7 @@ func injectShots(s *Store, jsh, ssh *shots, segMax int64) {
 		if err := jsh.takeErr(&jsh.dirErr); err != nil {
 			return err
 		}
-		return syncRoot(j.root)
+		return storedir.SyncRoot(j.root)
 	}
 	j.wmu.Unlock()
 	s.fileMu.Lock()
@@ -410,7 +412,7 @@ func TestReplayDuringRotation(t *testing.T) {
 		j.wmu.Lock()
 		j.segMax = 1 // rotate at the next write
 		j.createSeg = func(name string) (logFile, error) {
-			f, err := openRegular(j.root, j.dir, name, os.O_RDWR|os.O_CREATE|os.O_EXCL)
+			f, err := storedir.OpenFile(j.root, j.dir, name, os.O_RDWR|os.O_CREATE|os.O_EXCL)
 			if err != nil {
 				return nil, err
 			}

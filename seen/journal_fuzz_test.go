@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"comet/internal/storedir"
 )
 
 // FuzzJournalRecord: DecodeJournalRecord never panics, and what it
@@ -31,7 +33,7 @@ func FuzzJournalRecord(f *testing.F) {
 // encodes and decodes to the same positions.
 func FuzzPositions(f *testing.F) {
 	f.Add(encodePositions(map[string]Position{"host:8099": {"ab", 3}, "x": {"", 0}}))
-	f.Add(headerFor(positionsMagic))
+	f.Add(storedir.Header(positionsMagic))
 	f.Add([]byte("COMETPS\x00junk"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := DecodePositions(b)
@@ -54,7 +56,7 @@ func FuzzPositions(f *testing.F) {
 // refuses with an error), every record it then reads checks, and a new
 // event gets a sequence number above all of them.
 func FuzzJournalSegment(f *testing.F) {
-	good := append(headerFor(journalMagic), appendJournalRecord(nil, 1, 5, &Key{2}, []byte("<a/>"))...)
+	good := append(storedir.Header(journalMagic), appendJournalRecord(nil, 1, 5, &Key{2}, []byte("<a/>"))...)
 	good = appendJournalRecord(good, 2, 6, &Key{3}, []byte("<b/>"))
 	f.Add(good)
 	f.Add(good[:len(good)-3])
@@ -105,15 +107,15 @@ func FuzzJournalSegment(f *testing.F) {
 // above all of them.
 func FuzzJournalSegments(f *testing.F) {
 	seg := func(seqs ...uint64) []byte {
-		b := headerFor(journalMagic)
+		b := storedir.Header(journalMagic)
 		for _, s := range seqs {
 			b = appendJournalRecord(b, s, 5, &Key{byte(s)}, []byte("<e/>"))
 		}
 		return b
 	}
-	f.Add(seg(1, 2), headerFor(journalMagic), seg(4, 5), uint8(3), uint8(1))
-	f.Add(seg(1, 2), seg(3), headerFor(journalMagic), uint8(2), uint8(1))
-	f.Add(headerFor(journalMagic), seg(2, 3), []byte("COMETJ"), uint8(1), uint8(2))
+	f.Add(seg(1, 2), storedir.Header(journalMagic), seg(4, 5), uint8(3), uint8(1))
+	f.Add(seg(1, 2), seg(3), storedir.Header(journalMagic), uint8(2), uint8(1))
+	f.Add(storedir.Header(journalMagic), seg(2, 3), []byte("COMETJ"), uint8(1), uint8(2))
 	f.Add(seg(5, 6), seg(2, 3), seg(7), uint8(1), uint8(1))
 	f.Fuzz(func(t *testing.T, a, b, c []byte, gap1, gap2 uint8) {
 		dir := t.TempDir()

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"comet/internal/storedir"
 )
 
 // Kinds of segment file a journal directory can hold after crashes,
@@ -35,7 +37,7 @@ func layoutJournal(t *testing.T, dir, layout string, received int64) []uint64 {
 	seq := uint64(1)
 	for _, kind := range layout {
 		name := filepath.Join(dir, segName(seq))
-		b := headerFor(journalMagic)
+		b := storedir.Header(journalMagic)
 		switch kind {
 		case segRecords:
 			for range 3 {
@@ -223,7 +225,7 @@ func TestJournalMisnamedSegment(t *testing.T) {
 	layoutJournal(t, dir, "R", clk.Now().UnixNano())
 	// journal-2 holds 7, 8, 9, journal-3 holds 4, 5, 6.
 	for i, seqs := range [][]uint64{{7, 8, 9}, {4, 5, 6}} {
-		b := headerFor(journalMagic)
+		b := storedir.Header(journalMagic)
 		for _, seq := range seqs {
 			el, raw := jEvent(int(seq))
 			key := KeyOf(el)

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"os"
 	"time"
+
+	"comet/internal/storedir"
 )
 
 // ErrStopRead may be returned by a ReadJournal callback to end the read
@@ -139,7 +141,7 @@ func OpenJournal(dir string, log *slog.Logger) (*Journal, error) {
 	if _, err := os.Lstat(dir); err != nil {
 		return nil, fmt.Errorf("seen: open journal: %w", err)
 	}
-	root, err := openDir(dir)
+	root, err := storedir.Open(dir)
 	if err != nil {
 		return nil, err
 	}

@@ -3,9 +3,10 @@ package seen
 import (
 	"encoding/binary"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
+
+	"comet/internal/storedir"
 )
 
 // Journal file layout; see the package documentation ("The journal").
@@ -41,8 +42,8 @@ func appendJournalRecord(dst []byte, seq uint64, unixNano int64, key *Key, raw [
 	dst = binary.BigEndian.AppendUint64(dst, seq)
 	dst = binary.BigEndian.AppendUint64(dst, uint64(unixNano))
 	dst = append(dst, key[:]...)
-	crc := crcOf(dst[start : start+52])
-	crc = crcUpdate(crc, raw)
+	crc := storedir.CRC(dst[start : start+52])
+	crc = storedir.CRCUpdate(crc, raw)
 	dst = binary.BigEndian.AppendUint32(dst, crc)
 	return append(dst, raw...)
 }
@@ -70,7 +71,7 @@ func decodeJournalHead(b []byte) (h journalHead, ok bool) {
 // checks reports whether body, the h.length bytes after the header hb,
 // match the header's checksum.
 func (h journalHead) checks(hb, body []byte) bool {
-	return crcUpdate(crcOf(hb[:52]), body) == h.crc
+	return storedir.CRCUpdate(storedir.CRC(hb[:52]), body) == h.crc
 }
 
 // DecodeJournalRecord decodes the record at the start of b and returns it
@@ -116,15 +117,4 @@ func parseSegName(name string) (uint64, bool) {
 		return 0, false
 	}
 	return n, true
-}
-
-// writeHeader starts a new file with the header of magic m and syncs it.
-func writeHeader(f interface {
-	io.WriterAt
-	Sync() error
-}, m string) error {
-	if _, err := f.WriteAt(headerFor(m), 0); err != nil {
-		return err
-	}
-	return f.Sync()
 }

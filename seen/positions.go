@@ -10,6 +10,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"comet/internal/storedir"
 )
 
 // Positions file: where this broker is in each upstream's journal.
@@ -85,7 +87,7 @@ func (s *Store) SetPosition(key string, p Position) {
 // big-endian uint16 lengths of key and ID, key, ID, the uint64 seq, and
 // the CRC-32C of the record so far.
 func encodePositions(m map[string]Position) []byte {
-	b := headerFor(positionsMagic)
+	b := storedir.Header(positionsMagic)
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -99,7 +101,7 @@ func encodePositions(m map[string]Position) []byte {
 		b = append(b, k...)
 		b = append(b, p.ID...)
 		b = binary.BigEndian.AppendUint64(b, p.Seq)
-		b = binary.BigEndian.AppendUint32(b, crcOf(b[start:]))
+		b = binary.BigEndian.AppendUint32(b, storedir.CRC(b[start:]))
 	}
 	return b
 }
@@ -107,7 +109,7 @@ func encodePositions(m map[string]Position) []byte {
 // DecodePositions parses a positions file. Any damage is an error: the
 // file is written whole and renamed into place, so it is never torn.
 func DecodePositions(b []byte) (map[string]Position, error) {
-	if st, _ := checkHeaderFor(b, positionsMagic); st != headerOK {
+	if st, _ := storedir.CheckHeader(b, positionsMagic); st != storedir.HeaderOK {
 		return nil, errors.New("bad header")
 	}
 	m := map[string]Position{}
@@ -121,7 +123,7 @@ func DecodePositions(b []byte) (map[string]Position, error) {
 			return nil, fmt.Errorf("bad record at offset %d", off)
 		}
 		r := b[off : off+n]
-		if binary.BigEndian.Uint32(r[n-4:]) != crcOf(r[:n-4]) {
+		if binary.BigEndian.Uint32(r[n-4:]) != storedir.CRC(r[:n-4]) {
 			return nil, fmt.Errorf("checksum mismatch at offset %d", off)
 		}
 		k := string(r[4 : 4+kl])

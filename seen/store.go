@@ -3,7 +3,6 @@ package seen
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"math"
@@ -13,6 +12,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"comet/internal/storedir"
 )
 
 // ErrClosed is returned by calls on a Store after Close.
@@ -48,13 +49,7 @@ type Options struct {
 
 // logFile is what the Store needs of the log's *os.File; tests substitute
 // one that fails like a full disk.
-type logFile interface {
-	io.ReaderAt
-	io.WriterAt
-	Sync() error
-	Truncate(size int64) error
-	Close() error
-}
+type logFile = storedir.File
 
 // Store is an open seen-events store. It is safe for concurrent use.
 type Store struct {
@@ -149,7 +144,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		opts.Logger = slog.Default()
 	}
 	start := time.Now()
-	root, err := openDir(dir)
+	root, err := storedir.Open(dir)
 	if err != nil {
 		return nil, err
 	}
