@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"comet/handlers"
+	"comet/journal"
 	"comet/seen"
 	"comet/voevent"
 	"comet/vtp"
@@ -91,7 +92,7 @@ func runJournal(args []string, stdout, stderr io.Writer) int {
 		*dir = d
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	j, err := seen.OpenJournal(*dir, log)
+	j, err := journal.OpenReader(*dir, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "comet journal:", err)
 		return 1
@@ -110,7 +111,7 @@ func runJournal(args []string, stdout, stderr io.Writer) int {
 		defer outDir.Close()
 	}
 	w := bufio.NewWriter(stdout)
-	err = j.Read(0, ^uint64(0), func(r seen.JournalRecord) error {
+	err = j.Read(0, ^uint64(0), func(r journal.Record) error {
 		if !from.IsZero() && time.Unix(0, r.Received).Before(from) {
 			return nil
 		}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"comet/handlers"
-	"comet/seen"
+	"comet/journal"
 	"comet/vtp"
 )
 
@@ -22,7 +22,7 @@ type journalFlags struct {
 
 // register adds the journal flags to fs, with their defaults.
 func (j *journalFlags) register(fs *flag.FlagSet) {
-	j.age, j.size = seen.DefaultJournalAge, seen.DefaultJournalSize
+	j.age, j.size = journal.DefaultAge, journal.DefaultSize
 	fs.Var(funcFlag(func(s string) error {
 		d, err := handlers.ParseSeconds(s)
 		if err != nil || d != 0 && d < time.Second {
@@ -69,11 +69,11 @@ func (j *journalFlags) register(fs *flag.FlagSet) {
 
 // options returns the journal's options, nil when it is off. commit is
 // the broker's hook for each durable record.
-func (j *journalFlags) options(commit func(uint64, any)) *seen.JournalOptions {
+func (j *journalFlags) options(commit func(uint64, any)) *journal.Options {
 	if j.age == 0 {
 		return nil
 	}
-	return &seen.JournalOptions{MaxAge: j.age, MaxSize: j.size, OnCommit: commit}
+	return &journal.Options{MaxAge: j.age, MaxSize: j.size, OnCommit: commit}
 }
 
 // parseSize reads a byte count, optionally with a binary suffix: KiB,

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"comet/handlers"
+	"comet/journal"
 	"comet/seen"
 	"comet/voevent"
 	"comet/vtp"
@@ -157,14 +158,17 @@ func serve(ctx context.Context, hup <-chan os.Signal, cfg *config, log *slog.Log
 		}
 	}
 	var broker *vtp.Broker // the journal's commit hook needs it; no event arrives before it is set
-	store, err := seen.Open(dir, seen.Options{Logger: log,
-		Journal: cfg.journal.options(func(seq uint64, p any) { broker.Journaled(seq, p) })})
+	so := seen.Options{Logger: log}
+	var jr *journal.Journal
+	var vj vtp.Journal
+	if o := cfg.journal.options(func(seq uint64, p any) { broker.Journaled(seq, p) }); o != nil {
+		o.Logger = log
+		jr = journal.New(*o)
+		so.WAL, vj = jr.OpenWAL, jr
+	}
+	store, err := seen.Open(dir, so)
 	if err != nil {
 		return err
-	}
-	var journal vtp.Journal
-	if cfg.journal.age != 0 {
-		journal = store
 	}
 	disp := handlers.NewDispatcher(log)
 	broker = vtp.New(vtp.Config{
@@ -184,7 +188,7 @@ func serve(ctx context.Context, hup <-chan os.Signal, cfg *config, log *slog.Log
 		Seen:                func(el []byte) (bool, error) { return store.CheckAndRecord(seen.KeyOf(el)) },
 		SeenRemote:          func(el []byte) (bool, error) { return store.CheckAndKeep(seen.KeyOf(el)) },
 		Deliver:             disp.Deliver,
-		Journal:             journal,
+		Journal:             vj,
 		Replay:              cfg.journal.replay,
 		Logger:              log,
 	})
@@ -212,7 +216,7 @@ func serve(ctx context.Context, hup <-chan os.Signal, cfg *config, log *slog.Log
 		log.Info("handler enabled", "handler", nh.name)
 	}
 	if cfg.status != nil {
-		stopStatus, err := startStatus(*cfg.status, cfg.localIVO, broker, disp, store, dir, log)
+		stopStatus, err := startStatus(*cfg.status, cfg.localIVO, broker, disp, store, jr, dir, log)
 		if err != nil {
 			return err
 		}

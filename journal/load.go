@@ -1,4 +1,4 @@
-package seen
+package journal
 
 import (
 	"bufio"
@@ -23,7 +23,7 @@ const tornJournalLimit = 64 << 20
 
 // load reads the identity and every segment, recovering as the package
 // documentation describes, and sets the next sequence number.
-func (j *journal) load() error {
+func (j *Journal) load() error {
 	start := time.Now()
 	if err := j.loadID(); err != nil {
 		return err
@@ -59,7 +59,7 @@ func (j *journal) load() error {
 			return fmt.Errorf("seen: open journal in %s: %w", j.dir, err)
 		}
 	}
-	st := j.stats()
+	st := j.Stats()
 	j.log.Info("seen: opened journal", "path", j.dir, "id", st.ID, "events", st.Events,
 		"first", st.First, "last", st.Last, "bytes", st.Bytes, "segments", st.Segments, "duration", time.Since(start))
 	return nil
@@ -71,7 +71,7 @@ type segFile struct {
 }
 
 // segmentNames lists the segment files, oldest first.
-func (j *journal) segmentNames() ([]segFile, error) {
+func (j *Journal) segmentNames() ([]segFile, error) {
 	d, err := j.root.Open(".")
 	if err != nil {
 		return nil, fmt.Errorf("seen: open journal in %s: %w", j.dir, err)
@@ -95,7 +95,7 @@ func (j *journal) segmentNames() ([]segFile, error) {
 // ERROR, when it is missing or damaged next to existing segments (their
 // positions no longer mean what subscribers think, so the identity
 // changes and they replay what the journal holds).
-func (j *journal) loadID() error {
+func (j *Journal) loadID() error {
 	b, err := readSmall(j.root, j.dir, journalIDName)
 	switch {
 	case err == nil && len(b) == idFileSize && binary.BigEndian.Uint32(b[idSize:]) == storedir.CRC(b[:idSize]):
@@ -131,7 +131,7 @@ func (j *journal) loadID() error {
 // numbered above after. last says it is the newest, the one a crash can
 // leave torn. It returns nil for a segment the read-only view has nothing
 // to read in (a torn header, or gone since listed).
-func (j *journal) loadSegment(name string, first uint64, last bool, after uint64) (*segment, error) {
+func (j *Journal) loadSegment(name string, first uint64, last bool, after uint64) (*segment, error) {
 	flag := os.O_RDONLY
 	if last && !j.readOnly {
 		flag = os.O_RDWR
@@ -155,7 +155,7 @@ func (j *journal) loadSegment(name string, first uint64, last bool, after uint64
 	}
 	size := fi.Size()
 	seg := &segment{name: name, first: first, size: size}
-	hb := make([]byte, min(size, headerSize))
+	hb := make([]byte, min(size, storedir.HeaderSize))
 	if _, err := f.ReadAt(hb, 0); err != nil {
 		return nil, fmt.Errorf("seen: read journal segment %s: %w", j.path(name), err)
 	}
@@ -177,10 +177,10 @@ func (j *journal) loadSegment(name string, first uint64, last bool, after uint64
 		if err := storedir.WriteHeader(f, journalMagic); err != nil {
 			return nil, fmt.Errorf("seen: rewrite journal segment %s: %w", j.path(name), err)
 		}
-		if err := f.Truncate(headerSize); err != nil {
+		if err := f.Truncate(storedir.HeaderSize); err != nil {
 			return nil, fmt.Errorf("seen: rewrite journal segment %s: %w", j.path(name), err)
 		}
-		seg.size = headerSize
+		seg.size = storedir.HeaderSize
 		seg.f, keep = f, true
 		return seg, nil
 	case storedir.HeaderDamaged:
@@ -230,8 +230,8 @@ func (j *journal) loadSegment(name string, first uint64, last bool, after uint64
 // the end of the last good one. Damage followed by good records is
 // reported with its offset and skipped; the records after it stay
 // readable.
-func (j *journal) scanSegment(f *os.File, seg *segment, size int64, prev uint64) (int64, error) {
-	off := int64(headerSize)
+func (j *Journal) scanSegment(f *os.File, seg *segment, size int64, prev uint64) (int64, error) {
+	off := int64(storedir.HeaderSize)
 	good := off
 	br := bufio.NewReaderSize(io.NewSectionReader(f, off, size-off), 1<<20)
 	var hb [jHeaderSize]byte

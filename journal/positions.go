@@ -1,4 +1,4 @@
-package seen
+package journal
 
 import (
 	"encoding/binary"
@@ -51,10 +51,10 @@ type positions struct {
 }
 
 // Position returns the position recorded for the upstream named key.
-func (s *Store) Position(key string) (Position, bool) {
-	s.positions.mu.Lock()
-	defer s.positions.mu.Unlock()
-	p, ok := s.positions.m[key]
+func (j *Journal) Position(key string) (Position, bool) {
+	j.positions.mu.Lock()
+	defer j.positions.mu.Unlock()
+	p, ok := j.positions.m[key]
 	return p, ok
 }
 
@@ -63,22 +63,22 @@ func (s *Store) Position(key string) (Position, bool) {
 // SetPosition returns: without a position, a restart would ask for no
 // replay at all. A later position in the same journal is written within
 // a second, and at Close.
-func (s *Store) SetPosition(key string, p Position) {
+func (j *Journal) SetPosition(key string, p Position) {
 	if len(key) > maxPositionKey || len(p.ID) > maxPositionKey {
 		return
 	}
-	s.positions.mu.Lock()
-	old, ok := s.positions.m[key]
+	j.positions.mu.Lock()
+	old, ok := j.positions.m[key]
 	if ok && old == p {
-		s.positions.mu.Unlock()
+		j.positions.mu.Unlock()
 		return
 	}
-	s.positions.m[key] = p
-	s.positions.dirty = true
-	s.positions.mu.Unlock()
+	j.positions.m[key] = p
+	j.positions.dirty = true
+	j.positions.mu.Unlock()
 	if !ok || old.ID != p.ID {
-		if err := s.positions.flush(); err != nil {
-			s.log.Error("seen: cannot write upstream positions", "err", err)
+		if err := j.positions.flush(); err != nil {
+			j.log.Error("seen: cannot write upstream positions", "err", err)
 		}
 	}
 }
@@ -113,7 +113,7 @@ func DecodePositions(b []byte) (map[string]Position, error) {
 		return nil, errors.New("bad header")
 	}
 	m := map[string]Position{}
-	for off := headerSize; off < len(b); {
+	for off := storedir.HeaderSize; off < len(b); {
 		if len(b)-off < 4 {
 			return nil, fmt.Errorf("truncated record at offset %d", off)
 		}
