@@ -355,7 +355,7 @@ func runJournalFault(t *testing.T, arm func(j *shots), at, events int) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	checkJournal(t, "read-only view", r.Read, r.Stats().Last, m)
+	checkJournal(t, "read-only view", r.Read, r.j.Stats().Last, m)
 }
 
 // checkCopy opens a copy of the store in dir as a power loss could leave

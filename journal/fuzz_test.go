@@ -32,18 +32,18 @@ func FuzzJournalRecord(f *testing.F) {
 	})
 }
 
-// FuzzPositions: DecodePositions never panics, and what it accepts
+// FuzzPositions: decodePositions never panics, and what it accepts
 // encodes and decodes to the same positions.
 func FuzzPositions(f *testing.F) {
 	f.Add(encodePositions(map[string]Position{"host:8099": {"ab", 3}, "x": {"", 0}}))
 	f.Add(storedir.Header(positionsMagic))
 	f.Add([]byte("COMETPS\x00junk"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := DecodePositions(b)
+		m, err := decodePositions(b)
 		if err != nil {
 			return
 		}
-		m2, err := DecodePositions(encodePositions(m))
+		m2, err := decodePositions(encodePositions(m))
 		if err != nil || len(m2) != len(m) {
 			t.Fatalf("round trip: %v %d/%d", err, len(m2), len(m))
 		}

@@ -82,9 +82,9 @@ type Journal struct {
 	segs  []*segment // oldest first; the last is the one written
 	total int64      // bytes of all segments
 	last  atomic.Uint64
-	// next is the next sequence number to assign, and appended the first
+	// next is the next sequence number to assign, and firstSeq the first
 	// of the last batch appended; only the store's writer uses them.
-	next, appended uint64
+	next, firstSeq uint64
 	buf            []byte // the records of the batch being appended
 
 	positions *positions
@@ -132,8 +132,17 @@ func (j *Journal) OpenWAL(s *seen.Store, root *os.Root) (seen.WAL, error) {
 		return nil, err
 	}
 	j.positions = p
-	return j, nil
+	return wal{j}, nil
 }
+
+// wal is the journal as the store sees it: the methods of [seen.WAL],
+// kept off Journal so that only the store calls them.
+type wal struct{ j *Journal }
+
+func (w wal) Recent(n int, fn func(seen.Key, time.Time)) error { return w.j.recent(n, fn) }
+func (w wal) Append(entries []seen.Entry) error                { return w.j.appendBatch(entries) }
+func (w wal) Appended(entries []seen.Entry)                    { w.j.appended(entries) }
+func (w wal) Close() error                                     { return w.j.close() }
 
 // init applies the defaults and loads the journal, recovering it as the
 // package documentation describes.
@@ -152,11 +161,11 @@ func (j *Journal) init() error {
 	return nil
 }
 
-// Recent calls fn with the key and the time received of the newest n
-// records, oldest first ([seen.WAL]). The store calls it once, at Open,
+// recent calls fn with the key and the time received of the newest n
+// records, oldest first (WAL.Recent). The store calls it once, at Open,
 // to restore seen records a crash lost; only then does the journal
 // start trimming, so that it discards nothing the store may need.
-func (j *Journal) Recent(n int, fn func(key seen.Key, logged time.Time)) error {
+func (j *Journal) recent(n int, fn func(key seen.Key, logged time.Time)) error {
 	err := j.read(j.nthLast(n), math.MaxUint64, func(r Record) error {
 		fn(r.Key, time.Unix(0, r.Received))
 		return nil
@@ -170,11 +179,11 @@ func (j *Journal) Recent(n int, fn func(key seen.Key, logged time.Time)) error {
 	return nil
 }
 
-// Append writes the records of entries to the last segment and syncs
-// them ([seen.WAL]), rotating to a new segment first if the last one is
+// appendBatch writes the records of entries to the last segment and
+// syncs them (WAL.Append), rotating to a new segment first if the last one is
 // full. Their sequence numbers follow the last assigned, and are not
 // used again in this run even if the write fails.
-func (j *Journal) Append(entries []seen.Entry) error {
+func (j *Journal) appendBatch(entries []seen.Entry) error {
 	first := j.next
 	j.next += uint64(len(entries))
 	now := j.now().UnixNano()
@@ -190,7 +199,7 @@ func (j *Journal) Append(entries []seen.Entry) error {
 	if err := j.write(buf, first, ends); err != nil {
 		return err
 	}
-	j.appended = first
+	j.firstSeq = first
 	return nil
 }
 
@@ -198,21 +207,21 @@ func (j *Journal) Append(entries []seen.Entry) error {
 // of large events does not keep its memory for ever.
 const maxKeptBuf = 1 << 20
 
-// Appended hands each record just appended to Options.OnCommit, in
-// sequence order ([seen.WAL]).
-func (j *Journal) Appended(entries []seen.Entry) {
+// appended hands each record just appended to Options.OnCommit, in
+// sequence order (WAL.Appended).
+func (j *Journal) appended(entries []seen.Entry) {
 	if j.onCommit == nil {
 		return
 	}
 	for i := range entries {
-		j.onCommit(j.appended+uint64(i), entries[i].Payload)
+		j.onCommit(j.firstSeq+uint64(i), entries[i].Payload)
 	}
 }
 
-// Close stops trimming, closes the segment being written and writes the
-// upstream positions if they changed ([seen.WAL]); the store calls it
+// close stops trimming, closes the segment being written and writes the
+// upstream positions if they changed (WAL.Close); the store calls it
 // from its own Close.
-func (j *Journal) Close() error {
+func (j *Journal) close() error {
 	close(j.stop)
 	j.wg.Wait()
 	var errs []error

@@ -317,7 +317,7 @@ func TestJournalReadOnlyWhileOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if st := r.Stats(); st.ID != s.JournalID() || st.Events != 3 || st.Last != 3 {
+	if st := r.j.Stats(); st.ID != s.JournalID() || st.Events != 3 || st.Last != 3 {
 		t.Fatalf("read-only stats %+v", st)
 	}
 	n := 0

@@ -149,7 +149,7 @@ func TestJournalSegmentLayouts(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkReads(t, "read-only view", r.Read, want)
-			if st := r.Stats(); st.Events != len(want) || st.Last != want[len(want)-1] {
+			if st := r.j.Stats(); st.Events != len(want) || st.Last != want[len(want)-1] {
 				t.Fatalf("read-only stats %+v, want %d events up to %d", st, len(want), want[len(want)-1])
 			}
 			r.Close()

@@ -106,9 +106,9 @@ func encodePositions(m map[string]Position) []byte {
 	return b
 }
 
-// DecodePositions parses a positions file. Any damage is an error: the
+// decodePositions parses a positions file. Any damage is an error: the
 // file is written whole and renamed into place, so it is never torn.
-func DecodePositions(b []byte) (map[string]Position, error) {
+func decodePositions(b []byte) (map[string]Position, error) {
 	if st, _ := storedir.CheckHeader(b, positionsMagic); st != storedir.HeaderOK {
 		return nil, errors.New("bad header")
 	}
@@ -142,7 +142,7 @@ func loadPositions(root *os.Root, dir string, log *slog.Logger) (*positions, err
 	case err != nil:
 		return nil, fmt.Errorf("seen: read %s: %w", dir+string(os.PathSeparator)+positionsName, err)
 	}
-	m, err := DecodePositions(b)
+	m, err := decodePositions(b)
 	if err != nil {
 		// Losing positions costs full replays, not events: go on.
 		log.Error("seen: upstream positions file is damaged: replays start from what upstreams hold",

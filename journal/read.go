@@ -150,9 +150,6 @@ func OpenReader(dir string, log *slog.Logger) (*Reader, error) {
 	return &Reader{j: j}, nil
 }
 
-// Stats describes what the journal held when it was opened.
-func (r *Reader) Stats() Stats { return r.j.Stats() }
-
 // Read is Journal.ReadJournal on the read-only view.
 func (r *Reader) Read(after, upto uint64, fn func(Record) error) error {
 	return r.j.read(after, upto, fn)

@@ -10,7 +10,7 @@ import (
 	"comet/seen"
 )
 
-// Journal file layout; see the package documentation ("The journal").
+// Journal file layout; see the package documentation ("On disk").
 const (
 	journalMagic   = "COMETJN\x00"
 	journalIDName  = "journal.id"

@@ -430,7 +430,7 @@ func (s *Store) close() error {
 			errs = append(errs, err)
 		}
 	}
-	s.compactMu.Lock() // wait for a Compact call in progress to abandon
+	s.compactMu.Lock() // wait for a compaction in progress to abandon
 	defer s.compactMu.Unlock()
 	s.fileMu.Lock()
 	defer s.fileMu.Unlock()
