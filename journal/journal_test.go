@@ -403,3 +403,32 @@ func TestJournalRestoresSeenAfterCrash(t *testing.T) {
 		t.Fatalf("second open:\n%s", sink)
 	}
 }
+
+// TestRestoresSeenBeforeTrimming: events journaled just before a crash
+// that kept their seen records from the disk are known as seen after a
+// restart that comes when they are already past MaxAge: Open restores
+// their seen records from the journal before trimming deletes the
+// segment holding them, so a resend is not taken for new.
+func TestRestoresSeenBeforeTrimming(t *testing.T) {
+	dir, to := t.TempDir(), filepath.Join(t.TempDir(), "copy")
+	clk := newClock()
+	s := openJ(t, dir, seen.Options{Now: clk.Now}, Options{MaxAge: time.Hour})
+	addEvents(t, s, 0, 3) // acknowledged; their seen records not fsync'd
+	copyAsAfterPowerLoss(t, dir, to)
+	if err := os.Truncate(filepath.Join(to, "seen.log"), storedir.HeaderSize); err != nil {
+		t.Fatal(err)
+	}
+	closeT(t, s)
+	clk.Add(2 * time.Hour)
+	s = openJ(t, to, seen.Options{Now: clk.Now}, Options{MaxAge: time.Hour})
+	defer closeT(t, s)
+	if n := len(journalAll(t, s)); n != 0 {
+		t.Fatalf("journal holds %d records, want none: all are past MaxAge", n)
+	}
+	for i := range 3 {
+		el, raw := jEvent(i)
+		if first, err := s.CheckAndJournal(el, raw, false, nil); first || err != nil {
+			t.Fatalf("event %d after the restart: first=%v err=%v, want a duplicate", i, first, err)
+		}
+	}
+}

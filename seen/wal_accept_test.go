@@ -3,6 +3,8 @@ package seen
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -165,4 +167,18 @@ func TestOwedSeenRecordWrittenWithinASecond(t *testing.T) {
 		}
 		closeT(t, s)
 	})
+}
+
+// TestNoWALReadsNoPositions: without a write-ahead log the store reads
+// no file but its own: a stray "positions" entry (the journal's file of
+// upstream positions), even one that is not a regular file, does not
+// keep it from opening.
+func TestNoWALReadsNoPositions(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "positions"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	s := openT(t, dir, Options{})
+	record(t, s, keyN(1), true)
+	closeT(t, s)
 }
