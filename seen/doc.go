@@ -12,6 +12,14 @@
 // log (see "Durability with a write-ahead log"). Keys are forgotten
 // after [Options.Expiry] (30 days by default).
 //
+// What is in it: [Open] and [Options]; the checks above and [Store.Err],
+// [Store.Len], [Store.LastCompaction], [Store.Close]; [Key] and [KeyOf];
+// the write-ahead-log seam, [WAL], [Entry], [OpenWAL] and [Store.Sync];
+// [DefaultDir]. Its limits: one process owns a store directory at a time
+// (a lock; the store does not open off Unix), keys are kept in memory
+// (about 22 to 26 bytes each, see "Memory"), and a key is remembered for
+// Options.Expiry and no longer.
+//
 // # Why SHA-256
 //
 // VTP 2.0 suggests SHA-1 and Comet uses it. SHA-1 has practical collisions
