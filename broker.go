@@ -131,7 +131,7 @@ func serve(ctx context.Context, hup <-chan os.Signal, cfg *config, log *slog.Log
 		}
 	}
 	var broker *vtp.Broker // the journal's commit hook needs it; no event arrives before it is set
-	store, journal, err := cfg.journal.open(dir, log, func(seq uint64, p any) { broker.Journaled(seq, p) })
+	store, jr, journal, err := cfg.journal.open(dir, log, func(seq uint64, p any) { broker.Journaled(seq, p) })
 	if err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ func serve(ctx context.Context, hup <-chan os.Signal, cfg *config, log *slog.Log
 		log.Info("handler enabled", "handler", nh.name)
 	}
 	if cfg.status != nil {
-		stopStatus, err := startStatus(*cfg.status, cfg.localIVO, broker, disp, store, dir, log)
+		stopStatus, err := startStatus(*cfg.status, cfg.localIVO, broker, disp, store, jr, dir, log)
 		if err != nil {
 			return err
 		}

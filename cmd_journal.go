@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"comet/handlers"
+	"comet/journal"
 	"comet/seen"
 	"comet/voevent"
 	"comet/vtp"
@@ -85,7 +86,7 @@ func (v *journalView) run(args []string, std stdio) int {
 		v.dir = d
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	j, err := seen.OpenJournal(v.dir, log)
+	j, err := journal.OpenReader(v.dir, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "comet journal:", err)
 		return 1
@@ -104,7 +105,7 @@ func (v *journalView) run(args []string, std stdio) int {
 		defer outDir.Close()
 	}
 	w := bufio.NewWriter(stdout)
-	err = j.Read(0, ^uint64(0), func(r seen.JournalRecord) error {
+	err = j.Read(0, ^uint64(0), func(r journal.Record) error {
 		if !from.IsZero() && time.Unix(0, r.Received).Before(from) {
 			return nil
 		}

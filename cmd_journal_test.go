@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"comet/journal"
 	"comet/seen"
 	"comet/vtp"
 )
@@ -21,7 +22,9 @@ func journalDir(t *testing.T, n int) (string, time.Time) {
 	dir := t.TempDir()
 	now := time.Now()
 	clock := now.Add(-time.Hour)
-	s, err := seen.Open(dir, seen.Options{Now: func() time.Time { return clock }, Journal: &seen.JournalOptions{}})
+	at := func() time.Time { return clock }
+	j := journal.New(journal.Options{Now: at})
+	s, err := seen.Open(dir, seen.Options{Now: at, WAL: j.OpenWAL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +37,7 @@ func journalDir(t *testing.T, n int) (string, time.Time) {
 			prefix = "b"
 		}
 		raw := obsEvent(fmt.Sprintf("ivo://example.org/%s#%d", prefix, i))
-		if _, err := s.CheckAndJournal(raw, raw, false, nil); err != nil {
+		if _, err := j.CheckAndJournal(raw, raw, false, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

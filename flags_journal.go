@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"comet/handlers"
+	"comet/journal"
 	"comet/seen"
 	"comet/vtp"
 )
@@ -22,7 +23,7 @@ type journalFlags struct {
 
 // register defines the journal flags on fl, with their defaults.
 func (j *journalFlags) register(fl *flagList) {
-	j.age, j.size = seen.DefaultJournalAge, seen.DefaultJournalSize
+	j.age, j.size = journal.DefaultAge, journal.DefaultSize
 	fl.Func("journal-age", "S", `keep accepted events this long for replay to comet subscribers and "comet journal", `+
 		"0 for no journal [default: 72h]", func(s string) error {
 		d, err := handlers.ParseSeconds(s)
@@ -71,23 +72,34 @@ func (j *journalFlags) register(fl *flagList) {
 }
 
 // open opens the seen-events store in dir and, when the journal is on,
-// the journal with it, returned as the broker's vtp.Journal (nil when
-// off). committed is the broker's hook for each durable record.
-func (j *journalFlags) open(dir string, log *slog.Logger, committed func(uint64, any)) (*seen.Store, vtp.Journal, error) {
-	store, err := seen.Open(dir, seen.Options{Logger: log, Journal: j.options(committed)})
-	if err != nil || j.age == 0 {
-		return store, nil, err
+// the journal as its write-ahead log. The journal comes back twice: as
+// itself (nil when off), for the status pages, and as the broker's
+// vtp.Journal, a true nil interface when off. committed is the broker's
+// hook for each durable record.
+func (j *journalFlags) open(dir string, log *slog.Logger, committed func(uint64, any)) (*seen.Store, *journal.Journal, vtp.Journal, error) {
+	opts := seen.Options{Logger: log}
+	o := j.options(committed)
+	if o == nil {
+		store, err := seen.Open(dir, opts)
+		return store, nil, nil, err
 	}
-	return store, store, nil
+	o.Logger = log
+	jr := journal.New(*o)
+	opts.WAL = jr.OpenWAL
+	store, err := seen.Open(dir, opts)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return store, jr, jr, nil
 }
 
 // options returns the journal's options, nil when it is off. commit is
 // the broker's hook for each durable record.
-func (j *journalFlags) options(commit func(uint64, any)) *seen.JournalOptions {
+func (j *journalFlags) options(commit func(uint64, any)) *journal.Options {
 	if j.age == 0 {
 		return nil
 	}
-	return &seen.JournalOptions{MaxAge: j.age, MaxSize: j.size, OnCommit: commit}
+	return &journal.Options{MaxAge: j.age, MaxSize: j.size, OnCommit: commit}
 }
 
 // parseSize reads a byte count, optionally with a binary suffix: KiB,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"comet/handlers"
+	"comet/journal"
 	"comet/seen"
 	"comet/status"
 	"comet/vtp"
@@ -45,7 +46,7 @@ func parseStatusEndpoint(s string) (endpoint, error) {
 
 // startStatus opens the --status listener and serves the status pages
 // on it; stop closes it.
-func startStatus(ep endpoint, localIVO string, broker *vtp.Broker, disp *handlers.Dispatcher, store *seen.Store, dir string, log *slog.Logger) (stop func(), err error) {
+func startStatus(ep endpoint, localIVO string, broker *vtp.Broker, disp *handlers.Dispatcher, store *seen.Store, jr *journal.Journal, dir string, log *slog.Logger) (stop func(), err error) {
 	l, err := listen(ep)
 	if err != nil {
 		return nil, fmt.Errorf("--status: %w", err)
@@ -55,7 +56,7 @@ func startStatus(ep endpoint, localIVO string, broker *vtp.Broker, disp *handler
 		Version: version, LocalIVO: localIVO, Start: time.Now(),
 		Broker: broker.Snapshot, Handlers: disp.Stats,
 		StoreErr: store.Err, StoreLen: store.Len, StoreCompacted: store.LastCompaction, StoreFile: filepath.Join(dir, "seen.log"),
-		Journal: store.JournalStats,
+		Journal: jr.Stats,
 	})
 	return func() {
 		if err := srv.Close(); err != nil {

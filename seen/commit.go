@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"comet/internal/storedir"
 )
 
 // maxBatch caps the records written by one write+fsync. With maxLazy it
@@ -13,16 +15,15 @@ import (
 // bursts far above the design load.
 const maxBatch = 1024
 
-// With the journal, a batch whose every record is journaled has its seen
-// records written without an fsync of their own: the journal records,
-// fsync'd just before, carry each event's key, and Open restores from the
-// newest journal records any seen record a crash lost (recoverSeen). That
-// saves one fsync per acknowledged event. The store fsyncs such
-// records within lazySync of writing them, with the next batch that is
-// not all journaled, before the journal drops a segment, and at Close; and
-// no more than maxLazy are ever left unsynced, which bounds how many
-// journal records Open must look at and how much of the log's end a crash
-// can leave torn.
+// With a WAL, a batch whose every record is logged has its seen records
+// written without an fsync of their own: the WAL entries, durable just
+// before, carry each key, and Open restores from the newest WAL entries
+// any seen record a crash lost (recoverSeen). That saves one fsync per
+// acknowledged event. The store fsyncs such records within lazySync of
+// writing them, with the next batch that is not all logged, before the
+// WAL discards an entry (Sync), and at Close; and no more than maxLazy
+// are ever left unsynced, which bounds how many WAL entries Open must
+// look at and how much of the log's end a crash can leave torn.
 const (
 	maxLazy  = maxBatch
 	lazySync = time.Second
@@ -44,24 +45,23 @@ type batch struct {
 	done chan struct{}
 	err  error // set before done is closed
 
-	// The journal records of the batch's new events, written before buf.
-	jbuf  []byte
-	jrecs []jrec
-	jlens []int  // size of each record in jbuf
-	jd    []bool // per key: journaled
-	// jok says the journal records were written and synced: their events
-	// are accepted even if err (the seen records' write) is not nil.
-	jok bool
+	// The WAL entries of the batch's new keys, made durable before buf
+	// is written.
+	wal    []Entry
+	logged []bool // per key: in wal
+	// walOK says the WAL made wal durable: its keys are accepted even if
+	// err (the seen records' write) is not nil.
+	walOK bool
 }
 
 // errFor is the outcome of the record of key p in b, once b is done: nil
-// if it is durable, in the seen log or, journaled, in the journal.
+// if it is durable, in the seen log or, logged, in the WAL.
 func (b *batch) errFor(p prefix) error {
-	if b.err == nil || !b.jok {
+	if b.err == nil || !b.walOK {
 		return b.err
 	}
 	for i := range b.keys {
-		if b.keys[i] == p && b.jd[i] {
+		if b.keys[i] == p && b.logged[i] {
 			return nil
 		}
 	}
@@ -167,37 +167,35 @@ func (s *Store) commit(b *batch) {
 	lazy, written := false, false
 	defer func() {
 		if !written {
-			err, b.jok = errInterrupted, false
+			err, b.walOK = errInterrupted, false
 		}
 		s.settleBatch(b, err, lazy)
 	}()
-	if len(b.jrecs) > 0 {
-		// The journal first: a crash after it leaves an event journaled
-		// but not yet seen, whose seen record Open restores from the
-		// journal (recoverSeen), never one seen but missing from the
-		// journal. Once the journal holds an event it is accepted (see
-		// owe), so first the seen log must be able to take its record
-		// later: any it owes are written now.
-		if err = s.readyToJournal(len(b.jrecs)); err == nil {
-			err = s.journal.write(b)
+	if len(b.wal) > 0 {
+		// The WAL first: a crash after it leaves a key logged but not
+		// yet seen, whose seen record Open restores from the WAL
+		// (recoverSeen), never one seen but missing from the WAL. Once
+		// the WAL holds a key it is accepted (see owe), so first the
+		// seen log must be able to take its record later: any it owes
+		// are written now.
+		if err = s.readyToLog(len(b.wal)); err == nil {
+			err = s.wal.Append(b.wal)
 		}
 		if err != nil {
-			s.log.Error("seen: journal write failed; the batch is not recorded", "path", s.dir, "events", len(b.jrecs), "err", err)
+			s.log.Error("seen: journal write failed; the batch is not recorded", "path", s.dir, "events", len(b.wal), "err", err)
 		}
-		b.jok = err == nil
+		b.walOK = err == nil
 	}
 	if err == nil {
-		lazy, err = s.writeBatch(b.buf, len(b.jrecs) == len(b.keys))
-		if err != nil && b.jok {
+		lazy, err = s.writeBatch(b.buf, len(b.wal) == len(b.keys))
+		if err != nil && b.walOK {
 			s.owe(b, err)
 			lazy = true
 		}
 	}
 	written = true
-	if b.jok && s.journal.onCommit != nil {
-		for _, r := range b.jrecs {
-			s.journal.onCommit(r.seq, r.payload)
-		}
+	if b.walOK {
+		s.wal.Appended(b.wal)
 	}
 }
 
@@ -205,14 +203,14 @@ func (s *Store) commit(b *batch) {
 var errInterrupted = errors.New("seen: internal error while recording")
 
 // settleBatch applies the outcome err of batch b's write to its keys and
-// wakes its callers. The keys of journaled records are kept when the
-// journal write succeeded (b.jok), whatever err.
+// wakes its callers. The keys of logged records are kept when the WAL's
+// Append succeeded (b.walOK), whatever err.
 func (s *Store) settleBatch(b *batch, err error, lazy bool) {
 	s.mu.Lock()
 	for i := range b.keys {
 		delete(s.pending, b.keys[i])
 		switch {
-		case err == nil || b.jok && b.jd[i]:
+		case err == nil || b.walOK && b.logged[i]:
 		case b.keep[i]:
 			// The event is being handled: keep its key so copies are
 			// still recognised, and write its record later.
@@ -238,14 +236,14 @@ func (s *Store) settleBatch(b *batch, err error, lazy bool) {
 	close(b.done)
 }
 
-// readyToJournal makes sure that the seen log can owe the records of n
-// more journaled events should their write fail after the journal's: no
-// more than maxLazy are ever owed, and none from a failed write or sync
+// readyToLog makes sure that the seen log can owe the records of n more
+// logged keys should their write fail after the WAL's Append: no more
+// than maxLazy are ever owed, and none from a failed write or sync
 // (lazyBad), nor behind an unsynced directory (dirDirty), so that what is
-// owed is always among the newest journal records, where Open looks
+// owed is always among the newest WAL entries, where Open looks
 // (recoverSeen). If the log cannot be brought there the batch fails
-// before anything is journaled.
-func (s *Store) readyToJournal(n int) error {
+// before anything is logged.
+func (s *Store) readyToLog(n int) error {
 	s.fileMu.Lock()
 	defer s.fileMu.Unlock()
 	if !s.lazyBad && !s.dirDirty && len(s.lazyBuf)+n*recordSize <= maxLazy*recordSize {
@@ -254,14 +252,14 @@ func (s *Store) readyToJournal(n int) error {
 	return s.writeSync(nil)
 }
 
-// owe notes that the seen records of b's journaled events, whose journal
-// records are durable, could not be written (err): the events are
-// accepted all the same, since the journal is their durable copy, and
-// their records join those written without an fsync, marked to be
-// written again before the next fsync of the log (within lazySync, with
-// the next batch, before a segment is trimmed, or at Close). Should the
-// process die first, Open restores them from the journal. The records of
-// b's other keys fail as usual.
+// owe notes that the seen records of b's logged keys, whose WAL entries
+// are durable, could not be written (err): the keys are accepted all the
+// same, since the WAL is their durable copy, and their records join
+// those written without an fsync, marked to be written again before the
+// next fsync of the log (within lazySync, with the next batch, before
+// the WAL discards an entry, or at Close). Should the process die first,
+// Open restores them from the WAL. The records of b's other keys fail
+// as usual.
 func (s *Store) owe(b *batch, err error) {
 	s.fileMu.Lock()
 	defer s.fileMu.Unlock()
@@ -269,8 +267,8 @@ func (s *Store) owe(b *batch, err error) {
 		s.lazyOff = s.size
 	}
 	n := len(s.lazyBuf)
-	for i, jd := range b.jd {
-		if jd {
+	for i, logged := range b.logged {
+		if logged {
 			s.lazyBuf = append(s.lazyBuf, b.buf[i*recordSize:(i+1)*recordSize]...)
 		}
 	}
@@ -281,14 +279,14 @@ func (s *Store) owe(b *batch, err error) {
 		"path", s.path, "events", (len(s.lazyBuf)-n)/recordSize, "err", err)
 }
 
-// writeBatch writes a batch's seen records. journaled says every one is
-// in the journal, already durable: then, unless maxLazy records would be
-// left unsynced or a sync is owed for another reason, they are written
+// writeBatch writes a batch's seen records. logged says every one is in
+// the WAL, already durable: then, unless maxLazy records would be left
+// unsynced or a sync is owed for another reason, they are written
 // without an fsync and lazy is true.
-func (s *Store) writeBatch(buf []byte, journaled bool) (lazy bool, err error) {
+func (s *Store) writeBatch(buf []byte, logged bool) (lazy bool, err error) {
 	s.fileMu.Lock()
 	defer s.fileMu.Unlock()
-	lazy = journaled && !s.dirDirty && !s.lazyBad && len(s.lazyBuf)+len(buf) <= maxLazy*recordSize
+	lazy = logged && !s.dirDirty && !s.lazyBad && len(s.lazyBuf)+len(buf) <= maxLazy*recordSize
 	if !lazy {
 		return false, s.writeLocked(buf)
 	}
@@ -304,15 +302,9 @@ func (s *Store) writeBatch(buf []byte, journaled bool) (lazy bool, err error) {
 	return true, nil
 }
 
-// syncLazy fsyncs the seen records written without one. If that fails
-// they stay owed: the next batch is written with an fsync, after writing
-// them again.
-func (s *Store) syncLazy() error {
-	_, err := s.syncOwed()
-	return err
-}
-
-// syncOwed is syncLazy; synced says there was something to sync.
+// syncOwed fsyncs the seen records written without one; synced says
+// there was something to sync. If that fails they stay owed: the next
+// batch is written with an fsync, after writing them again.
 func (s *Store) syncOwed() (synced bool, err error) {
 	s.fileMu.Lock()
 	defer s.fileMu.Unlock()
@@ -420,7 +412,7 @@ func (s *Store) writeSync(buf []byte) error {
 			return err
 		}
 	}
-	if err := syncData(s.file); err != nil {
+	if err := storedir.SyncData(s.file); err != nil {
 		s.lazyBad = len(s.lazyBuf) > 0
 		return err
 	}

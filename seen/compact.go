@@ -18,22 +18,6 @@ const lockGroup = 1024
 // unlocked catch-up passes.
 var catchUpBytes int64 = 64 << 10
 
-// Compact forgets expired keys and rewrites the log without them and
-// without superseded records. It also runs every [Options.CompactEvery],
-// and at Open when more than half the log is dead. CheckAndRecord keeps
-// working during a compaction and nothing recorded meanwhile is lost.
-func (s *Store) Compact() error {
-	s.compactMu.Lock()
-	defer s.compactMu.Unlock()
-	s.mu.Lock()
-	closed := s.closed
-	s.mu.Unlock()
-	if closed {
-		return ErrClosed
-	}
-	return s.compact(false)
-}
-
 // compactLoop runs compaction every s.every until Close; first asks for
 // one at once.
 func (s *Store) compactLoop(first bool) {

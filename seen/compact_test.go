@@ -13,6 +13,21 @@ import (
 
 const day = 24 * time.Hour
 
+// Compact runs a compaction now, as the store does every
+// Options.CompactEvery, for the tests to observe one: it forgets expired
+// keys and rewrites the log without them and without superseded records.
+func (s *Store) Compact() error {
+	s.compactMu.Lock()
+	defer s.compactMu.Unlock()
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	return s.compact(false)
+}
+
 // TestExpiry drives expiry with an injected clock.
 func TestExpiry(t *testing.T) {
 	dir := t.TempDir()

@@ -7,8 +7,18 @@
 // time?" and, if so, records the key durably before returning, as one
 // atomic step: of two simultaneous copies of an event exactly one is
 // accepted. [Store.CheckAndKeep] does the same for events that cannot be
-// refused and sent again (see "Durability and group commit"). Keys are
-// forgotten after [Options.Expiry] (30 days by default).
+// refused and sent again (see "Durability and group commit"), and
+// [Store.CheckAndLog] either of them with an entry for a write-ahead
+// log (see "Durability with a write-ahead log"). Keys are forgotten
+// after [Options.Expiry] (30 days by default).
+//
+// What is in it: [Open] and [Options]; the checks above and [Store.Err],
+// [Store.Len], [Store.LastCompaction], [Store.Close]; [Key] and [KeyOf];
+// the write-ahead-log seam, [WAL], [Entry], [OpenWAL] and [Store.Sync];
+// [DefaultDir]. Its limits: one process owns a store directory at a time
+// (a lock; the store does not open off Unix), keys are kept in memory
+// (about 22 to 26 bytes each, see "Memory"), and a key is remembered for
+// Options.Expiry and no longer.
 //
 // # Why SHA-256
 //
@@ -94,9 +104,9 @@
 // # Crash safety
 //
 // Open truncates a torn or unreadable tail no longer than one batch (the
-// only write a crash can interrupt) plus the 1024 records a journal lets
-// wait for their fsync (see "The journal") with a warning. Anything else is damage,
-// not a crash: a damaged record followed by good ones, a damaged header, or
+// only write a crash can interrupt) plus the 1024 records a write-ahead
+// log lets wait for their fsync (see "Durability with a write-ahead
+// log") with a warning. Anything else is damage, not a crash: a damaged record followed by good ones, a damaged header, or
 // a longer unreadable tail is reported at ERROR with its file offset, a copy
 // of the file is kept as seen.log.corrupt-<unix>, every readable record is
 // kept (records are fixed-size, so one bad record hides no other) and the
@@ -114,102 +124,59 @@
 // step (carry the final few, fsync, rename) pauses the committer. No record
 // is acknowledged after the rename until the directory is fsync'd.
 //
-// # The journal
+// # Durability with a write-ahead log
 //
-// With [Options.Journal], the store also keeps a journal of accepted
-// events, so that subscribers can be sent what they missed and operators
-// can reprocess events. [Store.CheckAndJournal] adds the event's bytes to
-// the same batch as its seen record: the committer writes and fdatasyncs
-// the batch's journal records, then writes its seen records, and wakes
-// the callers. The seen records get no fsync of their own when every
-// record of the batch is journaled: each journal record carries its
-// event's key, so the journal, already durable, is their durable copy,
-// and one fsync per batch suffices. They are fsync'd within a second,
-// with the next batch holding a record the journal does not (one that a
-// caller recorded with CheckAndRecord), before a journal segment is
-// deleted, and at Close; never more than 1024 wait. Open restores the
-// seen records of the newest journal records that lack one (with a
-// WARNING): those a crash kept from the disk, whether it took all of
-// them or, writeback being in no particular order, some in the middle (reported as damage, as any unreadable record
-// followed by good ones is). So a copy arriving later is recognised and
-// nothing is journaled twice. The order matters too: a crash after the
-// journal is written and before the seen records are leaves an event
-// journaled and not yet seen, never seen but missing from the journal.
-// Such an event's caller never got an answer (the process died), so
-// it may reach subscribers that replay the journal and not live ones,
-// and its author's resend is acknowledged as already seen. Records are
-// announced to [JournalOptions.OnCommit] in sequence order before the
-// callers wake.
+// Without [Options.WAL] the rule above is the whole story: every record
+// is fsync'd before its caller returns, and the store reads no other
+// file and runs no other goroutine than the committer and the periodic
+// compaction.
 //
-// What an answer means: once an event's journal record is written and
-// fdatasync'd the event is accepted, whatever happens to its seen record.
-// The caller gets first=true (ack it, relay it), subscribers are told of
-// it, and the key stays known, so a resend is "already seen" and is never
-// journaled a second time. If the seen record's write then fails (a full
-// disk), the record is kept in memory and written again before the seen
-// log is next fsync'd (within a second, with the next batch, before a
-// journal segment is deleted, at Close); until then [Store.Err] reports
-// the failure, and a restart restores it from the journal. Before a
-// batch is journaled, any seen record still owed is written and
-// fsync'd; if that fails the batch is refused with nothing journaled, so
-// no more than 1024 seen records are ever owed or unsynced, all among
-// the newest journal records, which Open reads. A refusal
-// (first=false with an error) means nothing was journaled and the key is
-// forgotten: the author may send the event again and it is journaled
-// once. The one exception needs two faults: a failed fdatasync of the
-// journal is cut back and the cut fsync'd, but if that fsync fails too
-// and the process dies before the next write, the disk may still hold
-// the record, so after the restart the refused event can turn up in the
-// journal and its resend be taken as already seen.
+// With one, the store may lean on a write-ahead log (a [WAL]; the
+// broker's is its event journal, package journal, which keeps each
+// accepted event with its key). [Store.CheckAndLog] adds an [Entry] to
+// the batch of its key's seen record. The committer hands the batch's
+// entries to WAL.Append, which returns nil only once they are durable;
+// then it writes the batch's seen records, calls WAL.Appended, and wakes
+// the callers. The contract is this:
 //
-// Files:
+//   - When Append has said durable, the store may write those keys' seen
+//     records without an fsync of their own, because Open restores any
+//     that a crash lost: it asks WAL.Recent for the keys of the newest
+//     2048 entries (one batch plus the 1024 that may wait) and writes,
+//     with a WARNING, the seen record of every one the log does not
+//     hold, whether a crash took all of them or, writeback being in no
+//     particular order, some in the middle (reported as damage, as any
+//     unreadable record followed by good ones is). The WAL must discard
+//     no entry before Recent, and none later before calling
+//     [Store.Sync]. So one fsync per batch, the WAL's, suffices.
+//   - Such records are fsync'd within a second, with the next batch
+//     holding a record the WAL does not (one from CheckAndRecord), when
+//     the WAL calls Sync, and at Close; never more than 1024 wait.
+//   - Append comes first: a crash between it and the seen write leaves
+//     a key logged and not yet seen, never seen but missing from the
+//     log. Such an event's caller never got an answer (the process
+//     died); Open restores its seen record, so a copy arriving later is
+//     recognised and nothing is logged twice.
 //
-//	journal.id                 16 random bytes and their CRC-32C: the journal's identity
-//	journal-<20 digits>.seg    a segment; the number is the lowest sequence number it may hold
-//	positions                  where this broker is in its upstreams' journals
-//
-// A segment is a 16-byte header (magic "COMETJN\x00", version 1, CRC-32C)
-// followed by records: big-endian uint32 length of the event, uint64
-// sequence number, int64 Unix nanoseconds received, the event's 32-byte
-// [Key], CRC-32C of those 52 bytes and the event, then the event's bytes. Segments are written one
-// at a time, the newest, and a new one is started when it reaches a
-// sixteenth of the size bound (1 to 64 MiB). Sequence numbers are assigned
-// when a record joins a batch and only grow: after a restart the next one
-// follows the highest on disk, or the number in the newest segment's name
-// when every record has been trimmed (trimming that empties the journal
-// first starts an empty segment named after the next number). Numbers of
-// records whose write failed are never used again in that run; after a
-// restart they may be, since no one saw them.
-//
-// Trimming deletes whole segments, oldest first: those whose newest
-// record is older than [JournalOptions.MaxAge], and while the journal is
-// over [JournalOptions.MaxSize]. It runs after every write and once a
-// minute.
-//
-// At Open every record is read and checked. An unreadable end of the
-// newest segment (a crash in the middle of a write) is cut with a WARNING
-// naming the offset; one longer than 64 MiB is damage, reported at ERROR
-// with a copy of the segment kept, then cut. Unreadable bytes followed by
-// a good record (found by searching for the next record whose header and
-// checksum hold) are reported at ERROR with their offset and length and
-// skipped; the file is left as it is and the records after them stay
-// readable. A segment may hold no record: the newest, between a
-// rotation and its first write (or after that write failed, or a crash
-// came); one whose records are all unreadable; one left with a torn
-// header by a rotation that failed and could not remove it. Readers find
-// where to start by the newest record at or before each segment, so
-// such a segment, wherever it is, hides nothing; trimming deletes it
-// when it is the oldest and not the one written. Sequence numbers grow
-// through the whole journal: a record numbered at or below one in an
-// older segment (a misnamed or copied file) is reported and not read.
-// A damaged or missing journal.id next to segments gives the
-// journal a new identity, at ERROR: positions subscribers hold in the old
-// one are then no longer trusted, and they are replayed everything held.
-//
-// Only an index is kept in memory: per record its sequence number and
-// offset, 12 bytes (about 14 with slice growth). Readers ([Store.ReadJournal],
-// [OpenJournal]) open segments by name and take the index lock only to
-// find where to start, so replay and trimming go on during writes.
+// What an answer means: once Append has succeeded the key is accepted,
+// whatever happens to its seen record. The caller gets first=true (ack
+// it, relay it), WAL.Appended is called, and the key stays known, so a
+// resend is "already seen" and is never logged a second time. If the
+// seen record's write then fails (a full disk), the record is kept in
+// memory and written again before the seen log is next fsync'd (within
+// a second, with the next batch, when the WAL calls Sync, at Close);
+// until then [Store.Err] reports the failure, and a restart restores it
+// from the WAL. Before a batch goes to Append, any seen record still
+// owed is written and fsync'd; if that fails the batch is refused with
+// nothing logged, so no more than 1024 seen records are ever owed or
+// unsynced, all among the newest entries, which Open reads. A refusal
+// (first=false with an error) means nothing was logged, as far as the
+// WAL can tell, and the key is forgotten: the author may send the event
+// again and it is logged once. A WAL that cannot always undo a failed
+// Append (the journal cuts a failed fdatasync back and fsyncs the cut;
+// if that fsync fails too and the process dies before the next write,
+// the disk may still hold the entry) lets a refused event turn up in
+// the log after a restart, its resend then taken as already seen.
 //
 // # Memory
 //

@@ -17,7 +17,7 @@ import (
 // returns, and takes the owed ones with it.
 func TestJournaledEventsCostOneSync(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		s := openJ(t, t.TempDir(), Options{}, JournalOptions{})
+		s := openJ(t, t.TempDir(), Options{}, walOptions{})
 		seenLog, jseg := injectFaults(s), injectJournalFaults(s)
 		addEvents(t, s, 0, 5)
 		if _, n := jseg.counts(); n != 5 {
@@ -53,9 +53,9 @@ func TestUnsyncedSeenRecordsSurvivePowerLoss(t *testing.T) {
 	for _, loss := range []string{"all", "holes"} {
 		t.Run(loss, func(t *testing.T) {
 			dir := t.TempDir()
-			s := openJ(t, dir, Options{}, JournalOptions{})
+			s := openJ(t, dir, Options{}, walOptions{})
 			addEvents(t, s, 0, 3)
-			if err := s.syncLazy(); err != nil {
+			if err := s.Sync(); err != nil {
 				t.Fatal(err)
 			}
 			synced := fileSize(t, logPath(dir))
@@ -77,7 +77,7 @@ func TestUnsyncedSeenRecordsSurvivePowerLoss(t *testing.T) {
 			}
 			closeT(t, s)
 			log, sink := newLog()
-			s = openJ(t, after, Options{Logger: log}, JournalOptions{})
+			s = openJ(t, after, Options{Logger: log}, walOptions{})
 			if !sink.has("restored the seen records") {
 				t.Errorf("no warning about restored records:\n%s", sink)
 			}
@@ -101,7 +101,7 @@ func TestUnsyncedSeenRecordsSurvivePowerLoss(t *testing.T) {
 func TestFailedLazySyncIsRepaired(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		log, sink := newLog()
-		s := openJ(t, t.TempDir(), Options{Logger: log}, JournalOptions{})
+		s := openJ(t, t.TempDir(), Options{Logger: log}, walOptions{})
 		seenLog := injectFaults(s)
 		addEvents(t, s, 0, 2)
 		seenLog.set(func(f *faultyFile) { f.syncErr = syscall.EIO })

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"comet/internal/storedir"
 )
 
 // chunkRecords is how many records are read or copied at a time (704 kB).
@@ -53,13 +55,13 @@ func (s *Store) load(f *os.File) (loadResult, error) {
 	}
 	state, v := checkHeader(hb)
 	switch state {
-	case headerUnknownVersion:
-		return loadResult{}, fmt.Errorf("seen: %s is format version %d; this program reads version %d", s.path, v, version)
-	case headerTorn:
+	case storedir.HeaderUnknownVersion:
+		return loadResult{}, fmt.Errorf("seen: %s is format version %d; this program reads version %d", s.path, v, storedir.Version)
+	case storedir.HeaderTorn:
 		// A crash while the file was being created: nothing was recorded.
 		s.log.Warn("seen: log has a torn header, starting it again", "path", s.path, "bytes", size)
 		return s.initLog(f)
-	case headerDamaged:
+	case storedir.HeaderDamaged:
 		s.log.Error("seen: log header is damaged, reading the records anyway", "path", s.path)
 		if size < headerSize {
 			if _, err := s.keepCopy(f, size); err != nil {
@@ -118,7 +120,7 @@ func (s *Store) load(f *os.File) (loadResult, error) {
 	res.size = good
 	res.records = (good - headerSize) / recordSize
 	tail := size - good
-	damaged := state == headerDamaged || midTotal > 0 || tail > tornLimit
+	damaged := state == storedir.HeaderDamaged || midTotal > 0 || tail > tornLimit
 
 	if damaged {
 		// Keep the evidence before anything below changes the file.
@@ -151,7 +153,7 @@ func (s *Store) load(f *os.File) (loadResult, error) {
 			return loadResult{}, fmt.Errorf("seen: cut torn end of %s: %w", s.path, err)
 		}
 	}
-	res.rewrite = state == headerDamaged || midTotal > 0
+	res.rewrite = state == storedir.HeaderDamaged || midTotal > 0
 	live := int64(res.idx.len())
 	res.worthCompacting = res.records >= 1024 && res.records > 2*live
 	return res, nil

@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"math"
 	"testing"
+
+	"comet/internal/storedir"
 )
 
 func TestKeyOfIsSHA256(t *testing.T) {
@@ -54,27 +56,27 @@ func TestDecodeRecordRejects(t *testing.T) {
 
 func TestCheckHeader(t *testing.T) {
 	h := header()
-	if st, v := checkHeader(h); st != headerOK || v != version {
+	if st, v := checkHeader(h); st != storedir.HeaderOK || v != storedir.Version {
 		t.Fatalf("checkHeader(header()) = %v, %d", st, v)
 	}
 	for n := range headerSize {
-		if st, _ := checkHeader(h[:n]); st != headerTorn {
+		if st, _ := checkHeader(h[:n]); st != storedir.HeaderTorn {
 			t.Fatalf("checkHeader(header()[:%d]) = %v, want torn", n, st)
 		}
 	}
 	bad := bytes.Clone(h)
 	bad[3] ^= 0x20
-	if st, _ := checkHeader(bad); st != headerDamaged {
+	if st, _ := checkHeader(bad); st != storedir.HeaderDamaged {
 		t.Fatalf("damaged header = %v", st)
 	}
-	if st, _ := checkHeader(bad[:5]); st != headerDamaged {
+	if st, _ := checkHeader(bad[:5]); st != storedir.HeaderDamaged {
 		t.Fatalf("damaged short header = %v", st)
 	}
 	v2 := bytes.Clone(h)
 	binary.BigEndian.PutUint32(v2[8:12], 2)
-	binary.BigEndian.PutUint32(v2[12:16], crcOf(v2[:12]))
-	if st, v := checkHeader(v2); st != headerUnknownVersion || v != 2 {
-		t.Fatalf("version 2 header = %v, %d", st, v)
+	binary.BigEndian.PutUint32(v2[12:16], storedir.CRC(v2[:12]))
+	if st, v := checkHeader(v2); st != storedir.HeaderUnknownVersion || v != 2 {
+		t.Fatalf("storedir.Version 2 header = %v, %d", st, v)
 	}
 }
 

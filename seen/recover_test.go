@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"comet/internal/storedir"
 )
 
 // fixedNow is the clock of the recovery tests, so that logs written at
@@ -146,7 +148,7 @@ func TestUnknownVersion(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "db")
 	h := header()
 	binary.BigEndian.PutUint32(h[8:12], 9)
-	binary.BigEndian.PutUint32(h[12:16], crcOf(h[:12]))
+	binary.BigEndian.PutUint32(h[12:16], storedir.CRC(h[:12]))
 	writeLog(t, dir, h)
 	_, err := Open(dir, Options{Logger: quiet})
 	if err == nil || !strings.Contains(err.Error(), "version 9") || !strings.Contains(err.Error(), logPath(dir)) {
@@ -223,7 +225,7 @@ func FuzzOpen(f *testing.F) {
 		opts := Options{Now: func() time.Time { return now }, Logger: quiet}
 		s, err := Open(dir, opts)
 		if err != nil {
-			if st, _ := checkHeader(data[:min(len(data), headerSize)]); st == headerUnknownVersion {
+			if st, _ := checkHeader(data[:min(len(data), headerSize)]); st == storedir.HeaderUnknownVersion {
 				return
 			}
 			t.Fatalf("Open: %v", err)

@@ -3,7 +3,6 @@ package seen
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"math"
@@ -13,6 +12,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"comet/internal/storedir"
 )
 
 // ErrClosed is returned by calls on a Store after Close.
@@ -41,20 +42,15 @@ type Options struct {
 	// Logger receives warnings about recovered damage and compaction
 	// reports (default slog.Default()).
 	Logger *slog.Logger
-	// Journal, if not nil, keeps a journal of accepted events next to the
-	// seen log (see "The journal" in the package documentation).
-	Journal *JournalOptions
+	// WAL, if not nil, opens a write-ahead log the store leans on for
+	// durability (see "Durability with a write-ahead log" in the package
+	// documentation). Without one every record is fsync'd by the store.
+	WAL OpenWAL
 }
 
 // logFile is what the Store needs of the log's *os.File; tests substitute
 // one that fails like a full disk.
-type logFile interface {
-	io.ReaderAt
-	io.WriterAt
-	Sync() error
-	Truncate(size int64) error
-	Close() error
-}
+type logFile = storedir.File
 
 // Store is an open seen-events store. It is safe for concurrent use.
 type Store struct {
@@ -97,7 +93,7 @@ type Store struct {
 	dirDirty bool  // a rename whose directory fsync failed: retry before the next ack
 
 	// Seen records written but not yet fsync'd, which is allowed only
-	// while every one of them is in the journal, fsync'd first (see
+	// while every one of them is in the WAL, durable first (see
 	// commit.go). lazyBuf holds their bytes, from offset lazyOff, so they
 	// can be written again if a sync fails (lazyBad): after a failed
 	// fsync the kernel may have dropped them. Guarded by fileMu.
@@ -120,8 +116,7 @@ type Store struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	journal   *journal   // nil without Options.Journal
-	positions *positions // upstream positions, kept next to the journal
+	wal WAL // nil without Options.WAL
 }
 
 // Open opens the store in directory dir, the broker's --eventdb (see
@@ -149,7 +144,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		opts.Logger = slog.Default()
 	}
 	start := time.Now()
-	root, err := openDir(dir)
+	root, err := storedir.Open(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -201,25 +196,15 @@ func Open(dir string, opts Options) (*Store, error) {
 			s.log.Error("seen: could not rewrite damaged log", "path", s.path, "err", err)
 		}
 	}
-	if opts.Journal != nil {
-		if s.journal, err = newJournal(root, dir, s.log, s.now, opts.Journal, false); err != nil {
+	if opts.WAL != nil {
+		if s.wal, err = opts.WAL(s, root); err != nil {
 			return nil, err
 		}
-		s.journal.beforeDrop = s.syncLazy
 		if err := s.recoverSeen(); err != nil {
-			s.journal.closeFiles()
+			s.wal.Close()
 			return nil, err
 		}
-		s.journal.trim()
-		s.wg.Go(func() { s.journal.trimLoop(s.stop) })
 	}
-	if s.positions, err = loadPositions(root, dir, s.log); err != nil {
-		if s.journal != nil {
-			s.journal.closeFiles()
-		}
-		return nil, err
-	}
-	s.wg.Go(func() { s.positions.flushLoop(s.stop) })
 	s.wg.Go(s.commitLoop)
 	s.wg.Go(func() { s.compactLoop(res.worthCompacting && !res.rewrite) })
 	opened = true
@@ -293,7 +278,7 @@ func (s *Store) checkWritable() error {
 // succeed once the disk recovers. Use it for events whose sender can be
 // refused and will send again: an author's.
 func (s *Store) CheckAndRecord(key Key) (first bool, err error) {
-	return s.check(key, false, nil, nil)
+	return s.check(key, false, nil)
 }
 
 // CheckAndKeep is CheckAndRecord for events that no one will send again,
@@ -310,12 +295,12 @@ func (s *Store) CheckAndRecord(key Key) (first bool, err error) {
 // and its key was forgotten (it came from CheckAndRecord), this call takes
 // the key over. The only error with first=false is [ErrClosed].
 func (s *Store) CheckAndKeep(key Key) (first bool, err error) {
-	return s.check(key, true, nil, nil)
+	return s.check(key, true, nil)
 }
 
-// check is CheckAndRecord, or CheckAndKeep if keep is set; a new event
-// with raw not nil is also journaled, if there is a journal.
-func (s *Store) check(key Key, keep bool, raw []byte, payload any) (first bool, err error) {
+// check is CheckAndRecord, or CheckAndKeep if keep is set; a new key with
+// e not nil is also logged, if there is a WAL.
+func (s *Store) check(key Key, keep bool, e *Entry) (first bool, err error) {
 	p := prefixOf(&key)
 	s.mu.Lock()
 	for {
@@ -344,21 +329,16 @@ func (s *Store) check(key Key, keep bool, raw []byte, payload any) (first bool, 
 	b.buf = appendRecord(b.buf, &key, now)
 	b.keys = append(b.keys, p)
 	b.keep = append(b.keep, keep)
-	journaled := raw != nil && s.journal != nil
-	b.jd = append(b.jd, journaled)
-	if journaled {
-		seq := s.journal.next
-		s.journal.next++
-		n := len(b.jbuf)
-		b.jbuf = appendJournalRecord(b.jbuf, seq, s.now().UnixNano(), &key, raw)
-		b.jrecs = append(b.jrecs, jrec{seq, payload})
-		b.jlens = append(b.jlens, len(b.jbuf)-n)
+	logged := e != nil && s.wal != nil
+	b.logged = append(b.logged, logged)
+	if logged {
+		b.wal = append(b.wal, *e)
 	}
 	s.pending[p] = b
 	s.lead(b)
 	<-b.done
 	switch {
-	case b.err == nil, journaled && b.jok:
+	case b.err == nil, logged && b.walOK:
 		return true, nil
 	case keep:
 		return true, fmt.Errorf("seen: event kept in memory only, its record will be written when the disk allows: %w", b.err)
@@ -443,11 +423,17 @@ func (s *Store) close() error {
 	s.mu.Unlock()
 	close(s.stop)
 	s.wg.Wait()
-	s.compactMu.Lock() // wait for a Compact call in progress to abandon
+	var errs []error
+	if s.wal != nil {
+		// Before the log is closed: the WAL may call Sync until then.
+		if err := s.wal.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.compactMu.Lock() // wait for a compaction in progress to abandon
 	defer s.compactMu.Unlock()
 	s.fileMu.Lock()
 	defer s.fileMu.Unlock()
-	var errs []error
 	s.mu.Lock()
 	if len(s.unsaved) > 0 {
 		errs = append(errs, s.errLocked())
@@ -460,14 +446,6 @@ func (s *Store) close() error {
 	}
 	if err := s.syncLocked(); err != nil {
 		errs = append(errs, fmt.Errorf("seen: close %s: %w", s.path, err))
-	}
-	if s.journal != nil {
-		if err := s.journal.closeFiles(); err != nil {
-			errs = append(errs, fmt.Errorf("seen: close journal in %s: %w", s.dir, err))
-		}
-	}
-	if err := s.positions.flush(); err != nil {
-		errs = append(errs, err)
 	}
 	if err := s.file.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("seen: close %s: %w", s.path, err))

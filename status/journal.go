@@ -1,6 +1,6 @@
 package status
 
-import "comet/seen"
+import "comet/journal"
 
 // Journal is the event journal's state in /status: what replay and
 // "comet journal" can still reach.
@@ -26,4 +26,4 @@ func (src *Source) journalReport() *Journal {
 }
 
 // journalSource is what Source.Journal returns.
-type journalSource = func() seen.JournalStats
+type journalSource = func() journal.Stats

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"comet/journal"
 	"comet/seen"
 	"comet/voevent"
 )
@@ -33,17 +34,16 @@ func TestBurstReachesEverySubscriber(t *testing.T) {
 	var replaySub atomic.Pointer[subscriber]
 	var deepest atomic.Int64 // the most messages the replay subscriber's queue held in a burst
 	var depths []int64
-	store, err := seen.Open(t.TempDir(), seen.Options{Logger: discardLogger(),
-		Journal: &seen.JournalOptions{OnCommit: func(seq uint64, p any) {
-			tb.Journaled(seq, p)
-			if s := replaySub.Load(); s != nil {
-				s.q.mu.Lock()
-				n := int64(len(s.q.items))
-				s.q.mu.Unlock()
-				for d := deepest.Load(); n > d && !deepest.CompareAndSwap(d, n); d = deepest.Load() {
-				}
+	store, err := openJournalStore(t.TempDir(), func(seq uint64, p any) {
+		tb.Journaled(seq, p)
+		if s := replaySub.Load(); s != nil {
+			s.q.mu.Lock()
+			n := int64(len(s.q.items))
+			s.q.mu.Unlock()
+			for d := deepest.Load(); n > d && !deepest.CompareAndSwap(d, n); d = deepest.Load() {
 			}
-		}}})
+		}
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,14 +136,14 @@ func TestBurstReachesEverySubscriber(t *testing.T) {
 	mustAck(t, tb.recv, testEvent(last, "observation", keep))
 
 	// The journal's order is the order everyone must see.
-	var journal, kept []string
+	var journaled, kept []string
 	var seqs []uint64
-	err = store.ReadJournal(0, store.JournalLast(), func(r seen.JournalRecord) error {
+	err = store.ReadJournal(0, store.JournalLast(), func(r journal.Record) error {
 		ev, err := voevent.Parse(r.Raw)
 		if err != nil {
 			return err
 		}
-		journal = append(journal, ev.IVORN)
+		journaled = append(journaled, ev.IVORN)
 		seqs = append(seqs, r.Seq)
 		if strings.Contains(string(r.Raw), keep) {
 			kept = append(kept, ev.IVORN)
@@ -153,11 +153,11 @@ func TestBurstReachesEverySubscriber(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(journal) != bursts*authors+1 || journal[len(journal)-1] != last {
-		t.Fatalf("journal holds %d events ending %q, want %d ending %q", len(journal), journal[len(journal)-1], bursts*authors+1, last)
+	if len(journaled) != bursts*authors+1 || journaled[len(journaled)-1] != last {
+		t.Fatalf("journal holds %d events ending %q, want %d ending %q", len(journaled), journaled[len(journaled)-1], bursts*authors+1, last)
 	}
 
-	for i, want := range journal {
+	for i, want := range journaled {
 		m := burstFrame(t, js, "replay", i)
 		for !m.next { // a position between events, not a marker before one
 			m = burstFrame(t, js, "replay", i)
@@ -171,7 +171,7 @@ func TestBurstReachesEverySubscriber(t *testing.T) {
 		name string
 		sub  *testSub
 		want []string
-	}{{"plain", plain, journal}, {"filtered", filtered, kept}, {"TLS", overTLS, journal}} {
+	}{{"plain", plain, journaled}, {"filtered", filtered, kept}, {"TLS", overTLS, journaled}} {
 		for i, want := range c.want {
 			if got := burstEvent(t, c.sub, c.name, i); got != want {
 				t.Fatalf("%s subscriber: event %d is %q, want %q", c.name, i, got, want)
@@ -190,7 +190,7 @@ func TestBurstReachesEverySubscriber(t *testing.T) {
 	}
 	t.Logf("%d events in %d bursts of %d authors; received: replay %d (each after its marker), plain %d, filtered %d, TLS %d; "+
 		"the replay subscriber's queue held up to %v messages in each burst (its writer busy in burst %d)",
-		len(journal), bursts, authors, len(journal), len(journal), len(kept), len(journal), depths, held)
+		len(journaled), bursts, authors, len(journaled), len(journaled), len(kept), len(journaled), depths, held)
 }
 
 // droppedLines are the lines of a broker's log that say a subscriber was

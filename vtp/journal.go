@@ -10,15 +10,16 @@ import (
 	"sync/atomic"
 	"time"
 
-	"comet/seen"
+	"comet/journal"
 	"comet/voevent"
 )
 
-// Journal is the broker's journal of accepted events (a *seen.Store
-// opened with a journal). With one, accepted events are journaled in the
-// same durable step that records them as seen, subscribers that ask are
-// replayed what they missed, and remote brokers are asked for replay (see
-// "VTP extensions" in README.md).
+// Journal is the broker's journal of accepted events (a
+// *journal.Journal, the seen store's write-ahead log). With one,
+// accepted events are journaled in the same durable step that records
+// them as seen, subscribers that ask are replayed what they missed, and
+// remote brokers are asked for replay (see "VTP extensions" in
+// README.md).
 type Journal interface {
 	// CheckAndJournal records element as seen and, if new, journals raw;
 	// keep is CheckAndKeep's meaning. payload comes back through the
@@ -26,9 +27,9 @@ type Journal interface {
 	CheckAndJournal(element, raw []byte, keep bool, payload any) (first bool, err error)
 	JournalID() string
 	JournalLast() uint64
-	ReadJournal(after, upto uint64, fn func(seen.JournalRecord) error) error
-	Position(key string) (seen.Position, bool)
-	SetPosition(key string, p seen.Position)
+	ReadJournal(after, upto uint64, fn func(journal.Record) error) error
+	Position(key string) (journal.Position, bool)
+	SetPosition(key string, p journal.Position)
 }
 
 // Names of the Meta/Param elements of the replay extension.
@@ -54,7 +55,7 @@ type journalState struct {
 	replays atomic.Int32
 }
 
-// Journaled is the journal's commit hook (seen.JournalOptions.OnCommit):
+// Journaled is the journal's commit hook (journal.Options.OnCommit):
 // it queues the event payload, just made durable as seq, for every
 // subscriber. It writes nothing: the committer must not wait for
 // sockets, so the event's receiver starts the writes with

@@ -4,7 +4,7 @@ import (
 	"log/slog"
 	"time"
 
-	"comet/seen"
+	"comet/journal"
 	"comet/voevent"
 )
 
@@ -65,7 +65,7 @@ func (b *Broker) remoteMarker(ev *voevent.Event, rs *remoteState, log *slog.Logg
 		return true, nil
 	}
 	rs.jx.next = 0
-	b.cfg.Journal.SetPosition(rs.addr, seen.Position{ID: id, Seq: seq})
+	b.cfg.Journal.SetPosition(rs.addr, journal.Position{ID: id, Seq: seq})
 	return false, nil
 }
 
@@ -104,6 +104,6 @@ func (b *Broker) remoteEventDone(rs *remoteState) {
 	if b.cfg.Journal == nil || rs.jx.next == 0 {
 		return
 	}
-	b.cfg.Journal.SetPosition(rs.addr, seen.Position{ID: rs.jx.id, Seq: rs.jx.next})
+	b.cfg.Journal.SetPosition(rs.addr, journal.Position{ID: rs.jx.id, Seq: rs.jx.next})
 	rs.jx.next = 0
 }

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"comet/seen"
+	"comet/journal"
 	"comet/voevent"
 )
 
@@ -17,7 +17,7 @@ func TestRemotePositionAndIdentityChange(t *testing.T) {
 	tb, store := startJournalBroker(t, nil)
 	old, renewed := strings.Repeat("a", 32), strings.Repeat("b", 32)
 	rs := newRemoteState("upstream.example.org:8099")
-	store.SetPosition(rs.addr, seen.Position{ID: old, Seq: 41})
+	store.SetPosition(rs.addr, journal.Position{ID: old, Seq: 41})
 	var w warnings
 	now := time.Now()
 	answer := func(raw []byte) []byte {
@@ -43,7 +43,7 @@ func TestRemotePositionAndIdentityChange(t *testing.T) {
 		t.Fatalf("position moved to %+v before its event arrived", p)
 	}
 	answer(testEvent(ivorn("up"), "observation", ""))
-	if p, _ := store.Position(rs.addr); p != (seen.Position{ID: renewed, Seq: 1}) {
+	if p, _ := store.Position(rs.addr); p != (journal.Position{ID: renewed, Seq: 1}) {
 		t.Fatalf("position %+v after the event, want %s 1", p, renewed)
 	}
 	if got := answer(PositionMarker("ivo://example.org/up", renewed, 7, false, now)); got == nil {

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"comet/seen"
+	"comet/journal"
 	"comet/voevent"
 )
 
@@ -62,7 +62,7 @@ func TestOwnTestEventNotJournaled(t *testing.T) {
 		t.Fatalf("journal's last seq %d after the broker's own test event, want 1", last)
 	}
 	n := 0
-	if err := store.ReadJournal(0, 10, func(seen.JournalRecord) error { n++; return nil }); err != nil || n != 1 {
+	if err := store.ReadJournal(0, 10, func(journal.Record) error { n++; return nil }); err != nil || n != 1 {
 		t.Fatalf("journal holds %d records (err %v), want 1", n, err)
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"comet/seen"
+	"comet/journal"
 	"comet/voevent"
 )
 
@@ -373,13 +373,13 @@ func (s *subscriber) replay(from, upto uint64) (sent int, end replayEnd) {
 	for pos < upto {
 		batch = batch[:0]
 		size, last, spent := 0, pos, false
-		err := b.cfg.Journal.ReadJournal(pos, upto, func(r seen.JournalRecord) error {
+		err := b.cfg.Journal.ReadJournal(pos, upto, func(r journal.Record) error {
 			if s.gone() {
 				return errSubscriberGone
 			}
 			if budget <= 0 {
 				spent = true
-				return seen.ErrStopRead
+				return journal.ErrStopRead
 			}
 			budget -= int64(len(r.Raw)) + replayEventCost
 			last = r.Seq
@@ -388,7 +388,7 @@ func (s *subscriber) replay(from, upto uint64) (sent int, end replayEnd) {
 			}
 			batch = append(batch, replayed{seq: r.Seq, raw: bytes.Clone(r.Raw)})
 			if size += len(r.Raw); len(batch) >= replayBatchEvents || size >= replayBatchBytes {
-				return seen.ErrStopRead
+				return journal.ErrStopRead
 			}
 			return nil
 		})
@@ -425,7 +425,7 @@ func (s *subscriber) replay(from, upto uint64) (sent int, end replayEnd) {
 // replayWants reports whether a journaled event goes to s: it passes
 // the current signature policy and s's filters. The event is parsed
 // only when one of them needs it.
-func (s *subscriber) replayWants(r seen.JournalRecord) bool {
+func (s *subscriber) replayWants(r journal.Record) bool {
 	b := s.b
 	if b.cfg.Signatures == nil && s.filters.Load() == nil {
 		return true

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"comet/seen"
 )
 
 // BenchmarkReplay100k measures replaying 100,000 journaled events (about
@@ -17,8 +15,7 @@ import (
 func BenchmarkReplay100k(b *testing.B) {
 	n := benchReplayN
 	var broker *Broker
-	store, err := seen.Open(b.TempDir(), seen.Options{Logger: discardLogger(),
-		Journal: &seen.JournalOptions{OnCommit: func(seq uint64, p any) { broker.Journaled(seq, p) }}})
+	store, err := openJournalStore(b.TempDir(), func(seq uint64, p any) { broker.Journaled(seq, p) })
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"comet/seen"
+	"comet/journal"
 	"comet/voevent"
 )
 
@@ -233,8 +233,7 @@ func TestReplayHoldsNoSegmentWhileWaiting(t *testing.T) {
 	}
 	dir := t.TempDir()
 	var tb *testBroker
-	store, err := seen.Open(dir, seen.Options{Logger: discardLogger(),
-		Journal: &seen.JournalOptions{OnCommit: func(seq uint64, p any) { tb.Journaled(seq, p) }}})
+	store, err := openJournalStore(dir, func(seq uint64, p any) { tb.Journaled(seq, p) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,8 +350,7 @@ func TestReplayPolicyMTLS(t *testing.T) {
 // replayed to as usual.
 func TestReplayPolicyMTLSServesCertified(t *testing.T) {
 	var tb *tlsBroker
-	store, err := seen.Open(t.TempDir(), seen.Options{Logger: discardLogger(),
-		Journal: &seen.JournalOptions{OnCommit: func(seq uint64, p any) { tb.Journaled(seq, p) }}})
+	store, err := openJournalStore(t.TempDir(), func(seq uint64, p any) { tb.Journaled(seq, p) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,7 +381,7 @@ func TestRemoteRefusedKeepsPosition(t *testing.T) {
 		c.Timers.BackoffInitial = 10 * time.Millisecond
 		c.Timers.BackoffMax = 50 * time.Millisecond
 	})
-	down.cfg.Journal.SetPosition(up.bcast, seen.Position{ID: store.JournalID()})
+	down.cfg.Journal.SetPosition(up.bcast, journal.Position{ID: store.JournalID()})
 	down.Subscribe(up.bcast)
 	down.log.waitLog(t, "remote broker refused our replay request: reconnecting later from our position")
 	if strings.Contains(down.log.String(), "subscription to remote broker lost") {
@@ -415,7 +413,7 @@ func TestRemoteBudgetResumes(t *testing.T) {
 		c.Timers.BackoffInitial = 10 * time.Millisecond
 		c.Timers.BackoffMax = 50 * time.Millisecond
 	})
-	down.cfg.Journal.SetPosition(up.bcast, seen.Position{ID: store.JournalID()})
+	down.cfg.Journal.SetPosition(up.bcast, journal.Position{ID: store.JournalID()})
 	down.Subscribe(up.bcast)
 	for _, iv := range want {
 		select {

@@ -16,11 +16,10 @@ import (
 )
 
 // startJournalBroker is startBroker with a real seen store and journal.
-func startJournalBroker(t *testing.T, mod func(*Config)) (*testBroker, *seen.Store) {
+func startJournalBroker(t *testing.T, mod func(*Config)) (*testBroker, *journalStore) {
 	t.Helper()
 	var tb *testBroker
-	store, err := seen.Open(t.TempDir(), seen.Options{Logger: discardLogger(),
-		Journal: &seen.JournalOptions{OnCommit: func(seq uint64, p any) { tb.Journaled(seq, p) }}})
+	store, err := openJournalStore(t.TempDir(), func(seq uint64, p any) { tb.Journaled(seq, p) })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package seen
+package journal
 
 import (
 	"bufio"
@@ -10,6 +10,8 @@ import (
 	"os"
 	"sort"
 	"time"
+
+	"comet/internal/storedir"
 )
 
 // tornJournalLimit is the longest unreadable end of the segment being
@@ -21,7 +23,7 @@ const tornJournalLimit = 64 << 20
 
 // load reads the identity and every segment, recovering as the package
 // documentation describes, and sets the next sequence number.
-func (j *journal) load() error {
+func (j *Journal) load() error {
 	start := time.Now()
 	if err := j.loadID(); err != nil {
 		return err
@@ -57,7 +59,7 @@ func (j *journal) load() error {
 			return fmt.Errorf("seen: open journal in %s: %w", j.dir, err)
 		}
 	}
-	st := j.stats()
+	st := j.Stats()
 	j.log.Info("seen: opened journal", "path", j.dir, "id", st.ID, "events", st.Events,
 		"first", st.First, "last", st.Last, "bytes", st.Bytes, "segments", st.Segments, "duration", time.Since(start))
 	return nil
@@ -69,7 +71,7 @@ type segFile struct {
 }
 
 // segmentNames lists the segment files, oldest first.
-func (j *journal) segmentNames() ([]segFile, error) {
+func (j *Journal) segmentNames() ([]segFile, error) {
 	d, err := j.root.Open(".")
 	if err != nil {
 		return nil, fmt.Errorf("seen: open journal in %s: %w", j.dir, err)
@@ -93,10 +95,10 @@ func (j *journal) segmentNames() ([]segFile, error) {
 // ERROR, when it is missing or damaged next to existing segments (their
 // positions no longer mean what subscribers think, so the identity
 // changes and they replay what the journal holds).
-func (j *journal) loadID() error {
+func (j *Journal) loadID() error {
 	b, err := readSmall(j.root, j.dir, journalIDName)
 	switch {
-	case err == nil && len(b) == idFileSize && binary.BigEndian.Uint32(b[idSize:]) == crcOf(b[:idSize]):
+	case err == nil && len(b) == idFileSize && binary.BigEndian.Uint32(b[idSize:]) == storedir.CRC(b[:idSize]):
 		copy(j.id[:], b)
 		return nil
 	case err == nil:
@@ -118,7 +120,7 @@ func (j *journal) loadID() error {
 		return fmt.Errorf("seen: create journal identity: %w", err)
 	}
 	j.id = id
-	rec := binary.BigEndian.AppendUint32(append([]byte(nil), id[:]...), crcOf(id[:]))
+	rec := binary.BigEndian.AppendUint32(append([]byte(nil), id[:]...), storedir.CRC(id[:]))
 	if err := replaceFile(j.root, j.dir, journalIDTmp, journalIDName, rec); err != nil {
 		return fmt.Errorf("seen: create journal identity in %s: %w", j.dir, err)
 	}
@@ -129,12 +131,12 @@ func (j *journal) loadID() error {
 // numbered above after. last says it is the newest, the one a crash can
 // leave torn. It returns nil for a segment the read-only view has nothing
 // to read in (a torn header, or gone since listed).
-func (j *journal) loadSegment(name string, first uint64, last bool, after uint64) (*segment, error) {
+func (j *Journal) loadSegment(name string, first uint64, last bool, after uint64) (*segment, error) {
 	flag := os.O_RDONLY
 	if last && !j.readOnly {
 		flag = os.O_RDWR
 	}
-	f, err := openRegular(j.root, j.dir, name, flag)
+	f, err := storedir.OpenFile(j.root, j.dir, name, flag)
 	if errors.Is(err, fs.ErrNotExist) && j.readOnly {
 		return nil, nil // trimmed since listed
 	}
@@ -153,14 +155,14 @@ func (j *journal) loadSegment(name string, first uint64, last bool, after uint64
 	}
 	size := fi.Size()
 	seg := &segment{name: name, first: first, size: size}
-	hb := make([]byte, min(size, headerSize))
+	hb := make([]byte, min(size, storedir.HeaderSize))
 	if _, err := f.ReadAt(hb, 0); err != nil {
 		return nil, fmt.Errorf("seen: read journal segment %s: %w", j.path(name), err)
 	}
-	switch state, v := checkHeaderFor(hb, journalMagic); state {
-	case headerUnknownVersion:
-		return nil, fmt.Errorf("seen: %s is format version %d; this program reads version %d", j.path(name), v, version)
-	case headerTorn:
+	switch state, v := storedir.CheckHeader(hb, journalMagic); state {
+	case storedir.HeaderUnknownVersion:
+		return nil, fmt.Errorf("seen: %s is format version %d; this program reads version %d", j.path(name), v, storedir.Version)
+	case storedir.HeaderTorn:
 		if j.readOnly {
 			return nil, nil // being created, or left by a failed rotation
 		}
@@ -172,16 +174,16 @@ func (j *journal) loadSegment(name string, first uint64, last bool, after uint64
 			return seg, nil
 		}
 		j.log.Warn("seen: journal segment has a torn header, starting it again", "path", j.path(name), "bytes", size)
-		if err := writeHeader(f, journalMagic); err != nil {
+		if err := storedir.WriteHeader(f, journalMagic); err != nil {
 			return nil, fmt.Errorf("seen: rewrite journal segment %s: %w", j.path(name), err)
 		}
-		if err := f.Truncate(headerSize); err != nil {
+		if err := f.Truncate(storedir.HeaderSize); err != nil {
 			return nil, fmt.Errorf("seen: rewrite journal segment %s: %w", j.path(name), err)
 		}
-		seg.size = headerSize
+		seg.size = storedir.HeaderSize
 		seg.f, keep = f, true
 		return seg, nil
-	case headerDamaged:
+	case storedir.HeaderDamaged:
 		j.log.Error("seen: journal segment header is damaged, reading its records anyway", "path", j.path(name))
 	}
 	good, err := j.scanSegment(f, seg, size, max(after, first-1))
@@ -228,8 +230,8 @@ func (j *journal) loadSegment(name string, first uint64, last bool, after uint64
 // the end of the last good one. Damage followed by good records is
 // reported with its offset and skipped; the records after it stay
 // readable.
-func (j *journal) scanSegment(f *os.File, seg *segment, size int64, prev uint64) (int64, error) {
-	off := int64(headerSize)
+func (j *Journal) scanSegment(f *os.File, seg *segment, size int64, prev uint64) (int64, error) {
+	off := int64(storedir.HeaderSize)
 	good := off
 	br := bufio.NewReaderSize(io.NewSectionReader(f, off, size-off), 1<<20)
 	var hb [jHeaderSize]byte
@@ -299,7 +301,7 @@ func resync(f io.ReaderAt, from, size int64, prev uint64) (int64, error) {
 
 // readSmall reads a small store file whole.
 func readSmall(root *os.Root, dir, name string) ([]byte, error) {
-	f, err := openRegular(root, dir, name, os.O_RDONLY)
+	f, err := storedir.OpenFile(root, dir, name, os.O_RDONLY)
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +313,7 @@ func readSmall(root *os.Root, dir, name string) ([]byte, error) {
 // syncs the directory: name holds either its old or its new contents.
 func replaceFile(root *os.Root, dir, tmp, name string, b []byte) error {
 	root.Remove(tmp)
-	f, err := openRegular(root, dir, tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	f, err := storedir.OpenFile(root, dir, tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
 		return err
 	}
@@ -326,7 +328,7 @@ func replaceFile(root *os.Root, dir, tmp, name string, b []byte) error {
 		err = root.Rename(tmp, name)
 	}
 	if err == nil {
-		err = syncRoot(root)
+		err = storedir.SyncRoot(root)
 	}
 	if err != nil {
 		root.Remove(tmp)
@@ -338,7 +340,7 @@ func replaceFile(root *os.Root, dir, tmp, name string, b []byte) error {
 // name.corrupt-<unix time> and returns its path.
 func keepCopyIn(root *os.Root, dir, name string, src io.ReaderAt, size int64, now time.Time) (string, error) {
 	cp := fmt.Sprintf("%s.corrupt-%d", name, now.Unix())
-	dst, err := openRegular(root, dir, cp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	dst, err := storedir.OpenFile(root, dir, cp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
 		return "", fmt.Errorf("seen: %s is damaged and no copy could be kept: %w", name, err)
 	}

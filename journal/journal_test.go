@@ -1,4 +1,4 @@
-package seen
+package journal
 
 import (
 	"fmt"
@@ -8,6 +8,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"comet/internal/storedir"
+	"comet/seen"
 )
 
 // jEvent is a distinct fake event: the element is what the seen store
@@ -17,16 +20,10 @@ func jEvent(i int) (element, raw []byte) {
 	return el, append([]byte("<?xml version='1.0'?>"), el...)
 }
 
-func openJ(t testing.TB, dir string, opts Options, j JournalOptions) *Store {
+func journalAll(t testing.TB, s *Store) []Record {
 	t.Helper()
-	opts.Journal = &j
-	return openT(t, dir, opts)
-}
-
-func journalAll(t testing.TB, s *Store) []JournalRecord {
-	t.Helper()
-	var out []JournalRecord
-	err := s.ReadJournal(0, ^uint64(0), func(r JournalRecord) error {
+	var out []Record
+	err := s.ReadJournal(0, ^uint64(0), func(r Record) error {
 		r.Raw = append([]byte(nil), r.Raw...)
 		out = append(out, r)
 		return nil
@@ -54,7 +51,7 @@ func addEvents(t testing.TB, s *Store, from, to int) {
 // events) are not journaled.
 func TestJournalKeepsEventsAcrossReopen(t *testing.T) {
 	dir := t.TempDir()
-	s := openJ(t, dir, Options{}, JournalOptions{})
+	s := openJ(t, dir, seen.Options{}, Options{})
 	id := s.JournalID()
 	if len(id) != 32 {
 		t.Fatalf("identity %q", id)
@@ -64,12 +61,12 @@ func TestJournalKeepsEventsAcrossReopen(t *testing.T) {
 	if first, err := s.CheckAndJournal(el, raw, false, nil); first || err != nil {
 		t.Fatalf("duplicate: first=%v err=%v", first, err)
 	}
-	if first, _ := s.CheckAndRecord(KeyOf([]byte("<VOEvent role='test'/>"))); !first {
+	if first, _ := s.CheckAndRecord(seen.KeyOf([]byte("<VOEvent role='test'/>"))); !first {
 		t.Fatal("test event not first")
 	}
 	closeT(t, s)
 
-	s = openJ(t, dir, Options{}, JournalOptions{})
+	s = openJ(t, dir, seen.Options{}, Options{})
 	defer closeT(t, s)
 	if s.JournalID() != id {
 		t.Fatalf("identity changed over a restart: %s then %s", id, s.JournalID())
@@ -90,7 +87,7 @@ func TestJournalKeepsEventsAcrossReopen(t *testing.T) {
 	}
 	// Reading a range gives that range only.
 	var seqs []uint64
-	s.ReadJournal(4, 7, func(r JournalRecord) error { seqs = append(seqs, r.Seq); return nil })
+	s.ReadJournal(4, 7, func(r Record) error { seqs = append(seqs, r.Seq); return nil })
 	if fmt.Sprint(seqs) != "[5 6 7]" {
 		t.Fatalf("ReadJournal(4, 7) read %v", seqs)
 	}
@@ -102,11 +99,11 @@ func TestJournalKeepsEventsAcrossReopen(t *testing.T) {
 func TestJournalOnCommitInSequenceOrder(t *testing.T) {
 	var mu sync.Mutex
 	var got []uint64
-	seen := map[int]bool{}
-	s := openJ(t, t.TempDir(), Options{}, JournalOptions{OnCommit: func(seq uint64, p any) {
+	announced := map[int]bool{}
+	s := openJ(t, t.TempDir(), seen.Options{}, Options{OnCommit: func(seq uint64, p any) {
 		mu.Lock()
 		got = append(got, seq)
-		seen[p.(int)] = true
+		announced[p.(int)] = true
 		mu.Unlock()
 	}})
 	defer closeT(t, s)
@@ -120,7 +117,7 @@ func TestJournalOnCommitInSequenceOrder(t *testing.T) {
 					t.Error(err)
 				}
 				mu.Lock()
-				ok := seen[n]
+				ok := announced[n]
 				mu.Unlock()
 				if !ok {
 					t.Errorf("event %d returned before OnCommit", n)
@@ -154,20 +151,20 @@ func segFiles(t testing.TB, dir string) []string {
 // record, and the next event continues the sequence.
 func TestJournalTornTail(t *testing.T) {
 	dir := t.TempDir()
-	s := openJ(t, dir, Options{}, JournalOptions{})
+	s := openJ(t, dir, seen.Options{}, Options{})
 	addEvents(t, s, 0, 5)
 	closeT(t, s)
 	segs := segFiles(t, dir)
 	seg := segs[len(segs)-1]
 	fi, _ := os.Stat(seg)
 	_, raw := jEvent(99)
-	partial := appendJournalRecord(nil, 6, 1, &Key{}, raw)
+	partial := appendRecord(nil, 6, 1, &seen.Key{}, raw)
 	f, _ := os.OpenFile(seg, os.O_WRONLY|os.O_APPEND, 0)
 	f.Write(partial[:len(partial)-7])
 	f.Close()
 
 	log, sink := newLog()
-	s = openJ(t, dir, Options{Logger: log}, JournalOptions{})
+	s = openJ(t, dir, seen.Options{Logger: log}, Options{})
 	defer closeT(t, s)
 	if !sink.has("WARN", "cutting torn end of the journal", fmt.Sprintf("offset=%d", fi.Size())) {
 		t.Fatalf("no warning with the offset:\n%s", sink)
@@ -189,13 +186,13 @@ func TestJournalTornTail(t *testing.T) {
 // and the file is not cut.
 func TestJournalMidFileDamage(t *testing.T) {
 	dir := t.TempDir()
-	s := openJ(t, dir, Options{}, JournalOptions{})
+	s := openJ(t, dir, seen.Options{}, Options{})
 	addEvents(t, s, 0, 10)
 	closeT(t, s)
 	seg := segFiles(t, dir)[0]
 	b, _ := os.ReadFile(seg)
 	// Corrupt the body of the 4th record.
-	off := int64(headerSize)
+	off := int64(storedir.HeaderSize)
 	for range 3 {
 		h, _ := decodeJournalHead(b[off:])
 		off += jHeaderSize + int64(h.length)
@@ -204,7 +201,7 @@ func TestJournalMidFileDamage(t *testing.T) {
 	os.WriteFile(seg, b, 0o600)
 
 	log, sink := newLog()
-	s = openJ(t, dir, Options{Logger: log}, JournalOptions{})
+	s = openJ(t, dir, seen.Options{Logger: log}, Options{})
 	defer closeT(t, s)
 	if !sink.has("ERROR", "unreadable bytes in the middle of a journal segment", fmt.Sprintf("offset=%d", off)) {
 		t.Fatalf("no error with the offset %d:\n%s", off, sink)
@@ -231,7 +228,7 @@ func TestJournalMidFileDamage(t *testing.T) {
 func TestJournalTrimByAge(t *testing.T) {
 	dir := t.TempDir()
 	clk := newClock()
-	s := openJ(t, dir, Options{Now: clk.Now}, JournalOptions{MaxAge: time.Hour, MaxSize: 16 * minSegment})
+	s := openJ(t, dir, seen.Options{Now: clk.Now}, Options{MaxAge: time.Hour, MaxSize: 16 * minSegment})
 	defer closeT(t, s)
 	big := make([]byte, 300<<10)
 	for i := range 8 { // 2.4 MB: at least two segments of 1 MiB
@@ -245,18 +242,18 @@ func TestJournalTrimByAge(t *testing.T) {
 	}
 	clk.Add(30 * time.Minute)
 	addEvents(t, s, 100, 101) // seq 9, newer
-	s.TrimJournal()
+	s.trim()
 	if n := len(journalAll(t, s)); n != 9 {
 		t.Fatalf("trimmed before MaxAge: %d records", n)
 	}
 	clk.Add(45 * time.Minute) // the first 8 are 75 min old, the 9th 45
-	s.TrimJournal()
+	s.trim()
 	recs := journalAll(t, s)
 	if len(recs) == 0 || recs[len(recs)-1].Seq != 9 || recs[0].Seq == 1 {
 		t.Fatalf("after trimming by age: %d records, first %v", len(recs), recs)
 	}
 	clk.Add(2 * time.Hour)
-	s.TrimJournal()
+	s.trim()
 	if n := len(journalAll(t, s)); n != 0 {
 		t.Fatalf("%d records left after all expired", n)
 	}
@@ -265,7 +262,7 @@ func TestJournalTrimByAge(t *testing.T) {
 		t.Fatalf("seq after full trim %d, want 10", s.JournalLast())
 	}
 	closeT(t, s)
-	s = openJ(t, dir, Options{Now: clk.Now}, JournalOptions{MaxAge: time.Hour})
+	s = openJ(t, dir, seen.Options{Now: clk.Now}, Options{MaxAge: time.Hour})
 	addEvents(t, s, 300, 301)
 	if s.JournalLast() != 11 {
 		t.Fatalf("seq after reopen %d, want 11", s.JournalLast())
@@ -277,7 +274,7 @@ func TestJournalTrimByAge(t *testing.T) {
 func TestJournalTrimBySize(t *testing.T) {
 	dir := t.TempDir()
 	limit := int64(4 * minSegment)
-	s := openJ(t, dir, Options{}, JournalOptions{MaxSize: limit})
+	s := openJ(t, dir, seen.Options{}, Options{MaxSize: limit})
 	defer closeT(t, s)
 	big := make([]byte, 100<<10)
 	for i := range 100 { // 10 MB through a 4 MiB journal
@@ -285,7 +282,7 @@ func TestJournalTrimBySize(t *testing.T) {
 		if _, err := s.CheckAndJournal(el, big, false, nil); err != nil {
 			t.Fatal(err)
 		}
-		if st := s.JournalStats(); st.Bytes > limit {
+		if st := s.Stats(); st.Bytes > limit {
 			t.Fatalf("after event %d the journal is %d bytes, over %d", i, st.Bytes, limit)
 		}
 	}
@@ -312,23 +309,23 @@ func TestJournalTrimBySize(t *testing.T) {
 // running store (no lock), and sees what was written.
 func TestJournalReadOnlyWhileOpen(t *testing.T) {
 	dir := t.TempDir()
-	s := openJ(t, dir, Options{}, JournalOptions{})
+	s := openJ(t, dir, seen.Options{}, Options{})
 	defer closeT(t, s)
 	addEvents(t, s, 0, 3)
-	r, err := OpenJournal(dir, nil)
+	r, err := OpenReader(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if st := r.Stats(); st.ID != s.JournalID() || st.Events != 3 || st.Last != 3 {
+	if st := r.j.Stats(); st.ID != s.JournalID() || st.Events != 3 || st.Last != 3 {
 		t.Fatalf("read-only stats %+v", st)
 	}
 	n := 0
-	r.Read(0, ^uint64(0), func(JournalRecord) error { n++; return nil })
+	r.Read(0, ^uint64(0), func(Record) error { n++; return nil })
 	if n != 3 {
 		t.Fatalf("read %d records", n)
 	}
-	if _, err := OpenJournal(t.TempDir(), nil); err == nil {
+	if _, err := OpenReader(t.TempDir(), nil); err == nil {
 		t.Fatal("a directory without a journal opened")
 	}
 }
@@ -338,13 +335,13 @@ func TestJournalReadOnlyWhileOpen(t *testing.T) {
 // logged, and its sequence numbers still grow.
 func TestJournalIdentityLost(t *testing.T) {
 	dir := t.TempDir()
-	s := openJ(t, dir, Options{}, JournalOptions{})
+	s := openJ(t, dir, seen.Options{}, Options{})
 	id := s.JournalID()
 	addEvents(t, s, 0, 3)
 	closeT(t, s)
 	os.Remove(filepath.Join(dir, journalIDName))
 	log, sink := newLog()
-	s = openJ(t, dir, Options{Logger: log}, JournalOptions{})
+	s = openJ(t, dir, seen.Options{Logger: log}, Options{})
 	defer closeT(t, s)
 	if s.JournalID() == id || !sink.has("ERROR", "journal identity file is missing") {
 		t.Fatalf("identity %s (was %s):\n%s", s.JournalID(), id, sink)
@@ -359,10 +356,10 @@ func TestJournalIdentityLost(t *testing.T) {
 // read at Open.
 func TestPositionsSurviveClose(t *testing.T) {
 	dir := t.TempDir()
-	s := openT(t, dir, Options{})
+	s := openJ(t, dir, seen.Options{}, Options{})
 	s.SetPosition("host:8099", Position{ID: "abc", Seq: 42})
 	closeT(t, s)
-	s = openT(t, dir, Options{})
+	s = openJ(t, dir, seen.Options{}, Options{})
 	defer closeT(t, s)
 	if p, ok := s.Position("host:8099"); !ok || p != (Position{"abc", 42}) {
 		t.Fatalf("position %+v %v", p, ok)
@@ -375,22 +372,22 @@ func TestPositionsSurviveClose(t *testing.T) {
 // journaled again.
 func TestJournalRestoresSeenAfterCrash(t *testing.T) {
 	dir := t.TempDir()
-	s := openJ(t, dir, Options{}, JournalOptions{})
+	s := openJ(t, dir, seen.Options{}, Options{})
 	addEvents(t, s, 0, 3)
 	closeT(t, s)
 	// What the committer had synced to the journal when the crash came.
 	el, raw := jEvent(3)
-	key := KeyOf(el)
+	key := seen.KeyOf(el)
 	segs := segFiles(t, dir)
 	f, err := os.OpenFile(segs[len(segs)-1], os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.Write(appendJournalRecord(nil, 4, time.Now().UnixNano(), &key, raw))
+	f.Write(appendRecord(nil, 4, time.Now().UnixNano(), &key, raw))
 	f.Close()
 
 	log, sink := newLog()
-	s = openJ(t, dir, Options{Logger: log}, JournalOptions{})
+	s = openJ(t, dir, seen.Options{Logger: log}, Options{})
 	if !sink.has("WARN", "restored the seen records", "events=1") {
 		t.Fatalf("no warning:\n%s", sink)
 	}
@@ -400,9 +397,38 @@ func TestJournalRestoresSeenAfterCrash(t *testing.T) {
 	closeT(t, s)
 	// Restored durably: the next Open has nothing to restore.
 	log, sink = newLog()
-	s = openJ(t, dir, Options{Logger: log}, JournalOptions{})
+	s = openJ(t, dir, seen.Options{Logger: log}, Options{})
 	defer closeT(t, s)
 	if sink.has("restored the seen records") || len(journalAll(t, s)) != 4 {
 		t.Fatalf("second open:\n%s", sink)
+	}
+}
+
+// TestRestoresSeenBeforeTrimming: events journaled just before a crash
+// that kept their seen records from the disk are known as seen after a
+// restart that comes when they are already past MaxAge: Open restores
+// their seen records from the journal before trimming deletes the
+// segment holding them, so a resend is not taken for new.
+func TestRestoresSeenBeforeTrimming(t *testing.T) {
+	dir, to := t.TempDir(), filepath.Join(t.TempDir(), "copy")
+	clk := newClock()
+	s := openJ(t, dir, seen.Options{Now: clk.Now}, Options{MaxAge: time.Hour})
+	addEvents(t, s, 0, 3) // acknowledged; their seen records not fsync'd
+	copyAsAfterPowerLoss(t, dir, to)
+	if err := os.Truncate(filepath.Join(to, "seen.log"), storedir.HeaderSize); err != nil {
+		t.Fatal(err)
+	}
+	closeT(t, s)
+	clk.Add(2 * time.Hour)
+	s = openJ(t, to, seen.Options{Now: clk.Now}, Options{MaxAge: time.Hour})
+	defer closeT(t, s)
+	if n := len(journalAll(t, s)); n != 0 {
+		t.Fatalf("journal holds %d records, want none: all are past MaxAge", n)
+	}
+	for i := range 3 {
+		el, raw := jEvent(i)
+		if first, err := s.CheckAndJournal(el, raw, false, nil); first || err != nil {
+			t.Fatalf("event %d after the restart: first=%v err=%v, want a duplicate", i, first, err)
+		}
 	}
 }

@@ -1,4 +1,4 @@
-package seen
+package journal
 
 import (
 	"bufio"
@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"os"
 	"time"
+
+	"comet/internal/storedir"
 )
 
 // ErrStopRead may be returned by a ReadJournal callback to end the read
@@ -22,11 +24,8 @@ var ErrStopRead = errors.New("seen: stop reading the journal")
 // writers and trimming go on meanwhile; a segment trimmed while it is
 // being read ends it early, and a record damaged since Open is skipped
 // with an ERROR. fn's error, other than ErrStopRead, is returned.
-func (s *Store) ReadJournal(after, upto uint64, fn func(JournalRecord) error) error {
-	if s.journal == nil {
-		return nil
-	}
-	return s.journal.read(after, upto, fn)
+func (j *Journal) ReadJournal(after, upto uint64, fn func(Record) error) error {
+	return j.read(after, upto, fn)
 }
 
 // chunk is the part of one segment a read covers, captured under mu.
@@ -37,7 +36,7 @@ type chunk struct {
 	size int64
 }
 
-func (j *journal) read(after, upto uint64, fn func(JournalRecord) error) error {
+func (j *Journal) read(after, upto uint64, fn func(Record) error) error {
 	var buf []byte
 	for after < upto {
 		j.mu.Lock()
@@ -69,7 +68,7 @@ func (j *journal) read(after, upto uint64, fn func(JournalRecord) error) error {
 
 // readChunk reads the records of c up to upto and returns the last
 // sequence number it passed.
-func (j *journal) readChunk(c chunk, upto uint64, buf *[]byte, fn func(JournalRecord) error) (uint64, error) {
+func (j *Journal) readChunk(c chunk, upto uint64, buf *[]byte, fn func(Record) error) (uint64, error) {
 	f, err := j.root.Open(c.name)
 	if errors.Is(err, fs.ErrNotExist) {
 		j.log.Warn("seen: journal segment trimmed while it was being read", "path", j.path(c.name))
@@ -108,7 +107,7 @@ func (j *journal) readChunk(c chunk, upto uint64, buf *[]byte, fn func(JournalRe
 			}
 			pos += jHeaderSize + int64(h.length)
 			if h.checks(hb[:], body) {
-				if err := fn(JournalRecord{Seq: seq, Received: h.unixNano, Key: h.key, Raw: body}); err != nil {
+				if err := fn(Record{Seq: seq, Received: h.unixNano, Key: h.key, Raw: body}); err != nil {
 					return last, err
 				}
 				continue
@@ -121,43 +120,55 @@ func (j *journal) readChunk(c chunk, upto uint64, buf *[]byte, fn func(JournalRe
 	return last, nil
 }
 
-// Journal is a read-only view of a journal, for "comet journal".
-type Journal struct {
-	j *journal
+// Reader is a read-only view of a journal, for "comet journal".
+type Reader struct {
+	j *Journal
 }
 
-// OpenJournal opens the journal in the store directory dir read-only. It
+// OpenReader opens the journal in the store directory dir read-only. It
 // takes no lock and changes nothing, so it works while a broker is
 // running on dir: segments are only ever appended to or deleted whole,
 // the end of the segment being written is read up to its last whole
 // record, and a segment trimmed meanwhile is skipped. Damage is reported
 // to log but not repaired.
-func OpenJournal(dir string, log *slog.Logger) (*Journal, error) {
+func OpenReader(dir string, log *slog.Logger) (*Reader, error) {
 	if log == nil {
 		log = slog.Default()
 	}
 	if _, err := os.Lstat(dir); err != nil {
 		return nil, fmt.Errorf("seen: open journal: %w", err)
 	}
-	root, err := openDir(dir)
+	root, err := storedir.Open(dir)
 	if err != nil {
 		return nil, err
 	}
-	j, err := newJournal(root, dir, log, time.Now, nil, true)
-	if err != nil {
+	j := &Journal{root: root, dir: dir, log: log, now: time.Now, readOnly: true}
+	if err := j.init(); err != nil {
 		root.Close()
 		return nil, err
 	}
-	return &Journal{j: j}, nil
+	return &Reader{j: j}, nil
 }
 
-// Stats describes what the journal held when it was opened.
-func (r *Journal) Stats() JournalStats { return r.j.stats() }
-
-// Read is Store.ReadJournal on the read-only view.
-func (r *Journal) Read(after, upto uint64, fn func(JournalRecord) error) error {
+// Read is Journal.ReadJournal on the read-only view.
+func (r *Reader) Read(after, upto uint64, fn func(Record) error) error {
 	return r.j.read(after, upto, fn)
 }
 
 // Close releases the directory.
-func (r *Journal) Close() error { return r.j.root.Close() }
+func (r *Reader) Close() error { return r.j.root.Close() }
+
+// nthLast returns the sequence number before the n-th newest record, 0
+// if the journal holds no more than n.
+func (j *Journal) nthLast(n int) uint64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for i := len(j.segs) - 1; i >= 0; i-- {
+		seqs := j.segs[i].seqs
+		if len(seqs) > n {
+			return seqs[len(seqs)-n-1]
+		}
+		n -= len(seqs)
+	}
+	return 0
+}

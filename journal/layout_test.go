@@ -1,4 +1,4 @@
-package seen
+package journal
 
 import (
 	"os"
@@ -7,6 +7,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"comet/internal/storedir"
+
+	"comet/seen"
 )
 
 // Kinds of segment file a journal directory can hold after crashes,
@@ -35,13 +39,13 @@ func layoutJournal(t *testing.T, dir, layout string, received int64) []uint64 {
 	seq := uint64(1)
 	for _, kind := range layout {
 		name := filepath.Join(dir, segName(seq))
-		b := headerFor(journalMagic)
+		b := storedir.Header(journalMagic)
 		switch kind {
 		case segRecords:
 			for range 3 {
 				el, raw := jEvent(int(seq))
-				key := KeyOf(el)
-				b = appendJournalRecord(b, seq, received, &key, raw)
+				key := seen.KeyOf(el)
+				b = appendRecord(b, seq, received, &key, raw)
 				want = append(want, seq)
 				seq++
 			}
@@ -90,10 +94,10 @@ func layouts() []string {
 }
 
 // readSeqs reads (after, upto] with read and returns the sequence numbers.
-func readSeqs(t *testing.T, read func(after, upto uint64, fn func(JournalRecord) error) error, after, upto uint64) []uint64 {
+func readSeqs(t *testing.T, read func(after, upto uint64, fn func(Record) error) error, after, upto uint64) []uint64 {
 	t.Helper()
 	var got []uint64
-	if err := read(after, upto, func(r JournalRecord) error {
+	if err := read(after, upto, func(r Record) error {
 		got = append(got, r.Seq)
 		return nil
 	}); err != nil {
@@ -104,7 +108,7 @@ func readSeqs(t *testing.T, read func(after, upto uint64, fn func(JournalRecord)
 
 // checkReads checks that read returns, from every position, exactly the
 // records of want after it, and a bounded range exactly its part.
-func checkReads(t *testing.T, what string, read func(after, upto uint64, fn func(JournalRecord) error) error, want []uint64) {
+func checkReads(t *testing.T, what string, read func(after, upto uint64, fn func(Record) error) error, want []uint64) {
 	t.Helper()
 	top := uint64(0)
 	if len(want) > 0 {
@@ -136,23 +140,23 @@ func TestJournalSegmentLayouts(t *testing.T) {
 		t.Run(layout, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			s := openJ(t, dir, Options{Now: clk.Now}, JournalOptions{})
+			s := openJ(t, dir, seen.Options{Now: clk.Now}, Options{})
 			closeT(t, s)
 			want := layoutJournal(t, dir, layout, clk.Now().UnixNano())
 
-			r, err := OpenJournal(dir, quiet)
+			r, err := OpenReader(dir, quiet)
 			if err != nil {
 				t.Fatal(err)
 			}
 			checkReads(t, "read-only view", r.Read, want)
-			if st := r.Stats(); st.Events != len(want) || st.Last != want[len(want)-1] {
+			if st := r.j.Stats(); st.Events != len(want) || st.Last != want[len(want)-1] {
 				t.Fatalf("read-only stats %+v, want %d events up to %d", st, len(want), want[len(want)-1])
 			}
 			r.Close()
 
 			// The seen log knows none of the journaled events: what a
 			// power loss leaves when their seen records were not fsync'd.
-			s = openJ(t, dir, Options{Now: clk.Now}, JournalOptions{})
+			s = openJ(t, dir, seen.Options{Now: clk.Now}, Options{})
 			checkReads(t, "store", s.ReadJournal, want)
 			if last := s.JournalLast(); last < want[len(want)-1] {
 				t.Fatalf("JournalLast %d, below the newest record %d", last, want[len(want)-1])
@@ -174,7 +178,7 @@ func TestJournalSegmentLayouts(t *testing.T) {
 			checkReads(t, "store after a new event", s.ReadJournal, append(slices.Clone(want), next))
 			closeT(t, s)
 
-			s = openJ(t, dir, Options{Now: clk.Now}, JournalOptions{})
+			s = openJ(t, dir, seen.Options{Now: clk.Now}, Options{})
 			if got := readSeqs(t, s.ReadJournal, 0, ^uint64(0)); !slices.Equal(got, append(slices.Clone(want), next)) {
 				t.Fatalf("reopened: read %v, want %v and %d", got, want, next)
 			}
@@ -192,11 +196,11 @@ func TestJournalEmptySegmentTrimmed(t *testing.T) {
 		t.Run(layout, func(t *testing.T) {
 			clk := newClock()
 			dir := t.TempDir()
-			s := openJ(t, dir, Options{Now: clk.Now}, JournalOptions{MaxAge: time.Hour})
+			s := openJ(t, dir, seen.Options{Now: clk.Now}, Options{MaxAge: time.Hour})
 			closeT(t, s)
 			want := layoutJournal(t, dir, layout, clk.Now().UnixNano())
 			clk.Add(2 * time.Hour)
-			s = openJ(t, dir, Options{Now: clk.Now}, JournalOptions{MaxAge: time.Hour})
+			s = openJ(t, dir, seen.Options{Now: clk.Now}, Options{MaxAge: time.Hour})
 			defer closeT(t, s)
 			if got := journalAll(t, s); len(got) != 0 {
 				t.Fatalf("%d expired records kept", len(got))
@@ -218,22 +222,22 @@ func TestJournalEmptySegmentTrimmed(t *testing.T) {
 func TestJournalMisnamedSegment(t *testing.T) {
 	clk := newClock()
 	dir := t.TempDir()
-	s := openJ(t, dir, Options{Now: clk.Now}, JournalOptions{})
+	s := openJ(t, dir, seen.Options{Now: clk.Now}, Options{})
 	closeT(t, s)
 	layoutJournal(t, dir, "R", clk.Now().UnixNano())
 	// journal-2 holds 7, 8, 9, journal-3 holds 4, 5, 6.
 	for i, seqs := range [][]uint64{{7, 8, 9}, {4, 5, 6}} {
-		b := headerFor(journalMagic)
+		b := storedir.Header(journalMagic)
 		for _, seq := range seqs {
 			el, raw := jEvent(int(seq))
-			key := KeyOf(el)
-			b = appendJournalRecord(b, seq, clk.Now().UnixNano(), &key, raw)
+			key := seen.KeyOf(el)
+			b = appendRecord(b, seq, clk.Now().UnixNano(), &key, raw)
 		}
 		if err := os.WriteFile(filepath.Join(dir, segName(uint64(2+i))), b, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	s = openJ(t, dir, Options{Now: clk.Now}, JournalOptions{})
+	s = openJ(t, dir, seen.Options{Now: clk.Now}, Options{})
 	defer closeT(t, s)
 	want := []uint64{1, 2, 3, 7, 8, 9}
 	checkReads(t, "store", s.ReadJournal, want)

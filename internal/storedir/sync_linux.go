@@ -1,15 +1,15 @@
-package seen
+package storedir
 
 import (
 	"os"
 	"syscall"
 )
 
-// syncData makes f's written data durable. On Linux that is fdatasync(2):
+// SyncData makes f's written data durable. On Linux that is fdatasync(2):
 // it still flushes the file size an append changed, but skips the
 // timestamps fsync(2) would also journal; measured here at 160 µs per
 // 44-byte append against 185 µs for fsync.
-func syncData(f logFile) error {
+func SyncData(f File) error {
 	of, ok := f.(*os.File)
 	if !ok {
 		return f.Sync()

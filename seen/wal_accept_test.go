@@ -3,6 +3,8 @@ package seen
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -30,7 +32,7 @@ func (a *announcer) got() []uint64 {
 
 // keysOnce checks that the journal holds each key at most once and
 // returns how many records it holds per event element.
-func keysOnce(t *testing.T, recs []JournalRecord) map[Key]int {
+func keysOnce(t *testing.T, recs []walRecord) map[Key]int {
 	t.Helper()
 	n := map[Key]int{}
 	for _, r := range recs {
@@ -42,7 +44,7 @@ func keysOnce(t *testing.T, recs []JournalRecord) map[Key]int {
 	return n
 }
 
-func seqsOf(recs []JournalRecord) []uint64 {
+func seqsOf(recs []walRecord) []uint64 {
 	var out []uint64
 	for _, r := range recs {
 		out = append(out, r.Seq)
@@ -68,7 +70,7 @@ func TestJournaledEventAcceptedWhenSeenWriteFails(t *testing.T) {
 		t.Run(fmt.Sprintf("partial=%v,keep=%v,restart=%v", tc.partial, tc.keep, tc.restart), func(t *testing.T) {
 			dir := t.TempDir()
 			ann := &announcer{}
-			s := openJ(t, dir, Options{}, JournalOptions{OnCommit: ann.onCommit})
+			s := openJ(t, dir, Options{}, walOptions{OnCommit: ann.onCommit})
 			addEvents(t, s, 0, 3)
 			seenLog := injectFaults(s)
 			seenLog.set(func(f *faultyFile) { f.writeErr, f.partial = syscall.ENOSPC, tc.partial })
@@ -105,7 +107,7 @@ func TestJournaledEventAcceptedWhenSeenWriteFails(t *testing.T) {
 			if tc.restart {
 				s.Close() // fails: the owed record cannot be written
 				seenLog.set(healthy)
-				s = openJ(t, dir, Options{}, JournalOptions{OnCommit: ann.onCommit})
+				s = openJ(t, dir, Options{}, walOptions{OnCommit: ann.onCommit})
 			} else {
 				seenLog.set(healthy)
 			}
@@ -120,7 +122,7 @@ func TestJournaledEventAcceptedWhenSeenWriteFails(t *testing.T) {
 			}
 			closeT(t, s)
 
-			s = openJ(t, dir, Options{}, JournalOptions{})
+			s = openJ(t, dir, Options{}, walOptions{})
 			defer closeT(t, s)
 			recs := journalAll(t, s)
 			if n := keysOnce(t, recs); len(n) != 5 {
@@ -142,7 +144,7 @@ func TestJournaledEventAcceptedWhenSeenWriteFails(t *testing.T) {
 func TestOwedSeenRecordWrittenWithinASecond(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dir := t.TempDir()
-		s := openJ(t, dir, Options{}, JournalOptions{})
+		s := openJ(t, dir, Options{}, walOptions{})
 		addEvents(t, s, 0, 2)
 		time.Sleep(lazySync) // their seen records are fsync'd: no sync is due
 		synctest.Wait()
@@ -165,4 +167,18 @@ func TestOwedSeenRecordWrittenWithinASecond(t *testing.T) {
 		}
 		closeT(t, s)
 	})
+}
+
+// TestNoWALReadsNoPositions: without a write-ahead log the store reads
+// no file but its own: a stray "positions" entry (the journal's file of
+// upstream positions), even one that is not a regular file, does not
+// keep it from opening.
+func TestNoWALReadsNoPositions(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "positions"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	s := openT(t, dir, Options{})
+	record(t, s, keyN(1), true)
+	closeT(t, s)
 }

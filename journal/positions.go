@@ -1,4 +1,4 @@
-package seen
+package journal
 
 import (
 	"encoding/binary"
@@ -10,6 +10,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"comet/internal/storedir"
 )
 
 // Positions file: where this broker is in each upstream's journal.
@@ -49,10 +51,10 @@ type positions struct {
 }
 
 // Position returns the position recorded for the upstream named key.
-func (s *Store) Position(key string) (Position, bool) {
-	s.positions.mu.Lock()
-	defer s.positions.mu.Unlock()
-	p, ok := s.positions.m[key]
+func (j *Journal) Position(key string) (Position, bool) {
+	j.positions.mu.Lock()
+	defer j.positions.mu.Unlock()
+	p, ok := j.positions.m[key]
 	return p, ok
 }
 
@@ -61,22 +63,22 @@ func (s *Store) Position(key string) (Position, bool) {
 // SetPosition returns: without a position, a restart would ask for no
 // replay at all. A later position in the same journal is written within
 // a second, and at Close.
-func (s *Store) SetPosition(key string, p Position) {
+func (j *Journal) SetPosition(key string, p Position) {
 	if len(key) > maxPositionKey || len(p.ID) > maxPositionKey {
 		return
 	}
-	s.positions.mu.Lock()
-	old, ok := s.positions.m[key]
+	j.positions.mu.Lock()
+	old, ok := j.positions.m[key]
 	if ok && old == p {
-		s.positions.mu.Unlock()
+		j.positions.mu.Unlock()
 		return
 	}
-	s.positions.m[key] = p
-	s.positions.dirty = true
-	s.positions.mu.Unlock()
+	j.positions.m[key] = p
+	j.positions.dirty = true
+	j.positions.mu.Unlock()
 	if !ok || old.ID != p.ID {
-		if err := s.positions.flush(); err != nil {
-			s.log.Error("seen: cannot write upstream positions", "err", err)
+		if err := j.positions.flush(); err != nil {
+			j.log.Error("seen: cannot write upstream positions", "err", err)
 		}
 	}
 }
@@ -85,7 +87,7 @@ func (s *Store) SetPosition(key string, p Position) {
 // big-endian uint16 lengths of key and ID, key, ID, the uint64 seq, and
 // the CRC-32C of the record so far.
 func encodePositions(m map[string]Position) []byte {
-	b := headerFor(positionsMagic)
+	b := storedir.Header(positionsMagic)
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -99,19 +101,19 @@ func encodePositions(m map[string]Position) []byte {
 		b = append(b, k...)
 		b = append(b, p.ID...)
 		b = binary.BigEndian.AppendUint64(b, p.Seq)
-		b = binary.BigEndian.AppendUint32(b, crcOf(b[start:]))
+		b = binary.BigEndian.AppendUint32(b, storedir.CRC(b[start:]))
 	}
 	return b
 }
 
-// DecodePositions parses a positions file. Any damage is an error: the
+// decodePositions parses a positions file. Any damage is an error: the
 // file is written whole and renamed into place, so it is never torn.
-func DecodePositions(b []byte) (map[string]Position, error) {
-	if st, _ := checkHeaderFor(b, positionsMagic); st != headerOK {
+func decodePositions(b []byte) (map[string]Position, error) {
+	if st, _ := storedir.CheckHeader(b, positionsMagic); st != storedir.HeaderOK {
 		return nil, errors.New("bad header")
 	}
 	m := map[string]Position{}
-	for off := headerSize; off < len(b); {
+	for off := storedir.HeaderSize; off < len(b); {
 		if len(b)-off < 4 {
 			return nil, fmt.Errorf("truncated record at offset %d", off)
 		}
@@ -121,7 +123,7 @@ func DecodePositions(b []byte) (map[string]Position, error) {
 			return nil, fmt.Errorf("bad record at offset %d", off)
 		}
 		r := b[off : off+n]
-		if binary.BigEndian.Uint32(r[n-4:]) != crcOf(r[:n-4]) {
+		if binary.BigEndian.Uint32(r[n-4:]) != storedir.CRC(r[:n-4]) {
 			return nil, fmt.Errorf("checksum mismatch at offset %d", off)
 		}
 		k := string(r[4 : 4+kl])
@@ -140,7 +142,7 @@ func loadPositions(root *os.Root, dir string, log *slog.Logger) (*positions, err
 	case err != nil:
 		return nil, fmt.Errorf("seen: read %s: %w", dir+string(os.PathSeparator)+positionsName, err)
 	}
-	m, err := DecodePositions(b)
+	m, err := decodePositions(b)
 	if err != nil {
 		// Losing positions costs full replays, not events: go on.
 		log.Error("seen: upstream positions file is damaged: replays start from what upstreams hold",

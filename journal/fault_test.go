@@ -1,4 +1,4 @@
-package seen
+package journal
 
 import (
 	"errors"
@@ -10,14 +10,18 @@ import (
 	"syscall"
 	"testing"
 	"testing/synctest"
+
+	"comet/internal/storedir"
+
+	"comet/seen"
 )
 
 func injectJournalFaults(s *Store) *faultyFile {
-	j := s.journal
+	j := s.Journal
 	j.wmu.Lock()
 	defer j.wmu.Unlock()
 	seg := j.segs[len(j.segs)-1]
-	f := &faultyFile{logFile: seg.f}
+	f := &faultyFile{File: seg.f}
 	seg.f = f
 	return f
 }
@@ -31,7 +35,7 @@ func TestJournalWriteFailure(t *testing.T) {
 	for _, partial := range []bool{false, true} {
 		dir := t.TempDir()
 		announced := 0
-		s := openJ(t, dir, Options{}, JournalOptions{OnCommit: func(uint64, any) { announced++ }})
+		s := openJ(t, dir, seen.Options{}, Options{OnCommit: func(uint64, any) { announced++ }})
 		addEvents(t, s, 0, 2)
 		f := injectJournalFaults(s)
 		f.set(func(f *faultyFile) { f.writeErr, f.partial = syscall.ENOSPC, partial })
@@ -51,7 +55,7 @@ func TestJournalWriteFailure(t *testing.T) {
 			t.Fatalf("%d events announced, want 3 (none of the failed ones)", announced)
 		}
 		closeT(t, s)
-		s = openJ(t, dir, Options{}, JournalOptions{})
+		s = openJ(t, dir, seen.Options{}, Options{})
 		recs := journalAll(t, s)
 		if len(recs) != 3 || string(recs[2].Raw) != string(raw) || recs[2].Seq <= recs[1].Seq {
 			t.Fatalf("partial=%v: journal holds %d records after the failure", partial, len(recs))
@@ -67,7 +71,7 @@ func TestJournalWriteFailure(t *testing.T) {
 func TestPanickingCommitHookWedgesNothing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		calls := 0
-		s := openJ(t, t.TempDir(), Options{}, JournalOptions{OnCommit: func(uint64, any) {
+		s := openJ(t, t.TempDir(), seen.Options{}, Options{OnCommit: func(uint64, any) {
 			calls++
 			if calls == 1 {
 				panic("hook bug")
@@ -138,7 +142,7 @@ func (sh *shots) takeErr(err *error) error {
 }
 
 type shotFile struct {
-	logFile
+	storedir.File
 	sh *shots
 }
 
@@ -146,34 +150,35 @@ func (f shotFile) WriteAt(b []byte, off int64) (int, error) {
 	if fail, partial := f.sh.take(&f.sh.writeIn); fail {
 		n := 0
 		if partial {
-			n, _ = f.logFile.WriteAt(b[:len(b)/2], off)
+			n, _ = f.File.WriteAt(b[:len(b)/2], off)
 		}
 		return n, &os.PathError{Op: "write", Path: "injected", Err: syscall.ENOSPC}
 	}
-	return f.logFile.WriteAt(b, off)
+	return f.File.WriteAt(b, off)
 }
 
 func (f shotFile) Sync() error {
 	if fail, _ := f.sh.take(&f.sh.syncIn); fail {
 		return &os.PathError{Op: "sync", Path: "injected", Err: syscall.EIO}
 	}
-	return f.logFile.Sync()
+	return f.File.Sync()
 }
 
 // injectShots routes the journal's segment files, the ones it creates
-// and the one being written, through jsh, and the seen log through ssh.
-// segMax makes segments rotate every couple of events.
-func injectShots(s *Store, jsh, ssh *shots, segMax int64) {
-	j := s.journal
+// and the one being written, through jsh. segMax makes segments rotate
+// every couple of events. (The seen log's faults are the seen package's
+// tests', against a stand-in write-ahead log.)
+func injectShots(s *Store, jsh *shots, segMax int64) {
+	j := s.Journal
 	j.wmu.Lock()
 	j.segMax = segMax
 	seg := j.segs[len(j.segs)-1]
 	seg.f = shotFile{seg.f, jsh}
-	j.createSeg = func(name string) (logFile, error) {
+	j.createSeg = func(name string) (storedir.File, error) {
 		if err := jsh.takeErr(&jsh.createErr); err != nil {
 			return nil, err
 		}
-		f, err := openRegular(j.root, j.dir, name, os.O_RDWR|os.O_CREATE|os.O_EXCL)
+		f, err := storedir.OpenFile(j.root, j.dir, name, os.O_RDWR|os.O_CREATE|os.O_EXCL)
 		if err != nil {
 			return nil, err
 		}
@@ -183,12 +188,9 @@ func injectShots(s *Store, jsh, ssh *shots, segMax int64) {
 		if err := jsh.takeErr(&jsh.dirErr); err != nil {
 			return err
 		}
-		return syncRoot(j.root)
+		return storedir.SyncRoot(j.root)
 	}
 	j.wmu.Unlock()
-	s.fileMu.Lock()
-	s.file = shotFile{s.file, ssh}
-	s.fileMu.Unlock()
 }
 
 // model is what callers were told: for each event, how many times it was
@@ -196,24 +198,24 @@ func injectShots(s *Store, jsh, ssh *shots, segMax int64) {
 // (so it must be in the journal).
 type model struct {
 	relayed map[int]int
-	acked   map[Key]int // journaled events, by key: the event number
+	acked   map[seen.Key]int // journaled events, by key: the event number
 }
 
 // checkJournal checks the invariants a subscriber relies on against a
 // journal reader: every acknowledged event is there exactly once and
 // nothing else; sequence numbers only grow; a read from any position
 // gets exactly what follows it; reading up to last gets everything.
-func checkJournal(t *testing.T, what string, read func(after, upto uint64, fn func(JournalRecord) error) error, last uint64, m *model) []JournalRecord {
+func checkJournal(t *testing.T, what string, read func(after, upto uint64, fn func(Record) error) error, last uint64, m *model) []Record {
 	t.Helper()
-	var all []JournalRecord
-	if err := read(0, ^uint64(0), func(r JournalRecord) error {
+	var all []Record
+	if err := read(0, ^uint64(0), func(r Record) error {
 		r.Raw = nil
 		all = append(all, r)
 		return nil
 	}); err != nil {
 		t.Fatalf("%s: read: %v", what, err)
 	}
-	keys := map[Key]bool{}
+	keys := map[seen.Key]bool{}
 	for i, r := range all {
 		if i > 0 && r.Seq <= all[i-1].Seq {
 			t.Fatalf("%s: seq %d after %d", what, r.Seq, all[i-1].Seq)
@@ -243,7 +245,7 @@ func checkJournal(t *testing.T, what string, read func(after, upto uint64, fn fu
 }
 
 // TestJournalFaults: with the journal's writes, fsyncs, segment
-// creation and directory fsync, or the seen log's write, failing once
+// creation or directory fsync failing once
 // (whole or torn) at each point of a run of events rotating segments
 // every two events, no acknowledged event is lost from the journal or
 // the seen set, none is taken as new twice, replay from any position
@@ -254,19 +256,17 @@ func checkJournal(t *testing.T, what string, read func(after, upto uint64, fn fu
 func TestJournalFaults(t *testing.T) {
 	type kind struct {
 		name string
-		arm  func(j, seen *shots)
+		arm  func(j *shots)
 	}
 	kinds := []kind{
-		{"journal write", func(j, _ *shots) { j.writeIn = 1 }},
-		{"journal write torn", func(j, _ *shots) { j.writeIn, j.partial = 1, true }},
-		{"second journal write", func(j, _ *shots) { j.writeIn = 2 }},
-		{"second journal write torn", func(j, _ *shots) { j.writeIn, j.partial = 2, true }},
-		{"journal sync", func(j, _ *shots) { j.syncIn = 1 }},
-		{"second journal sync", func(j, _ *shots) { j.syncIn = 2 }},
-		{"segment create", func(j, _ *shots) { j.createErr = syscall.ENOSPC }},
-		{"directory sync", func(j, _ *shots) { j.dirErr = syscall.EIO }},
-		{"seen log write", func(_, s *shots) { s.writeIn = 1 }},
-		{"seen log write torn", func(_, s *shots) { s.writeIn, s.partial = 1, true }},
+		{"journal write", func(j *shots) { j.writeIn = 1 }},
+		{"journal write torn", func(j *shots) { j.writeIn, j.partial = 1, true }},
+		{"second journal write", func(j *shots) { j.writeIn = 2 }},
+		{"second journal write torn", func(j *shots) { j.writeIn, j.partial = 2, true }},
+		{"journal sync", func(j *shots) { j.syncIn = 1 }},
+		{"second journal sync", func(j *shots) { j.syncIn = 2 }},
+		{"segment create", func(j *shots) { j.createErr = syscall.ENOSPC }},
+		{"directory sync", func(j *shots) { j.dirErr = syscall.EIO }},
 	}
 	const events = 6
 	for _, k := range kinds {
@@ -279,7 +279,7 @@ func TestJournalFaults(t *testing.T) {
 	}
 }
 
-func runJournalFault(t *testing.T, arm func(j, seen *shots), at, events int) {
+func runJournalFault(t *testing.T, arm func(j *shots), at, events int) {
 	dir := t.TempDir()
 	var mu sync.Mutex
 	var announced []uint64
@@ -288,10 +288,10 @@ func runJournalFault(t *testing.T, arm func(j, seen *shots), at, events int) {
 		announced = append(announced, seq)
 		mu.Unlock()
 	}
-	s := openJ(t, dir, Options{}, JournalOptions{OnCommit: onCommit})
-	jsh, ssh := &shots{}, &shots{}
-	injectShots(s, jsh, ssh, 200)
-	m := &model{relayed: map[int]int{}, acked: map[Key]int{}}
+	s := openJ(t, dir, seen.Options{}, Options{OnCommit: onCommit})
+	jsh := &shots{}
+	injectShots(s, jsh, 200)
+	m := &model{relayed: map[int]int{}, acked: map[seen.Key]int{}}
 	check := func(what string) {
 		t.Helper()
 		all := checkJournal(t, what, s.ReadJournal, s.JournalLast(), m)
@@ -309,7 +309,7 @@ func runJournalFault(t *testing.T, arm func(j, seen *shots), at, events int) {
 		if first {
 			m.relayed[i]++
 			if err == nil {
-				m.acked[KeyOf(el)] = i
+				m.acked[seen.KeyOf(el)] = i
 			}
 		}
 		if !first && err == nil && m.relayed[i] == 0 {
@@ -319,7 +319,7 @@ func runJournalFault(t *testing.T, arm func(j, seen *shots), at, events int) {
 	}
 	for i := range events {
 		if i == at {
-			jsh.arm(func(j *shots) { ssh.arm(func(s *shots) { arm(j, s) }) })
+			jsh.arm(arm)
 		}
 		err := send(i)
 		check(fmt.Sprintf("after event %d", i))
@@ -335,13 +335,13 @@ func runJournalFault(t *testing.T, arm func(j, seen *shots), at, events int) {
 			t.Fatalf("copy of event %d: err=%v, taken as new %d times", i, err, m.relayed[i])
 		}
 	}
-	if jsh.fired+ssh.fired != 1 {
-		t.Fatalf("the fault fired %d times, want once", jsh.fired+ssh.fired)
+	if jsh.fired != 1 {
+		t.Fatalf("the fault fired %d times, want once", jsh.fired)
 	}
 	checkCopy(t, dir, m)
 	closeT(t, s)
 
-	s = openJ(t, dir, Options{}, JournalOptions{})
+	s = openJ(t, dir, seen.Options{}, Options{})
 	defer closeT(t, s)
 	checkJournal(t, "reopened", s.ReadJournal, s.JournalLast(), m)
 	for i := range events {
@@ -350,12 +350,12 @@ func runJournalFault(t *testing.T, arm func(j, seen *shots), at, events int) {
 			t.Fatalf("event %d after reopening: first=%v err=%v, want a duplicate", i, first, err)
 		}
 	}
-	r, err := OpenJournal(dir, quiet)
+	r, err := OpenReader(dir, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	checkJournal(t, "read-only view", r.Read, r.Stats().Last, m)
+	checkJournal(t, "read-only view", r.Read, r.j.Stats().Last, m)
 }
 
 // checkCopy opens a copy of the store in dir as a power loss could leave
@@ -366,10 +366,10 @@ func checkCopy(t *testing.T, dir string, m *model) {
 	t.Helper()
 	to := filepath.Join(t.TempDir(), "copy")
 	copyAsAfterPowerLoss(t, dir, to)
-	if err := os.Truncate(logPath(to), headerSize); err != nil {
+	if err := os.Truncate(filepath.Join(to, "seen.log"), storedir.HeaderSize); err != nil {
 		t.Fatal(err)
 	}
-	s := openJ(t, to, Options{}, JournalOptions{})
+	s := openJ(t, to, seen.Options{}, Options{})
 	defer closeT(t, s)
 	checkJournal(t, "after a power loss", s.ReadJournal, s.JournalLast(), m)
 	for _, i := range m.acked {
@@ -383,7 +383,7 @@ func checkCopy(t *testing.T, dir string, m *model) {
 // holdFile blocks its second WriteAt (a new segment's first records,
 // after its header) until release is closed.
 type holdFile struct {
-	logFile
+	storedir.File
 	writes  int
 	release chan struct{}
 }
@@ -393,7 +393,7 @@ func (f *holdFile) WriteAt(b []byte, off int64) (int, error) {
 	if f.writes == 2 {
 		<-f.release
 	}
-	return f.logFile.WriteAt(b, off)
+	return f.File.WriteAt(b, off)
 }
 
 // TestReplayDuringRotation: while the first write to a new segment is in
@@ -403,18 +403,18 @@ func (f *holdFile) WriteAt(b []byte, off int64) (int, error) {
 func TestReplayDuringRotation(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dir := t.TempDir()
-		s := openJ(t, dir, Options{}, JournalOptions{})
+		s := openJ(t, dir, seen.Options{}, Options{})
 		addEvents(t, s, 0, 3)
 		release := make(chan struct{})
-		j := s.journal
+		j := s.Journal
 		j.wmu.Lock()
 		j.segMax = 1 // rotate at the next write
-		j.createSeg = func(name string) (logFile, error) {
-			f, err := openRegular(j.root, j.dir, name, os.O_RDWR|os.O_CREATE|os.O_EXCL)
+		j.createSeg = func(name string) (storedir.File, error) {
+			f, err := storedir.OpenFile(j.root, j.dir, name, os.O_RDWR|os.O_CREATE|os.O_EXCL)
 			if err != nil {
 				return nil, err
 			}
-			return &holdFile{logFile: f, release: release}, nil
+			return &holdFile{File: f, release: release}, nil
 		}
 		j.wmu.Unlock()
 		done := make(chan struct{})
@@ -434,7 +434,7 @@ func TestReplayDuringRotation(t *testing.T) {
 		}
 		want := []uint64{1, 2, 3}
 		checkReads(t, "store during a rotation", s.ReadJournal, want)
-		r, err := OpenJournal(dir, quiet)
+		r, err := OpenReader(dir, quiet)
 		if err != nil {
 			t.Fatal(err)
 		}

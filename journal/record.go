@@ -1,14 +1,16 @@
-package seen
+package journal
 
 import (
 	"encoding/binary"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
+
+	"comet/internal/storedir"
+	"comet/seen"
 )
 
-// Journal file layout; see the package documentation ("The journal").
+// Journal file layout; see the package documentation ("On disk").
 const (
 	journalMagic   = "COMETJN\x00"
 	journalIDName  = "journal.id"
@@ -21,28 +23,28 @@ const (
 	maxJournalBody = 1 << 30    // no frame the broker accepts comes near
 )
 
-// JournalRecord is one event as the journal holds it.
-type JournalRecord struct {
+// Record is one event as the journal holds it.
+type Record struct {
 	Seq      uint64
-	Received int64  // Unix nanoseconds
-	Key      Key    // the event's seen-store key
-	Raw      []byte // the frame's payload as received
+	Received int64    // Unix nanoseconds
+	Key      seen.Key // the event's seen-store key
+	Raw      []byte   // the frame's payload as received
 }
 
-// appendJournalRecord appends the record of raw, whose seen-store key is
+// appendRecord appends the record of raw, whose seen-store key is
 // key, received at unixNano with sequence number seq: a 56-byte header
 // (big-endian uint32 length of raw, uint64 seq, int64 Unix nanoseconds,
 // the 32-byte key, CRC-32C of those 52 bytes and raw), then raw. The key
 // lets Open restore a seen record that a crash kept from being written
-// after its journal record was (see Store.recoverSeen).
-func appendJournalRecord(dst []byte, seq uint64, unixNano int64, key *Key, raw []byte) []byte {
+// after its journal record was (see [Journal.Recent]).
+func appendRecord(dst []byte, seq uint64, unixNano int64, key *seen.Key, raw []byte) []byte {
 	start := len(dst)
 	dst = binary.BigEndian.AppendUint32(dst, uint32(len(raw)))
 	dst = binary.BigEndian.AppendUint64(dst, seq)
 	dst = binary.BigEndian.AppendUint64(dst, uint64(unixNano))
 	dst = append(dst, key[:]...)
-	crc := crcOf(dst[start : start+52])
-	crc = crcUpdate(crc, raw)
+	crc := storedir.CRC(dst[start : start+52])
+	crc = storedir.CRCUpdate(crc, raw)
 	dst = binary.BigEndian.AppendUint32(dst, crc)
 	return append(dst, raw...)
 }
@@ -52,7 +54,7 @@ type journalHead struct {
 	length   uint32
 	seq      uint64
 	unixNano int64
-	key      Key
+	key      seen.Key
 	crc      uint32
 }
 
@@ -70,28 +72,7 @@ func decodeJournalHead(b []byte) (h journalHead, ok bool) {
 // checks reports whether body, the h.length bytes after the header hb,
 // match the header's checksum.
 func (h journalHead) checks(hb, body []byte) bool {
-	return crcUpdate(crcOf(hb[:52]), body) == h.crc
-}
-
-// DecodeJournalRecord decodes the record at the start of b and returns it
-// and its size. It is what Open and the readers apply to every record; an
-// error says why b does not start with one.
-func DecodeJournalRecord(b []byte) (JournalRecord, int, error) {
-	if len(b) < jHeaderSize {
-		return JournalRecord{}, 0, fmt.Errorf("journal record: %d bytes, shorter than a header", len(b))
-	}
-	h, ok := decodeJournalHead(b)
-	if !ok {
-		return JournalRecord{}, 0, fmt.Errorf("journal record: impossible header (length %d, seq %d)", h.length, h.seq)
-	}
-	if uint64(len(b)-jHeaderSize) < uint64(h.length) {
-		return JournalRecord{}, 0, fmt.Errorf("journal record: %d bytes of body, header says %d", len(b)-jHeaderSize, h.length)
-	}
-	body := b[jHeaderSize : jHeaderSize+int(h.length)]
-	if !h.checks(b, body) {
-		return JournalRecord{}, 0, fmt.Errorf("journal record: checksum mismatch")
-	}
-	return JournalRecord{Seq: h.seq, Received: h.unixNano, Key: h.key, Raw: body}, jHeaderSize + int(h.length), nil
+	return storedir.CRCUpdate(storedir.CRC(hb[:52]), body) == h.crc
 }
 
 // segName is the file name of the segment whose first record is seq first:
@@ -116,15 +97,4 @@ func parseSegName(name string) (uint64, bool) {
 		return 0, false
 	}
 	return n, true
-}
-
-// writeHeader starts a new file with the header of magic m and syncs it.
-func writeHeader(f interface {
-	io.WriterAt
-	Sync() error
-}, m string) error {
-	if _, err := f.WriteAt(headerFor(m), 0); err != nil {
-		return err
-	}
-	return f.Sync()
 }

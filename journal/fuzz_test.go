@@ -1,44 +1,49 @@
-package seen
+package journal
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"comet/internal/storedir"
+
+	"comet/seen"
 )
 
 // FuzzJournalRecord: DecodeJournalRecord never panics, and what it
 // accepts encodes back to the same bytes.
 func FuzzJournalRecord(f *testing.F) {
-	f.Add(appendJournalRecord(nil, 1, 1e18, &Key{1}, []byte("<VOEvent/>")))
-	f.Add(appendJournalRecord(nil, 1<<63, -1, &Key{}, nil))
+	f.Add(appendRecord(nil, 1, 1e18, &seen.Key{1}, []byte("<VOEvent/>")))
+	f.Add(appendRecord(nil, 1<<63, -1, &seen.Key{}, nil))
 	f.Add([]byte("garbage that is long enough for a header"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r, n, err := DecodeJournalRecord(b)
+		r, n, err := decodeRecord(b)
 		if err != nil {
 			return
 		}
-		if enc := appendJournalRecord(nil, r.Seq, r.Received, &r.Key, r.Raw); !bytes.Equal(enc, b[:n]) {
+		if enc := appendRecord(nil, r.Seq, r.Received, &r.Key, r.Raw); !bytes.Equal(enc, b[:n]) {
 			t.Fatalf("record re-encodes differently")
 		}
 	})
 }
 
-// FuzzPositions: DecodePositions never panics, and what it accepts
+// FuzzPositions: decodePositions never panics, and what it accepts
 // encodes and decodes to the same positions.
 func FuzzPositions(f *testing.F) {
 	f.Add(encodePositions(map[string]Position{"host:8099": {"ab", 3}, "x": {"", 0}}))
-	f.Add(headerFor(positionsMagic))
+	f.Add(storedir.Header(positionsMagic))
 	f.Add([]byte("COMETPS\x00junk"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := DecodePositions(b)
+		m, err := decodePositions(b)
 		if err != nil {
 			return
 		}
-		m2, err := DecodePositions(encodePositions(m))
+		m2, err := decodePositions(encodePositions(m))
 		if err != nil || len(m2) != len(m) {
 			t.Fatalf("round trip: %v %d/%d", err, len(m2), len(m))
 		}
@@ -54,8 +59,8 @@ func FuzzPositions(f *testing.F) {
 // refuses with an error), every record it then reads checks, and a new
 // event gets a sequence number above all of them.
 func FuzzJournalSegment(f *testing.F) {
-	good := append(headerFor(journalMagic), appendJournalRecord(nil, 1, 5, &Key{2}, []byte("<a/>"))...)
-	good = appendJournalRecord(good, 2, 6, &Key{3}, []byte("<b/>"))
+	good := append(storedir.Header(journalMagic), appendRecord(nil, 1, 5, &seen.Key{2}, []byte("<a/>"))...)
+	good = appendRecord(good, 2, 6, &seen.Key{3}, []byte("<b/>"))
 	f.Add(good)
 	f.Add(good[:len(good)-3])
 	f.Add(append(bytes.Clone(good[:30]), good[40:]...))
@@ -63,7 +68,7 @@ func FuzzJournalSegment(f *testing.F) {
 	f.Fuzz(func(t *testing.T, seg []byte) {
 		dir := t.TempDir()
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		s, err := Open(dir, Options{Logger: log, Journal: &JournalOptions{}})
+		s, err := openStore(dir, seen.Options{Logger: log}, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -73,13 +78,13 @@ func FuzzJournalSegment(f *testing.F) {
 			t.Fatalf("segments %v", names)
 		}
 		os.WriteFile(names[0], seg, 0o600)
-		s, err = Open(dir, Options{Logger: log, Journal: &JournalOptions{}})
+		s, err = openStore(dir, seen.Options{Logger: log}, Options{})
 		if err != nil {
 			return
 		}
 		defer s.Close()
 		var last uint64
-		err = s.ReadJournal(0, ^uint64(0), func(r JournalRecord) error {
+		err = s.ReadJournal(0, ^uint64(0), func(r Record) error {
 			if r.Seq <= last {
 				t.Fatalf("seq %d after %d", r.Seq, last)
 			}
@@ -105,20 +110,20 @@ func FuzzJournalSegment(f *testing.F) {
 // above all of them.
 func FuzzJournalSegments(f *testing.F) {
 	seg := func(seqs ...uint64) []byte {
-		b := headerFor(journalMagic)
+		b := storedir.Header(journalMagic)
 		for _, s := range seqs {
-			b = appendJournalRecord(b, s, 5, &Key{byte(s)}, []byte("<e/>"))
+			b = appendRecord(b, s, 5, &seen.Key{byte(s)}, []byte("<e/>"))
 		}
 		return b
 	}
-	f.Add(seg(1, 2), headerFor(journalMagic), seg(4, 5), uint8(3), uint8(1))
-	f.Add(seg(1, 2), seg(3), headerFor(journalMagic), uint8(2), uint8(1))
-	f.Add(headerFor(journalMagic), seg(2, 3), []byte("COMETJ"), uint8(1), uint8(2))
+	f.Add(seg(1, 2), storedir.Header(journalMagic), seg(4, 5), uint8(3), uint8(1))
+	f.Add(seg(1, 2), seg(3), storedir.Header(journalMagic), uint8(2), uint8(1))
+	f.Add(storedir.Header(journalMagic), seg(2, 3), []byte("COMETJ"), uint8(1), uint8(2))
 	f.Add(seg(5, 6), seg(2, 3), seg(7), uint8(1), uint8(1))
 	f.Fuzz(func(t *testing.T, a, b, c []byte, gap1, gap2 uint8) {
 		dir := t.TempDir()
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		s, err := Open(dir, Options{Logger: log, Journal: &JournalOptions{}})
+		s, err := openStore(dir, seen.Options{Logger: log}, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -132,13 +137,13 @@ func FuzzJournalSegments(f *testing.F) {
 			os.WriteFile(filepath.Join(dir, segName(first)), seg, 0o600)
 			first += 1 + uint64([]uint8{gap1, gap2, 0}[i])
 		}
-		s, err = Open(dir, Options{Logger: log, Journal: &JournalOptions{}})
+		s, err = openStore(dir, seen.Options{Logger: log}, Options{})
 		if err != nil {
 			return
 		}
 		defer s.Close()
 		var all []uint64
-		err = s.ReadJournal(0, ^uint64(0), func(r JournalRecord) error {
+		err = s.ReadJournal(0, ^uint64(0), func(r Record) error {
 			if len(all) > 0 && r.Seq <= all[len(all)-1] {
 				t.Fatalf("seq %d after %d", r.Seq, all[len(all)-1])
 			}
@@ -150,7 +155,7 @@ func FuzzJournalSegments(f *testing.F) {
 		}
 		for i := range all {
 			var got []uint64
-			s.ReadJournal(all[i], ^uint64(0), func(r JournalRecord) error { got = append(got, r.Seq); return nil })
+			s.ReadJournal(all[i], ^uint64(0), func(r Record) error { got = append(got, r.Seq); return nil })
 			if !slices.Equal(got, all[i+1:]) {
 				t.Fatalf("read after %d gave %v, from the start %v", all[i], got, all)
 			}
@@ -162,4 +167,25 @@ func FuzzJournalSegments(f *testing.F) {
 			t.Fatalf("new event seq %d, not above %d", s.JournalLast(), all[len(all)-1])
 		}
 	})
+}
+
+// decodeRecord decodes the record at the start of b and returns it and
+// its size, applying the checks Open and the readers apply to every
+// record; an error says why b does not start with one.
+func decodeRecord(b []byte) (Record, int, error) {
+	if len(b) < jHeaderSize {
+		return Record{}, 0, fmt.Errorf("journal record: %d bytes, shorter than a header", len(b))
+	}
+	h, ok := decodeJournalHead(b)
+	if !ok {
+		return Record{}, 0, fmt.Errorf("journal record: impossible header (length %d, seq %d)", h.length, h.seq)
+	}
+	if uint64(len(b)-jHeaderSize) < uint64(h.length) {
+		return Record{}, 0, fmt.Errorf("journal record: %d bytes of body, header says %d", len(b)-jHeaderSize, h.length)
+	}
+	body := b[jHeaderSize : jHeaderSize+int(h.length)]
+	if !h.checks(b, body) {
+		return Record{}, 0, fmt.Errorf("journal record: checksum mismatch")
+	}
+	return Record{Seq: h.seq, Received: h.unixNano, Key: h.key, Raw: body}, jHeaderSize + int(h.length), nil
 }
