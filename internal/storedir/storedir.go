@@ -4,7 +4,9 @@
 // without following a link another user could plant, making writes and
 // renames durable, and the 16-byte header and CRC-32C their files use.
 //
-// It keeps no state and knows nothing of either store's records.
+// It is a package of its own so that the journal can use these
+// primitives without the seen store depending on the journal. It keeps
+// no state and knows nothing of either store's records.
 package storedir
 
 import (
