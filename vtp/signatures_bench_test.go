@@ -25,7 +25,8 @@ func BenchmarkFromAuthorSignatures(b *testing.B) {
 			var w warnings
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, ev, _ := br.fromAuthor(raw, "", discardLogger(), &w); ev == nil {
+				v := br.submit(raw, &source{kind: authorSource, warn: &w}, discardLogger())
+				if br.authorReply(v); v.kind != verdictAccepted {
 					b.Fatal("refused")
 				}
 			}
