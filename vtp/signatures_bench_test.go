@@ -6,10 +6,10 @@ import (
 	"comet/voevent"
 )
 
-// BenchmarkFromAuthorSignatures is an author's submission (parse, schema
+// BenchmarkAuthorSignatures is an author's submission (parse, schema
 // validation, answer) without a signature check and with one: the
 // difference is what --trusted-keys costs per event.
-func BenchmarkFromAuthorSignatures(b *testing.B) {
+func BenchmarkAuthorSignatures(b *testing.B) {
 	t := &testing.T{}
 	k := sigKey(1)
 	raw := signed(t, testEvent("ivo://example.org/test#bench", "observation", ""), k)

@@ -104,7 +104,7 @@ type RemoteInfo struct {
 type LastEvent struct {
 	IVORN  string    `json:"ivorn"` // clipped
 	Time   time.Time `json:"time"`
-	Source string    `json:"source"` // "author ADDR" or "remote ADDR"
+	Source string    `json:"source"` // "author ADDR [IDENTITY]", "spool DIR" or "remote ADDR"
 }
 
 // Snapshot is the broker's figures at one moment.

@@ -7,42 +7,44 @@ import (
 	"comet/voevent"
 )
 
-// One way in. Every source of events (an author connection over tcp,
-// tls or unix, a spool directory, a remote broker) takes each event
-// through the same three calls, and a new source is a new file that
-// makes them too:
+// A source is one way events come in: one author connection (tcp, tls
+// or unix), one spool directory, one connection to a remote broker. All
+// of them take every event through the same seam, in this file, and a
+// new source is a new file that makes the same three calls:
 //
 //  1. submit(raw, src, log) parses one message and judges it; a source
 //     that has parsed the message already, to read its role, calls
 //     judge(ev, src, log) instead. Judging runs, in this order: the
-//     identity check (authors), validation (authors), the signature
-//     policy (Config.Signatures), and the seen store (the Journal when
-//     there is one, else Seen for authors and SeenRemote for remotes),
-//     counting and logging what it decides.
-//  2. pass(v, src), for an accepted verdict only: counts the event,
-//     records it as the last one for Snapshot, queues it for every
-//     subscriber and hands it to the handlers (Config.Deliver). Neither
-//     waits: pass returns at once.
-//  3. The source answers its peer from the verdict, and only from it.
-//
-// What each verdict means to a source:
-//
-//   - verdictAccepted: a new event, recorded as seen (durably, for an author
-//     source: an author's ack, or a Kafka offset committed, may rely on
-//     the event surviving a crash). Call pass, then acknowledge.
-//   - verdictDuplicate: recorded before, durably; acknowledge, do not pass.
-//   - verdictRefused: the event failed a check; reason says which, in one line
-//     fit for a nak. It will be refused again: do not retry it.
-//   - verdictFailed: the seen store could not make the record durable
-//     (reason is ReasonStorageFailure). Nothing was relayed; the event
-//     may be accepted later: retry it, and do not acknowledge it (a
-//     Kafka source keeps the offset uncommitted).
-//   - verdictNotEvent: the message has no event role. An author connection
-//     does not answer it; another source refuses it with reason.
+//     identity check and validation (authors), the signature policy
+//     (Config.Signatures), and the seen store (the Journal when there is
+//     one, else Seen for authors and SeenRemote for remotes), counting
+//     and logging what it decides. It returns a verdict (see verdictKind).
+//  2. pass(v, src), for a verdictAccepted only: counts the event, records
+//     it as the last one for Snapshot, queues it for every subscriber and
+//     hands it to the handlers (Config.Deliver). Nothing is waited for.
+//  3. The source answers its peer from the verdict alone: an author
+//     connection with authorReply's ack or nak, a remote with an ack
+//     whatever the verdict, the spool by removing or moving the file.
 //
 // Judging events concurrently is safe, and lets the seen store make
-// their records durable together; pass them on in the order the
-// source wants subscribers to see them.
+// their records durable together (the spool judges a batch at once);
+// pass them on in the order subscribers should see them.
+//
+// The kind chooses the few rules that differ. A Kafka consumer, for
+// one, is an authorSource in all but its answer: it commits an offset
+// once every record up to it is verdictAccepted (and passed),
+// verdictDuplicate or verdictRefused, and on verdictFailed stops and
+// fetches again from that record later.
+type source struct {
+	kind sourceKind
+	// name says where accepted events came from, for Snapshot's last
+	// event: "author ADDR [IDENTITY]", "spool DIR", "remote ADDR".
+	name string
+	// who restricts the ivorns an author may publish; nil for none (a
+	// plain author, or a TLS one that showed no verified certificate).
+	who  *publisher
+	warn *warnings // rate-limits the warnings about this source's messages
+}
 
 // sourceKind says which rules a source's events are held to.
 type sourceKind uint8
@@ -64,27 +66,28 @@ const (
 	remoteSource
 )
 
-// source is one way in: one author connection, one spool directory, one
-// connection to a remote broker.
-type source struct {
-	kind sourceKind
-	// name says where accepted events came from, for Snapshot's last
-	// event: "author ADDR [IDENTITY]", "spool DIR", "remote ADDR".
-	name string
-	// who restricts the ivorns an author may publish; nil for none (a
-	// plain author, or a TLS one that showed no verified certificate).
-	who  *publisher
-	warn *warnings // rate-limits the warnings about this source's messages
-}
-
-// verdictKind is what became of one message; see the list above.
+// verdictKind is what became of one message, and what it means to its
+// source.
 type verdictKind uint8
 
 const (
+	// verdictAccepted: a new event, recorded as seen. For an authorSource
+	// the record is durable: an ack, or a committed offset, may rely on
+	// the event surviving a crash. Call pass, then acknowledge.
 	verdictAccepted verdictKind = iota + 1
+	// verdictDuplicate: recorded before, durably; acknowledge it, do not
+	// pass it.
 	verdictDuplicate
+	// verdictRefused: the message failed a check, and will fail it again:
+	// reason says which, in one line fit for a nak. Do not retry it.
 	verdictRefused
+	// verdictFailed: the seen store could not make the record durable
+	// (reason is ReasonStorageFailure). Nothing was relayed and the event
+	// may be accepted later: do not acknowledge it; retry it.
 	verdictFailed
+	// verdictNotEvent: the message has no event role. An author
+	// connection does not answer it; another source refuses it, with
+	// reason.
 	verdictNotEvent
 )
 
