@@ -320,7 +320,7 @@ func ivorn(name string) string {
 func (b *Broker) remoteAnswer(raw []byte, log *slog.Logger, w *warnings) ([]byte, *voevent.Event) {
 	ev, err := voevent.Parse(raw)
 	src := &source{kind: remoteSource, name: "remote remote.example.org:8099", warn: w}
-	reply, v := b.fromRemote(raw, ev, err, log, src, newRemoteState("remote.example.org:8099"))
+	reply, v := b.fromRemote(ev, err, log, src, newRemoteState("remote.example.org:8099"))
 	return reply, v.ev
 }
 

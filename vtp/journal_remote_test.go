@@ -23,7 +23,7 @@ func TestRemotePositionAndIdentityChange(t *testing.T) {
 	now := time.Now()
 	answer := func(raw []byte) []byte {
 		ev, err := voevent.Parse(raw)
-		reply, _ := tb.fromRemote(raw, ev, err, tb.Broker.log, &source{kind: remoteSource, warn: &w}, rs)
+		reply, _ := tb.fromRemote(ev, err, tb.Broker.log, &source{kind: remoteSource, warn: &w}, rs)
 		if err != nil || IsEventRole(ev.Role) {
 			tb.remoteEventDone(rs)
 		}

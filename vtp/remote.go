@@ -181,7 +181,7 @@ func (b *Broker) handleRemote(c net.Conn, log *slog.Logger, rs *remoteState) (au
 		if !authed && sent == "nothing" {
 			sent = voevent.ClipBytes(raw)
 		}
-		reply, v := b.fromRemote(raw, ev, perr, log, src, rs)
+		reply, v := b.fromRemote(ev, perr, log, src, rs)
 		if rs.jx != nil && (perr != nil || IsEventRole(ev.Role)) {
 			b.remoteEventDone(rs)
 		}
@@ -211,8 +211,8 @@ func (b *Broker) handleRemote(c net.Conn, log *slog.Logger, rs *remoteState) (au
 
 // fromRemote decides the answer to one message from a remote broker
 // and, for an event, the verdict on it. ev and err are what
-// voevent.Parse made of raw.
-func (b *Broker) fromRemote(raw []byte, ev *voevent.Event, err error, log *slog.Logger, src *source, rs *remoteState) (reply []byte, v verdict) {
+// voevent.Parse made of the message.
+func (b *Broker) fromRemote(ev *voevent.Event, err error, log *slog.Logger, src *source, rs *remoteState) (reply []byte, v verdict) {
 	now := time.Now()
 	if err != nil {
 		// Never nak upstream: acknowledge, but do not pass it on.

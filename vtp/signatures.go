@@ -12,11 +12,9 @@ import (
 // Broker has one only when it checks signatures.
 type signatures struct {
 	check                  func(*voevent.Event) (voevent.SignatureOutcome, error)
-	outcome                [len(sigOutcomes)]atomic.Int64
+	outcome                [voevent.SigMalformed + 1]atomic.Int64 // indexed by outcome, the last being SigMalformed
 	refusedAuthor, dropped atomic.Int64
 }
-
-var sigOutcomes = [...]voevent.SignatureOutcome{voevent.SigValid, voevent.SigInvalid, voevent.SigMissing, voevent.SigUntrusted, voevent.SigMalformed}
 
 // SignatureCounts are the totals of signature checks, present in
 // Counters only when the broker checks signatures.
@@ -37,8 +35,8 @@ func (s *signatures) snapshot() *SignatureCounts {
 		return nil
 	}
 	c := &SignatureCounts{Outcomes: map[string]int64{}, RefusedFromAuthors: s.refusedAuthor.Load(), DroppedFromRemotes: s.dropped.Load()}
-	for i, o := range sigOutcomes {
-		c.Outcomes[o.String()] = s.outcome[i].Load()
+	for _, o := range voevent.SignatureOutcomes() {
+		c.Outcomes[o.String()] = s.outcome[o].Load()
 	}
 	return c
 }
@@ -47,10 +45,8 @@ func (s *signatures) snapshot() *SignatureCounts {
 // is refused, or "" when it passes.
 func (s *signatures) refusal(ev *voevent.Event, remote bool) string {
 	o, err := s.check(ev)
-	for i, x := range sigOutcomes {
-		if x == o {
-			s.outcome[i].Add(1)
-		}
+	if int(o) < len(s.outcome) {
+		s.outcome[o].Add(1)
 	}
 	if err == nil {
 		return ""

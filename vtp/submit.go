@@ -135,10 +135,12 @@ func (b *Broker) judge(ev *voevent.Event, src *source, log *slog.Logger) verdict
 		return verdict{kind: verdictRefused, ivorn: ev.IVORN, reason: reason, event: true}
 	}
 	if !remote {
-		if reason := src.who.refusal(ev.IVORN); reason != "" {
-			b.stats.outsideIdentity.Add(1)
-			log.Info("event rejected", "verdict", "nak", "err", reason)
-			return refuse(reason)
+		if src.who != nil {
+			if reason := src.who.refusal(ev.IVORN); reason != "" {
+				b.stats.outsideIdentity.Add(1)
+				log.Info("event rejected", "verdict", "nak", "err", reason)
+				return refuse(reason)
+			}
 		}
 		if b.cfg.Validate != nil {
 			if err := b.cfg.Validate(ev); err != nil {

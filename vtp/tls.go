@@ -283,7 +283,7 @@ func peerPublisher(c net.Conn) *publisher {
 // refusal says why p may not publish ivorn, or "" if it may.
 func (p *publisher) refusal(ivorn string) string {
 	switch {
-	case p == nil || IdentityCovers(p.identity, ivorn):
+	case IdentityCovers(p.identity, ivorn):
 		return ""
 	case p.identity == "":
 		return "this author's certificate carries no ivo:// URI, so it has no identity and may publish nothing here"
