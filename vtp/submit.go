@@ -33,8 +33,10 @@ import (
 // The kind chooses the few rules that differ. A Kafka consumer, for
 // one, is an authorSource in all but its answer: it commits an offset
 // once every record up to it is verdictAccepted (and passed),
-// verdictDuplicate or verdictRefused, and on verdictFailed stops and
-// fetches again from that record later.
+// verdictDuplicate, verdictRefused or verdictNotEvent, and on
+// verdictFailed stops and fetches again from that record later. A
+// source with figures of its own for Snapshot registers as a reporter,
+// as a spool does when it starts serving.
 type source struct {
 	kind sourceKind
 	// name says where accepted events came from, for Snapshot's last
