@@ -10,11 +10,8 @@ import (
 	"comet/xpath"
 )
 
-// Namespaces of the documents a broker handles.
-const (
-	Namespace          = "http://www.ivoa.net/xml/VOEvent/v2.0"
-	TransportNamespace = "http://www.telescope-networks.org/xml/Transport/v1.1"
-)
+// Namespace is the VOEvent 2.0 namespace.
+const Namespace = "http://www.ivoa.net/xml/VOEvent/v2.0"
 
 // Event is one document received from the network or read from a file:
 // the bytes exactly as they arrived (forwarded byte for byte, because

@@ -152,7 +152,6 @@ const (
 	SigUntrusted
 	// SigMalformed: a signature comment that does not parse, or too many.
 	SigMalformed
-	numOutcomes
 )
 
 // SignatureOutcomes lists every outcome, for counters.

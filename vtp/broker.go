@@ -84,9 +84,10 @@ type Config struct {
 	// not go through it: the broker queues accepted events for its
 	// subscribers itself. nil runs no handlers.
 	Deliver func(*voevent.Event)
-	// Journal, if not nil, journals accepted events (instead of Seen and
-	// SeenRemote, which still record test events) and serves the replay
-	// extension; its committer must call Journaled (see journal.go).
+	// Journal, if not nil, records every event from every source as seen
+	// and journals it in the same durable step, in place of Seen and
+	// SeenRemote, and serves the replay extension; its committer must
+	// call Journaled (see journal.go).
 	Journal Journal
 	// Replay bounds what the journal's replays cost, and says who may
 	// ask for one; see Replay.
@@ -102,8 +103,6 @@ type Config struct {
 	// DefaultMaxConns, DefaultMaxConnsPerAddr); connections beyond them
 	// are closed at once.
 	MaxConns, MaxConnsPerAddr int
-	// Dial connects to remote brokers (default net.Dialer); tests replace it.
-	Dial func(ctx context.Context, addr string) (net.Conn, error)
 	// TLS configures the TLS endpoints and remotes; see TLS.
 	TLS TLS
 	// Timers default to DefaultTimers where zero.
@@ -131,7 +130,10 @@ type Broker struct {
 	remotes map[net.Conn]struct{}
 	// remoteList is every Subscribe, in order, for Snapshot.
 	remoteList []*remoteState
-	spools     []*Spool // every Spool serving, for Snapshot
+	// reporters are the sources beside authors and remotes that are
+	// serving (spool directories), which add their figures to Snapshot;
+	// nil when there are none.
+	reporters []reporter
 	// authCount counts authenticate responses taken into account, so a
 	// test knows when a new subscriber's filters are in place.
 	authCount atomic.Int64
@@ -143,7 +145,17 @@ type Broker struct {
 
 	stats counters
 	last  atomic.Pointer[LastEvent] // the last event accepted, its ivorn not yet clipped
-	jr    journalState              // orders journaled events (journal.go)
+
+	// dial connects to remote brokers (a net.Dialer); tests replace it.
+	dial func(ctx context.Context, addr string) (net.Conn, error)
+	// Extensions, chosen in New; each nil when it is off.
+	jr   *journalState // orders journaled events (journal.go)
+	sigs *signatures   // the signature policy and its counts (signatures.go)
+}
+
+// reporter is a source that adds its figures to a Snapshot.
+type reporter interface {
+	report(*Snapshot)
 }
 
 // Defaults for the limits in Config.
@@ -183,10 +195,6 @@ func New(cfg Config) *Broker {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if cfg.Dial == nil {
-		var d net.Dialer
-		cfg.Dial = func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
-	}
 	def := DefaultTimers()
 	t := &cfg.Timers
 	for _, f := range []struct{ v, d *time.Duration }{
@@ -211,9 +219,14 @@ func New(cfg Config) *Broker {
 		subs:      map[*subscriber]struct{}{},
 		remotes:   map[net.Conn]struct{}{},
 	}
+	var d net.Dialer
+	b.dial = func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
 	b.stopCtx, b.stop = context.WithCancel(context.Background())
 	if cfg.Journal != nil {
-		b.jr.last = cfg.Journal.JournalLast()
+		b.jr = &journalState{last: cfg.Journal.JournalLast()}
+	}
+	if cfg.Signatures != nil {
+		b.sigs = &signatures{check: cfg.Signatures}
 	}
 	return b
 }

@@ -315,8 +315,16 @@ func ivorn(name string) string {
 	return fmt.Sprintf("ivo://example.org/test#%s-%d", name, seq.Add(1))
 }
 
-// remoteAnswer is fromRemote on raw bytes, for a remote known to no Snapshot.
+// remoteAnswer is fromRemote on raw bytes, for a remote known to no
+// Snapshot: the answer, and the event if it was accepted.
 func (b *Broker) remoteAnswer(raw []byte, log *slog.Logger, w *warnings) ([]byte, *voevent.Event) {
 	ev, err := voevent.Parse(raw)
-	return b.fromRemote(raw, ev, err, log, w, newRemoteState("remote.example.org:8099"))
+	src := &source{kind: remoteSource, name: "remote remote.example.org:8099", warn: w}
+	reply, v := b.fromRemote(ev, err, log, src, newRemoteState("remote.example.org:8099"))
+	return reply, v.ev
+}
+
+// serveRemote is handleRemote for a remote known to no Snapshot.
+func (b *Broker) serveRemote(c net.Conn, log *slog.Logger) {
+	b.handleRemote(c, log, newRemoteState(c.RemoteAddr().String()))
 }

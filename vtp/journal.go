@@ -42,13 +42,14 @@ const (
 	paramJournalRefused = "journal-refused"
 )
 
-// journalState orders journaled events for subscribers.
+// journalState orders journaled events for subscribers; the Broker has
+// one only with a Journal.
 type journalState struct {
 	// mu makes queueing a journaled event for every subscriber and
 	// updating last one step, which a subscriber registers against.
 	mu   sync.Mutex
 	last uint64 // the last journaled event queued for subscribers
-	// queued holds events already queued by Journaled, so that accepted
+	// queued holds events already queued by Journaled, so that pass
 	// does not queue them again.
 	queued sync.Map // *voevent.Event → struct{}
 	// replays counts the replays running, bounded by Replay.Max.
@@ -58,12 +59,16 @@ type journalState struct {
 // Journaled is the journal's commit hook (journal.Options.OnCommit):
 // it queues the event payload, just made durable as seq, for every
 // subscriber. It writes nothing: the committer must not wait for
-// sockets, so the event's receiver starts the writes with
-// broadcastAccepted once its record call returns. The committer calls it
+// sockets, so the event's source starts the writes with pass
+// once its record call returns. The committer calls it
 // in sequence order, so subscribers get journaled events in journal
 // order. A payload that is not an event (written by something else than
-// this broker) only moves the position.
+// this broker) only moves the position. A broker configured without
+// the Journal has no order to keep, and ignores it.
 func (b *Broker) Journaled(seq uint64, payload any) {
+	if b.jr == nil {
+		return
+	}
 	ev, ok := payload.(*voevent.Event)
 	b.jr.mu.Lock()
 	if ok {
@@ -79,33 +84,11 @@ func (b *Broker) Journaled(seq uint64, payload any) {
 	}
 }
 
-// record is the seen check of an accepted event, through the journal
-// when there is one. Every event an author or a remote sends is
-// journaled, whatever its role: operators check a link end to end with
-// test alerts, and those must come back after a cut link or a restart
-// as observations do. Only the broker's own periodic test event is not
-// journaled; it is broadcast without being recorded (SendTestEvents).
-func (b *Broker) record(ev *voevent.Event, remote bool) (first bool, err error) {
-	if b.cfg.Journal != nil {
-		return b.cfg.Journal.CheckAndJournal(ev.Element(), ev.Raw, remote, ev)
-	}
-	switch {
-	case remote && b.cfg.SeenRemote != nil:
-		return b.cfg.SeenRemote(ev.Element())
-	case !remote && b.cfg.Seen != nil:
-		return b.cfg.Seen(ev.Element())
-	}
-	return true, nil
-}
-
-// broadcastAccepted queues ev for subscribers unless Journaled did, and
-// starts writing it to them.
-func (b *Broker) broadcastAccepted(ev *voevent.Event) {
-	if _, done := b.jr.queued.LoadAndDelete(ev); !done {
-		b.Broadcast(ev)
-		return
-	}
-	kickAll(b.subscribers())
+// queuedAlready reports whether Journaled has queued ev for subscribers,
+// forgetting it: pass then only starts the writes.
+func (j *journalState) queuedAlready(ev *voevent.Event) bool {
+	_, done := j.queued.LoadAndDelete(ev)
+	return done
 }
 
 // replayRequest is what a subscriber's authenticate response asks of the

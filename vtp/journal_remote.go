@@ -31,9 +31,6 @@ func (j *remoteJournal) closes() bool {
 // that a broker with the replay extension sends what we missed. Brokers
 // without it ignore the extra parameters.
 func (b *Broker) remoteAuthResponse(origin string, rs *remoteState, now time.Time) []byte {
-	if b.cfg.Journal == nil {
-		return AuthenticateResponse(origin, b.cfg.LocalIVO, b.cfg.Filters, now)
-	}
 	p, _ := b.cfg.Journal.Position(rs.addr)
 	return AuthenticateResponseAt(origin, b.cfg.LocalIVO, b.cfg.Filters, p.ID, p.Seq, now)
 }
@@ -43,9 +40,6 @@ func (b *Broker) remoteAuthResponse(origin string, rs *remoteState, now time.Tim
 // marker (one comes before every event), the usual iamalive answer to a
 // journal-seq one (it doubles as the probe).
 func (b *Broker) remoteMarker(ev *voevent.Event, rs *remoteState, log *slog.Logger, warn *warnings) (handled bool, reply []byte) {
-	if b.cfg.Journal == nil {
-		return false, nil
-	}
 	id, seq, next, ok, err := ParsePosition(ev)
 	if err != nil {
 		warn.warn(log, "bad position marker from remote broker: ignored", "reason", err.Error())
@@ -74,9 +68,6 @@ func (b *Broker) remoteMarker(ev *voevent.Event, rs *remoteState, log *slog.Logg
 // is kept as it was, or, when a replay stopped for its budget, moved to
 // where it stopped: no event is skipped either way.
 func (b *Broker) remoteRefusal(ev *voevent.Event, rs *remoteState, log *slog.Logger, warn *warnings) bool {
-	if b.cfg.Journal == nil {
-		return false
-	}
 	reason, ok := ParseRefusal(ev)
 	if !ok {
 		return false
@@ -101,7 +92,7 @@ func (b *Broker) remoteRefusal(ev *voevent.Event, rs *remoteState, log *slog.Log
 // remoteEventDone moves our position past the event just handled: it is
 // recorded as seen (durably, or kept and retried) by now.
 func (b *Broker) remoteEventDone(rs *remoteState) {
-	if b.cfg.Journal == nil || rs.jx.next == 0 {
+	if rs.jx.next == 0 {
 		return
 	}
 	b.cfg.Journal.SetPosition(rs.addr, journal.Position{ID: rs.jx.id, Seq: rs.jx.next})

@@ -17,12 +17,13 @@ func TestRemotePositionAndIdentityChange(t *testing.T) {
 	tb, store := startJournalBroker(t, nil)
 	old, renewed := strings.Repeat("a", 32), strings.Repeat("b", 32)
 	rs := newRemoteState("upstream.example.org:8099")
+	rs.jx = &remoteJournal{} // as handleRemote does for a broker with a journal
 	store.SetPosition(rs.addr, journal.Position{ID: old, Seq: 41})
 	var w warnings
 	now := time.Now()
 	answer := func(raw []byte) []byte {
 		ev, err := voevent.Parse(raw)
-		reply, _ := tb.fromRemote(raw, ev, err, tb.Broker.log, &w, rs)
+		reply, _ := tb.fromRemote(ev, err, tb.Broker.log, &source{kind: remoteSource, warn: &w}, rs)
 		if err != nil || IsEventRole(ev.Role) {
 			tb.remoteEventDone(rs)
 		}

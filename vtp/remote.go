@@ -2,12 +2,14 @@ package vtp
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"log/slog"
 	"math"
 	"math/rand/v2"
 	"net"
 	"os"
+	"strings"
 	"time"
 
 	"comet/voevent"
@@ -42,7 +44,7 @@ func (b *Broker) Subscribe(addr string) {
 					return
 				}
 				rs.warn.warn(log, "cannot connect to remote broker", "err", err)
-			} else if b.handleRemote(c, log, rs) && (time.Since(start) >= b.cfg.Timers.BackoffReset || rs.jx.refused == refusedBudget) {
+			} else if b.handleRemote(c, log, rs) && (time.Since(start) >= b.cfg.Timers.BackoffReset || rs.jx != nil && rs.jx.refused == refusedBudget) {
 				bo.reset() // a replay stopped for its budget made progress
 			}
 			if b.stopCtx.Err() != nil {
@@ -60,6 +62,22 @@ func (b *Broker) Subscribe(addr string) {
 			}
 		}
 	})
+}
+
+// dialRemote connects to a remote broker: addr is host:port for plain
+// VTP, or "tls:host:port" for VTP over TLS (see dialTLS).
+func (b *Broker) dialRemote(ctx context.Context, addr string) (net.Conn, error) {
+	hostPort, secure := strings.CutPrefix(addr, "tls:")
+	raw, err := b.dial(ctx, hostPort)
+	if err != nil || !secure {
+		return raw, err
+	}
+	host, _, err := net.SplitHostPort(hostPort)
+	if err != nil {
+		raw.Close()
+		return nil, err
+	}
+	return b.dialTLS(ctx, raw, host)
 }
 
 // backoff is Twisted's ReconnectingClientFactory schedule, which Comet
@@ -96,19 +114,14 @@ func (bo *backoff) next() time.Duration {
 	return bo.delay
 }
 
-// HandleRemote plays the subscriber role on a connection to a remote
+// handleRemote plays the subscriber role on a connection to a remote
 // broker until it closes, stays silent for RemoteTimeout, or the broker
-// shuts down. Every event is acknowledged, even duplicates and invalid
-// ones, because a nak would get us dropped; only new events are delivered.
-// A peer that sends no authenticate within RemoteAuthWait, or answers like
-// an author port (an ack or a nak first), is not a VTP broker: the
-// connection is closed with a warning saying what it sent.
-func (b *Broker) HandleRemote(c net.Conn, log *slog.Logger) {
-	b.handleRemote(c, log, newRemoteState(c.RemoteAddr().String()))
-}
-
-// handleRemote is HandleRemote, keeping rs up to date; it reports whether
-// the remote authenticated.
+// shuts down, keeping rs up to date; it reports whether the remote
+// authenticated. Every event is acknowledged, even duplicates and
+// invalid ones, because a nak would get us dropped; only new events are
+// delivered. A peer that sends no authenticate within RemoteAuthWait, or
+// answers like an author port (an ack or a nak first), is not a VTP
+// broker: the connection is closed with a warning saying what it sent.
 func (b *Broker) handleRemote(c net.Conn, log *slog.Logger, rs *remoteState) (authed bool) {
 	defer c.Close()
 	peer := c.RemoteAddr().String()
@@ -118,20 +131,22 @@ func (b *Broker) handleRemote(c net.Conn, log *slog.Logger, rs *remoteState) (au
 	}
 	defer b.untrack(b.remotes, c)
 	rs.set(RemoteConnected, time.Time{})
-	rs.jx = remoteJournal{}
+	rs.jx = nil
+	if b.cfg.Journal != nil {
+		rs.jx = &remoteJournal{}
+	}
 	log.Debug("connected to remote broker: waiting for its authenticate", "peer", peer)
 	defer func() {
 		if authed && !b.closing.Load() {
 			rs.down()
-			if !rs.jx.closes() { // a refusal has said why already
+			if rs.jx == nil || !rs.jx.closes() { // a refusal has said why already
 				rs.warn.warn(log, "subscription to remote broker lost: reconnecting", "peer", peer)
 			}
 		}
 	}()
 	authBy := time.Now().Add(b.cfg.Timers.RemoteAuthWait)
-	sent := "nothing"             // what the peer sent before authenticating, for the warning
-	source := "remote " + rs.addr // for Snapshot's last event
-	var warn warnings
+	sent := "nothing" // what the peer sent before authenticating, for the warning
+	src := &source{kind: remoteSource, name: "remote " + rs.addr, warn: new(warnings)}
 	r := bufio.NewReader(c)
 	for {
 		deadline := time.Now().Add(b.cfg.Timers.RemoteTimeout)
@@ -166,13 +181,12 @@ func (b *Broker) handleRemote(c net.Conn, log *slog.Logger, rs *remoteState) (au
 		if !authed && sent == "nothing" {
 			sent = voevent.ClipBytes(raw)
 		}
-		reply, accepted := b.fromRemote(raw, ev, perr, log, &warn, rs)
-		if perr != nil || IsEventRole(ev.Role) {
+		reply, v := b.fromRemote(ev, perr, log, src, rs)
+		if rs.jx != nil && (perr != nil || IsEventRole(ev.Role)) {
 			b.remoteEventDone(rs)
 		}
-		if accepted != nil {
-			b.stats.fromRemotes.Add(1)
-			b.accepted(accepted, source)
+		if v.kind == verdictAccepted {
+			b.pass(v, src)
 		}
 		if reply != nil {
 			c.SetWriteDeadline(time.Now().Add(b.cfg.Timers.WriteTimeout))
@@ -181,7 +195,7 @@ func (b *Broker) handleRemote(c net.Conn, log *slog.Logger, rs *remoteState) (au
 				return authed
 			}
 		}
-		if rs.jx.closes() {
+		if rs.jx != nil && rs.jx.closes() {
 			return authed
 		}
 		if !authed && perr == nil && ev.Role == RoleAuthenticate {
@@ -195,63 +209,43 @@ func (b *Broker) handleRemote(c net.Conn, log *slog.Logger, rs *remoteState) (au
 	}
 }
 
-// fromRemote decides the answer to one message from a remote broker, and
-// returns the event if it is new and should be delivered.
-// ev and err are what voevent.Parse made of raw.
-func (b *Broker) fromRemote(raw []byte, ev *voevent.Event, err error, log *slog.Logger, warn *warnings, rs *remoteState) (reply []byte, accepted *voevent.Event) {
+// fromRemote decides the answer to one message from a remote broker
+// and, for an event, the verdict on it. ev and err are what
+// voevent.Parse made of the message.
+func (b *Broker) fromRemote(ev *voevent.Event, err error, log *slog.Logger, src *source, rs *remoteState) (reply []byte, v verdict) {
 	now := time.Now()
 	if err != nil {
 		// Never nak upstream: acknowledge, but do not pass it on.
-		warn.warn(log, "unparsable message from remote broker: acknowledged, not relayed", "err", err)
-		return Ack("", b.cfg.LocalIVO, "", now), nil
+		src.warn.warn(log, "unparsable message from remote broker: acknowledged, not relayed", "err", err)
+		return Ack("", b.cfg.LocalIVO, "", now), v
 	}
 	switch {
-	case IsEventRole(ev.Role) && !ev.IsVOEvent():
-		// Sent as an event, so acknowledged like one, but not ours to relay.
-		warn.warn(log, "message with an event role is not a VOEvent: acknowledged, not relayed", "root", voevent.Clip(ev.Root), "role", voevent.Clip(ev.Role))
-		ivorn, _ := ev.Doc.Element().Attr("", "ivorn")
-		return Ack(ivorn, b.cfg.LocalIVO, "", now), nil
 	case IsEventRole(ev.Role):
-		rs.events.Add(1)
-		log := log.With("ivorn", voevent.Clip(ev.IVORN))
-		ack := Ack(ev.IVORN, b.cfg.LocalIVO, "", now)
-		if reason := b.signatureRefusal(ev, false); reason != "" {
-			warn.warn(log, "event from remote broker refused: acknowledged, not relayed", "reason", reason)
-			return ack, nil
+		if ev.IsVOEvent() {
+			rs.events.Add(1)
 		}
-		if b.cfg.SeenRemote == nil && b.cfg.Journal == nil {
-			log.Info("event received", "role", ev.Role)
-			return ack, ev
-		}
-		// The upstream gets an ack whatever happens, so an event that
-		// cannot be recorded durably is relayed all the same: the store
-		// still remembers it (loops stay prevented) and retries the write.
-		first, err := b.record(ev, true)
-		if !first {
-			b.stats.duplicates.Add(1)
-			log.Info("duplicate event from remote: not relayed")
-			return ack, nil
-		}
-		if err != nil {
-			log.Error("event relayed, but not yet recorded durably as seen", "err", err)
-		}
-		log.Info("event received", "role", ev.Role, "bytes", len(raw))
-		return ack, ev
+		v = b.judge(ev, src, log)
+		return Ack(v.ivorn, b.cfg.LocalIVO, "", now), v
 	case ev.Role == RoleIAmAlive:
-		if b.remoteRefusal(ev, rs, log, warn) {
-			return nil, nil
-		}
-		if marker, reply := b.remoteMarker(ev, rs, log, warn); marker {
-			return reply, nil
+		if rs.jx != nil {
+			if b.remoteRefusal(ev, rs, log, src.warn) {
+				return nil, v
+			}
+			if marker, reply := b.remoteMarker(ev, rs, log, src.warn); marker {
+				return reply, v
+			}
 		}
 		t := ParseTransport(ev)
 		log.Debug("iamalive from remote broker", "origin", voevent.Clip(t.Origin))
-		return IAmAliveResponse(t.Origin, b.cfg.LocalIVO, now), nil
+		return IAmAliveResponse(t.Origin, b.cfg.LocalIVO, now), v
 	case ev.Role == RoleAuthenticate:
 		t := ParseTransport(ev)
 		log.Info("authenticating to remote broker", "origin", voevent.Clip(t.Origin), "filters", len(b.cfg.Filters))
-		return b.remoteAuthResponse(t.Origin, rs, now), nil
+		if rs.jx != nil {
+			return b.remoteAuthResponse(t.Origin, rs, now), v
+		}
+		return AuthenticateResponse(t.Origin, b.cfg.LocalIVO, b.cfg.Filters, now), v
 	}
-	warn.warn(log, "incomprehensible message from remote broker: ignored", "root", voevent.Clip(ev.Root), "role", voevent.Clip(ev.Role))
-	return nil, nil
+	src.warn.warn(log, "incomprehensible message from remote broker: ignored", "root", voevent.Clip(ev.Root), "role", voevent.Clip(ev.Role))
+	return nil, v
 }

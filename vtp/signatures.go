@@ -6,15 +6,15 @@ import (
 	"comet/voevent"
 )
 
-// sigCounters count signature checks: one per outcome, and the events
-// refused for their signature, from authors (nak) and remotes (acked,
-// not relayed).
-type sigCounters struct {
-	outcome                [len(sigOutcomes)]atomic.Int64
+// signatures is the signature policy in force (Config.Signatures) and
+// its counters: one per outcome, and the events refused for their
+// signature, from authors (nak) and remotes (acked, not relayed). The
+// Broker has one only when it checks signatures.
+type signatures struct {
+	check                  func(*voevent.Event) (voevent.SignatureOutcome, error)
+	outcome                [voevent.SigMalformed + 1]atomic.Int64 // indexed by outcome, the last being SigMalformed
 	refusedAuthor, dropped atomic.Int64
 }
-
-var sigOutcomes = [...]voevent.SignatureOutcome{voevent.SigValid, voevent.SigInvalid, voevent.SigMissing, voevent.SigUntrusted, voevent.SigMalformed}
 
 // SignatureCounts are the totals of signature checks, present in
 // Counters only when the broker checks signatures.
@@ -29,36 +29,32 @@ type SignatureCounts struct {
 	DroppedFromRemotes int64 `json:"dropped_from_remotes"`
 }
 
-func (c *sigCounters) snapshot(on bool) *SignatureCounts {
-	if !on {
+// snapshot returns the counts, nil when no signatures are checked.
+func (s *signatures) snapshot() *SignatureCounts {
+	if s == nil {
 		return nil
 	}
-	s := &SignatureCounts{Outcomes: map[string]int64{}, RefusedFromAuthors: c.refusedAuthor.Load(), DroppedFromRemotes: c.dropped.Load()}
-	for i, o := range sigOutcomes {
-		s.Outcomes[o.String()] = c.outcome[i].Load()
+	c := &SignatureCounts{Outcomes: map[string]int64{}, RefusedFromAuthors: s.refusedAuthor.Load(), DroppedFromRemotes: s.dropped.Load()}
+	for _, o := range voevent.SignatureOutcomes() {
+		c.Outcomes[o.String()] = s.outcome[o].Load()
 	}
-	return s
+	return c
 }
 
-// signatureRefusal runs Config.Signatures on ev, counts the outcome, and
-// returns why ev is refused, or "" when it passes (or nothing is checked).
-func (b *Broker) signatureRefusal(ev *voevent.Event, fromAuthor bool) string {
-	if b.cfg.Signatures == nil {
-		return ""
-	}
-	o, err := b.cfg.Signatures(ev)
-	for i, x := range sigOutcomes {
-		if x == o {
-			b.stats.sigs.outcome[i].Add(1)
-		}
+// refusal runs the policy on ev, counts the outcome, and returns why ev
+// is refused, or "" when it passes.
+func (s *signatures) refusal(ev *voevent.Event, remote bool) string {
+	o, err := s.check(ev)
+	if int(o) < len(s.outcome) {
+		s.outcome[o].Add(1)
 	}
 	if err == nil {
 		return ""
 	}
-	if fromAuthor {
-		b.stats.sigs.refusedAuthor.Add(1)
+	if remote {
+		s.dropped.Add(1)
 	} else {
-		b.stats.sigs.dropped.Add(1)
+		s.refusedAuthor.Add(1)
 	}
 	return err.Error()
 }

@@ -6,10 +6,10 @@ import (
 	"comet/voevent"
 )
 
-// BenchmarkFromAuthorSignatures is an author's submission (parse, schema
+// BenchmarkAuthorSignatures is an author's submission (parse, schema
 // validation, answer) without a signature check and with one: the
 // difference is what --trusted-keys costs per event.
-func BenchmarkFromAuthorSignatures(b *testing.B) {
+func BenchmarkAuthorSignatures(b *testing.B) {
 	t := &testing.T{}
 	k := sigKey(1)
 	raw := signed(t, testEvent("ivo://example.org/test#bench", "observation", ""), k)
@@ -25,7 +25,8 @@ func BenchmarkFromAuthorSignatures(b *testing.B) {
 			var w warnings
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, ev, _ := br.fromAuthor(raw, "", discardLogger(), &w); ev == nil {
+				v := br.submit(raw, &source{kind: authorSource, warn: &w}, discardLogger())
+				if br.authorReply(v); v.kind != verdictAccepted {
 					b.Fatal("refused")
 				}
 			}

@@ -254,11 +254,15 @@ func TestPaddedIvornIdentity(t *testing.T) {
 	tb := startBroker(t, "ivo://example.org/broker", func(c *Config) { c.Validate = nil })
 	var w warnings
 	raw := testEvent(" ivo://example.org/test#id-1", "observation", "")
-	reply, ev, _ := tb.fromPublisher(raw, publisher{identity: "ivo://example.org/test", certified: true}, discardLogger(), &w)
+	author := func(identity string) ([]byte, *voevent.Event) {
+		v := tb.submit(raw, &source{kind: authorSource, who: &publisher{identity: identity}, warn: &w}, discardLogger())
+		return tb.authorReply(v), v.ev
+	}
+	reply, ev := author("ivo://example.org/test")
 	if ev == nil {
 		t.Fatalf("an author publishing under its identity, padded, was refused: %s", reply)
 	}
-	reply, ev, _ = tb.fromPublisher(raw, publisher{identity: "ivo://example.org/other", certified: true}, discardLogger(), &w)
+	reply, ev = author("ivo://example.org/other")
 	if ev != nil || !bytes.Contains(reply, []byte("ivorn ivo://example.org/test#id-1 is not under this author's identity ivo://example.org/other")) {
 		t.Fatalf("an author publishing outside its identity: %s", reply)
 	}

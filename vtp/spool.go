@@ -79,6 +79,7 @@ type Spool struct {
 	root *os.Root // dir, opened once: nothing is reached outside it
 	log  *slog.Logger
 	warn warnings
+	src  source // a local author, held to the author port's rules
 
 	watching                               atomic.Bool
 	accepted, duplicates, rejected, failed atomic.Int64
@@ -91,47 +92,11 @@ func (s *Spool) info() SpoolInfo {
 		Duplicates: s.duplicates.Load(), Rejected: s.rejected.Load(), Errors: s.failed.Load()}
 }
 
-// localVerdict is what the author path decided about one submission.
-type localVerdict struct {
-	Accepted  bool   // new: relayed and handed to the handlers
-	Duplicate bool   // already seen: acknowledged, not relayed again
-	Reason    string // a refusal's reason (empty when acknowledged)
-	// Temporary says the refusal is the broker's own failure (the seen
-	// store could not write): the submission may succeed later.
-	Temporary bool
-}
-
-// judgeLocal takes one event submitted from this host, such as a spool
-// file, through exactly the author path up to its verdict: the checks of
-// fromAuthor, ending with the seen store, so an accepted or duplicate
-// event is durable when it returns. An accepted event is returned to be
-// passed on with passOn, as HandleAuthor does; the spool does so in name
-// order once a whole batch is judged.
-func (b *Broker) judgeLocal(raw []byte, log *slog.Logger, warn *warnings) (localVerdict, *voevent.Event) {
-	reply, ev, _ := b.fromAuthor(raw, "", log, warn)
-	if ev != nil {
-		return localVerdict{Accepted: true}, ev
-	}
-	if reply == nil {
-		return localVerdict{Reason: "not a VOEvent: no event role (observation, prediction, utility or test)"}, nil
-	}
-	m, err := voevent.Parse(reply)
-	if err != nil { // our own reply: a bug if it happens; keep the file
-		return localVerdict{Reason: "internal error: unreadable verdict: " + err.Error(), Temporary: true}, nil
-	}
-	t := ParseTransport(m)
-	if t.Role == RoleAck {
-		return localVerdict{Duplicate: true}, nil
-	}
-	why := strings.TrimPrefix(strings.Join(t.Results, "; "), "Event rejected: ")
-	return localVerdict{Reason: why, Temporary: why == ReasonStorageFailure}, nil
-}
-
-// passOn relays an accepted local event and hands it to the handlers, as
-// HandleAuthor does for an event from the author port.
-func (b *Broker) passOn(ev *voevent.Event, source string) {
-	b.stats.fromAuthors.Add(1)
-	b.accepted(ev, source)
+// spoolReason is the reason a refused file's NAME.reason gives: the
+// verdict's, cut as an author's nak cuts it, so a reason file stays
+// under 1 KiB whatever the event or the validator says.
+func spoolReason(v verdict) string {
+	return strings.TrimPrefix(clipEscaped("Event rejected: "+v.reason, maxNakReason), "Event rejected: ")
 }
 
 // OpenSpool prepares the spool directory dir (see checkSpoolDir) and its
@@ -148,6 +113,7 @@ func (b *Broker) OpenSpool(dir string) (*Spool, error) {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
 	s := &Spool{b: b, dir: dir, root: root, log: b.log.With("spool", dir)}
+	s.src = source{kind: authorSource, name: "spool " + dir, warn: &s.warn}
 	rej, err := s.openRejected()
 	switch {
 	case errors.Is(err, errRejectedLink):
@@ -209,7 +175,7 @@ func (s *Spool) Serve() error {
 		b.mu.Unlock()
 		return ErrClosed
 	}
-	b.spools = append(b.spools, s)
+	b.reporters = append(b.reporters, s)
 	b.mu.Unlock()
 	defer s.root.Close()
 
@@ -320,9 +286,7 @@ func isSubmissionName(n string) bool {
 // pending is one file of a batch: its contents, then its verdict.
 type pending struct {
 	name    string
-	raw     []byte
-	verdict localVerdict
-	ev      *voevent.Event
+	verdict verdict
 	skip    bool // vanished, or already dealt with
 }
 
@@ -338,62 +302,61 @@ func (s *Spool) batch(names []string) (settled int, temporary bool) {
 		p.name = n
 		wg.Go(func() {
 			log := s.log.With("file", voevent.Clip(n))
-			raw, verdict, ok := s.read(n, log)
+			raw, refusal, ok := s.read(n, log)
 			switch {
 			case !ok:
 				p.skip = true
-			case verdict != nil:
-				p.verdict = *verdict
+			case refusal != "":
+				p.verdict = verdict{kind: verdictRefused, reason: refusal}
 			default:
-				p.verdict, p.ev = s.b.judgeLocal(raw, log, &s.warn)
+				p.verdict = s.b.submit(raw, &s.src, log)
 			}
 		})
 	}
 	wg.Wait()
-	source := "spool " + s.dir
 	for i := range files {
 		p := &files[i]
 		if p.skip {
 			continue
 		}
-		if p.ev != nil {
-			s.b.passOn(p.ev, source)
+		if p.verdict.kind == verdictAccepted {
+			s.b.pass(p.verdict, &s.src)
 		}
 		if s.settle(p) {
 			settled++
 		}
-		temporary = temporary || p.verdict.Temporary
+		temporary = temporary || p.verdict.kind == verdictFailed
 	}
 	return settled, temporary
 }
 
 // read opens a submission without following a symbolic link and returns
-// its contents, or the verdict that it is not one, or ok false if it has
-// vanished or cannot be read now.
-func (s *Spool) read(name string, log *slog.Logger) (raw []byte, refused *localVerdict, ok bool) {
+// its contents, or why it is refused without being judged, or ok false
+// if it has vanished or cannot be read now.
+func (s *Spool) read(name string, log *slog.Logger) (raw []byte, refusal string, ok bool) {
 	fi, err := s.root.Lstat(name)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			s.failed.Add(1)
 			s.warn.warn(log, "spool: cannot read the file: left in place", "err", err)
 		}
-		return nil, nil, false
+		return nil, "", false
 	}
 	if fi.Mode()&fs.ModeSymlink != 0 {
 		s.warn.warn(log, "spool: a symbolic link is not followed: moved to "+RejectedDir)
-		return nil, &localVerdict{Reason: "a symbolic link: the spool does not follow links; write the event itself"}, true
+		return nil, "a symbolic link: the spool does not follow links; write the event itself", true
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, &localVerdict{Reason: "not a regular file"}, true
+		return nil, "not a regular file", true
 	}
 	f, err := openNoFollow(s.root, name)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, false
+			return nil, "", false
 		}
 		s.failed.Add(1)
 		s.warn.warn(log, "spool: cannot open the file: left in place", "err", err)
-		return nil, nil, false
+		return nil, "", false
 	}
 	defer f.Close()
 	opened, err := f.Stat()
@@ -403,13 +366,13 @@ func (s *Spool) read(name string, log *slog.Logger) (raw []byte, refused *localV
 		// judges what is there now.
 		s.retryLater.Store(true)
 		s.warn.warn(log, "spool: the file was replaced while being opened: left in place, to look at again")
-		return nil, nil, false
+		return nil, "", false
 	}
 	fi = opened
 	max := int64(s.b.cfg.MaxFrame)
 	if err == nil && fi.Size() > max {
 		s.b.stats.oversized.Add(1)
-		return nil, &localVerdict{Reason: fmt.Sprintf("event of %d bytes exceeds this broker's limit of %d bytes", fi.Size(), max)}, true
+		return nil, fmt.Sprintf("event of %d bytes exceeds this broker's limit of %d bytes", fi.Size(), max), true
 	}
 	if err == nil {
 		raw, err = io.ReadAll(io.LimitReader(f, max+1))
@@ -417,13 +380,13 @@ func (s *Spool) read(name string, log *slog.Logger) (raw []byte, refused *localV
 	if err != nil {
 		s.failed.Add(1)
 		s.warn.warn(log, "spool: cannot read the file: left in place", "err", err)
-		return nil, nil, false
+		return nil, "", false
 	}
 	if int64(len(raw)) > max { // grew after Stat
 		s.b.stats.oversized.Add(1)
-		return nil, &localVerdict{Reason: fmt.Sprintf("event exceeds this broker's limit of %d bytes", max)}, true
+		return nil, fmt.Sprintf("event exceeds this broker's limit of %d bytes", max), true
 	}
-	return raw, nil, true
+	return raw, "", true
 }
 
 // settle removes an acknowledged file, moves a refused one to rejected/
@@ -433,8 +396,8 @@ func (s *Spool) settle(p *pending) bool {
 	log := s.log.With("file", voevent.Clip(p.name))
 	v := p.verdict
 	switch {
-	case v.Accepted || v.Duplicate:
-		if v.Accepted {
+	case v.kind == verdictAccepted || v.kind == verdictDuplicate:
+		if v.kind == verdictAccepted {
 			s.accepted.Add(1)
 		} else {
 			s.duplicates.Add(1)
@@ -445,16 +408,17 @@ func (s *Spool) settle(p *pending) bool {
 			return false
 		}
 		return true
-	case v.Temporary:
+	case v.kind == verdictFailed:
 		s.failed.Add(1)
 		s.retryLater.Store(true)
-		s.warn.warn(log, "spool: left in place, to retry", "reason", v.Reason)
+		s.warn.warn(log, "spool: left in place, to retry", "reason", v.reason)
 		return false
 	}
-	if err := s.reject(p.name, v.Reason); err != nil {
+	reason := spoolReason(v)
+	if err := s.reject(p.name, reason); err != nil {
 		s.failed.Add(1)
 		if errors.Is(err, errRejectedLink) { // nothing to retry before someone replaces it
-			s.warn.warn(log, "spool: refused file left in place: "+err.Error(), "reason", voevent.Clip(v.Reason))
+			s.warn.warn(log, "spool: refused file left in place: "+err.Error(), "reason", voevent.Clip(reason))
 			return false
 		}
 		s.retryLater.Store(true)
@@ -462,7 +426,7 @@ func (s *Spool) settle(p *pending) bool {
 		return false
 	}
 	s.rejected.Add(1)
-	log.Info("spool: file refused: moved to "+RejectedDir, "reason", voevent.Clip(v.Reason))
+	log.Info("spool: file refused: moved to "+RejectedDir, "reason", voevent.Clip(reason))
 	return true
 }
 
@@ -530,14 +494,7 @@ func (b *Broker) subscriberBehind() bool {
 	return false
 }
 
-// spoolInfos returns every spool's figures, for Snapshot.
-func (b *Broker) spoolInfos() []SpoolInfo {
-	b.mu.Lock()
-	spools := slices.Clone(b.spools)
-	b.mu.Unlock()
-	var out []SpoolInfo
-	for _, s := range spools {
-		out = append(out, s.info())
-	}
-	return out
+// report adds the spool's figures to a Snapshot.
+func (s *Spool) report(snap *Snapshot) {
+	snap.Spools = append(snap.Spools, s.info())
 }

@@ -401,8 +401,8 @@ func TestSpoolFileVanishesOrUnreadable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, v, ok := sp.read("gone.xml", sp.log); ok || v != nil || sp.failed.Load() != 0 {
-		t.Errorf("vanished file: ok %v, verdict %v, errors %d", ok, v, sp.failed.Load())
+	if _, v, ok := sp.read("gone.xml", sp.log); ok || v != "" || sp.failed.Load() != 0 {
+		t.Errorf("vanished file: ok %v, refusal %q, errors %d", ok, v, sp.failed.Load())
 	}
 	if os.Geteuid() == 0 {
 		t.Log("running as root: every file is readable, the unreadable case is not tried")

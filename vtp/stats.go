@@ -22,7 +22,6 @@ type counters struct {
 	filterCutoffs                                     atomic.Int64
 	refusedLimit, refusedWhitelist                    atomic.Int64
 	refusedTLS, refusedIdentity, outsideIdentity      atomic.Int64
-	sigs                                              sigCounters
 }
 
 // Counters are totals since the broker started.
@@ -105,7 +104,7 @@ type RemoteInfo struct {
 type LastEvent struct {
 	IVORN  string    `json:"ivorn"` // clipped
 	Time   time.Time `json:"time"`
-	Source string    `json:"source"` // "author ADDR" or "remote ADDR"
+	Source string    `json:"source"` // "author ADDR [IDENTITY]", "spool DIR" or "remote ADDR"
 }
 
 // Snapshot is the broker's figures at one moment.
@@ -154,7 +153,7 @@ func (b *Broker) Snapshot() Snapshot {
 		RefusedStorageFailure: c.storageFailure.Load(), RefusedOversized: c.oversized.Load(),
 		Duplicates: c.duplicates.Load(), Deliveries: c.delivered.Load(), DeliveriesDropped: c.dropped.Load(),
 		FilterCutoffs: c.filterCutoffs.Load(), ConnsRefusedLimit: c.refusedLimit.Load(),
-		ConnsRefusedWhitelist: c.refusedWhitelist.Load(), Signatures: c.sigs.snapshot(b.cfg.Signatures != nil),
+		ConnsRefusedWhitelist: c.refusedWhitelist.Load(), Signatures: b.sigs.snapshot(),
 		RefusedIdentity: c.outsideIdentity.Load(), ConnsRefusedTLS: c.refusedTLS.Load(),
 		ConnsRefusedIdentity: c.refusedIdentity.Load(),
 	}}
@@ -166,8 +165,11 @@ func (b *Broker) Snapshot() Snapshot {
 		s.Listeners = append(s.Listeners, ListenerInfo{Role: l.role, Addr: l.addr, Err: l.err, ErrSince: l.errSince})
 	}
 	remotes := slices.Clone(b.remoteList)
+	reporters := slices.Clone(b.reporters)
 	b.mu.Unlock()
-	s.Spools = b.spoolInfos()
+	for _, r := range reporters {
+		r.report(&s)
+	}
 	slices.SortFunc(s.Listeners, func(x, y ListenerInfo) int { return cmp.Or(cmp.Compare(x.Role, y.Role), cmp.Compare(x.Addr, y.Addr)) })
 	for _, r := range remotes {
 		s.Remotes = append(s.Remotes, r.info())
@@ -237,7 +239,9 @@ type remoteState struct {
 	events     atomic.Int64
 	reconnects atomic.Int64
 
-	jx remoteJournal // replay state of the current connection (journal_remote.go)
+	// jx is the replay state of the current connection (journal_remote.go);
+	// nil without a journal.
+	jx *remoteJournal
 }
 
 func newRemoteState(addr string) *remoteState {

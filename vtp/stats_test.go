@@ -152,17 +152,17 @@ func TestRemoteOutage(t *testing.T) {
 		conns := make(chan net.Conn, 10) // the remote ends, for the test to hang up
 		log := &logBuf{}
 		b := New(Config{LocalIVO: brokerIVO, Logger: slog.New(slog.NewTextHandler(log, nil)),
-			Timers: Timers{BackoffMax: 60 * time.Second},
-			Dial: func(ctx context.Context, addr string) (net.Conn, error) {
-				if !up.Load() {
-					return nil, errors.New("connection refused")
-				}
-				remote, local := net.Pipe()
-				go io.Copy(io.Discard, remote)
-				go WriteFrame(remote, Authenticate("ivo://example.org/remote", time.Now()))
-				conns <- remote
-				return local, nil
-			}})
+			Timers: Timers{BackoffMax: 60 * time.Second}})
+		b.dial = func(ctx context.Context, addr string) (net.Conn, error) {
+			if !up.Load() {
+				return nil, errors.New("connection refused")
+			}
+			remote, local := net.Pipe()
+			go io.Copy(io.Discard, remote)
+			go WriteFrame(remote, Authenticate("ivo://example.org/remote", time.Now()))
+			conns <- remote
+			return local, nil
+		}
 		defer shutdown(t, b)
 		b.Subscribe("remote.example.org:8099")
 		synctest.Wait()
@@ -220,7 +220,7 @@ func TestRemoteThatIsNoBroker(t *testing.T) {
 		// A silent peer, like an author port waiting for an event.
 		remote, local := net.Pipe()
 		start := time.Now()
-		b.HandleRemote(local, l)
+		b.serveRemote(local, l)
 		if d := time.Since(start); d != 5*time.Second {
 			t.Errorf("silent peer closed after %v, want 5s", d)
 		}
@@ -232,7 +232,7 @@ func TestRemoteThatIsNoBroker(t *testing.T) {
 		// A peer that answers like an author port.
 		remote, local = net.Pipe()
 		go WriteFrame(remote, Nak("", "ivo://example.org/other", "not a VOEvent", time.Now()))
-		b.HandleRemote(local, l)
+		b.serveRemote(local, l)
 		remote.Close()
 		if !strings.Contains(log.String(), "answers like an author port") || !strings.Contains(log.String(), `sent="<?xml`) {
 			t.Errorf("log:\n%s", log)

@@ -187,7 +187,7 @@ func TestRemoteSilenceTimeout(t *testing.T) {
 		remote, local := net.Pipe()
 		start := time.Now()
 		done := make(chan struct{})
-		go func() { b.HandleRemote(local, discardLogger()); close(done) }()
+		go func() { b.serveRemote(local, discardLogger()); close(done) }()
 		r := bufio.NewReader(remote)
 		WriteFrame(remote, Authenticate("ivo://example.org/remote", time.Now()))
 		mustRead(t, r, RoleAuthenticate)
@@ -211,14 +211,15 @@ func TestReconnectBackoff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var dials []time.Time
 		lifetimes := []time.Duration{0, 0, 0, 6 * time.Second, 0, 2 * time.Second, 0}
-		b := New(Config{Logger: discardLogger(), Dial: func(ctx context.Context, addr string) (net.Conn, error) {
+		b := New(Config{Logger: discardLogger()})
+		b.dial = func(ctx context.Context, addr string) (net.Conn, error) {
 			i := len(dials)
 			dials = append(dials, time.Now())
 			if i >= len(lifetimes) || lifetimes[i] == 0 {
 				return nil, errors.New("connection refused")
 			}
 			return fakeRemote(lifetimes[i]), nil
-		}})
+		}
 		b.Subscribe("remote.example.org:8099")
 		time.Sleep(30000 * time.Second)
 		shutdown(t, b)

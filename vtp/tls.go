@@ -207,16 +207,12 @@ func (c *tlsConn) Close() error { return c.raw.Close() }
 // tlsChunk is the most plaintext one TLS record carries.
 const tlsChunk = 16 << 10
 
-// writeBuffers writes bufs to c. On a plain connection that is one
-// writev system call; on TLS, where each Write is sealed as a record of
-// its own, small buffers (a 4-byte frame header, a short event) are first
-// gathered into records of up to tlsChunk bytes, so a batch of events
-// costs a few records instead of two per event.
-func writeBuffers(c net.Conn, bufs *net.Buffers) (int64, error) {
-	tc, ok := c.(*tlsConn)
-	if !ok {
-		return bufs.WriteTo(c)
-	}
+// writeBuffers writes bufs to c, as a buffersWriter: each Write on a
+// TLS connection is sealed as a record of its own, so small buffers (a
+// 4-byte frame header, a short event) are first gathered into records of
+// up to tlsChunk bytes, and a batch of events costs a few records
+// instead of two per event.
+func (tc *tlsConn) writeBuffers(bufs *net.Buffers) (int64, error) {
 	var n int64
 	buf := tc.scratch[:0]
 	flush := func() error {
@@ -268,27 +264,26 @@ func peerSubject(cs tls.ConnectionState) string {
 	return voevent.Clip(cs.PeerCertificates[0].Subject.String())
 }
 
-// publisher is what an author connection may publish under. An empty
-// identity alone must never mean "anything": a certified peer without an
-// identity publishes nothing.
+// publisher is what an author whose TLS certificate was verified may
+// publish under: only ivorns under its identity, and nothing if its
+// certificate carries none. An author without one is not restricted.
 type publisher struct {
-	identity  string // "" for none
-	certified bool   // restricted to identity: the peer showed a verified certificate
+	identity string // "" for none
 }
 
-// peerPublisher is the publisher on an author connection c: a certified
-// TLS peer is held to its identity; a plain or anonymous TLS one is not.
-func peerPublisher(c net.Conn) publisher {
-	if tc, ok := c.(*tlsConn); ok {
-		return publisher{identity: tc.identity, certified: tc.certified}
+// peerPublisher restricts an author connection c: a certified TLS peer
+// to its identity; a plain or anonymous TLS one (nil) not at all.
+func peerPublisher(c net.Conn) *publisher {
+	if tc, ok := c.(*tlsConn); ok && tc.certified {
+		return &publisher{identity: tc.identity}
 	}
-	return publisher{}
+	return nil
 }
 
 // refusal says why p may not publish ivorn, or "" if it may.
-func (p publisher) refusal(ivorn string) string {
+func (p *publisher) refusal(ivorn string) string {
 	switch {
-	case !p.certified || IdentityCovers(p.identity, ivorn):
+	case IdentityCovers(p.identity, ivorn):
 		return ""
 	case p.identity == "":
 		return "this author's certificate carries no ivo:// URI, so it has no identity and may publish nothing here"
@@ -369,22 +364,13 @@ func (b *Broker) overTLS(kind string, allowed []string, handle func(net.Conn)) f
 	}
 }
 
-// dialRemote connects to a remote broker: addr is host:port for plain
-// VTP, or "tls:host:port" for VTP over TLS, the server verified for host.
-func (b *Broker) dialRemote(ctx context.Context, addr string) (net.Conn, error) {
-	hostPort, secure := strings.CutPrefix(addr, "tls:")
-	raw, err := b.cfg.Dial(ctx, hostPort)
-	if err != nil || !secure {
-		return raw, err
-	}
+// dialTLS runs the client's TLS handshake on raw, a connection to a
+// remote broker subscribed to as "tls:host:port", verifying the server
+// for host, within Timers.Handshake. It closes raw on failure.
+func (b *Broker) dialTLS(ctx context.Context, raw net.Conn, host string) (net.Conn, error) {
 	if b.cfg.TLS.Client == nil {
 		raw.Close()
 		return nil, errors.New("no TLS client configuration for a tls: remote")
-	}
-	host, _, err := net.SplitHostPort(hostPort)
-	if err != nil {
-		raw.Close()
-		return nil, err
 	}
 	conf := b.cfg.TLS.Client.Clone()
 	conf.ServerName = host

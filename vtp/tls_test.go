@@ -377,12 +377,12 @@ func TestTLSRemoteBrokers(t *testing.T) {
 
 	wrongHost := startBroker(t, "ivo://example.org/wrong-host", func(c *Config) {
 		c.TLS.Client = ClientConfig(downCerts, ca.pool)
-		var d net.Dialer // "elsewhere.example.org" is the up broker
-		c.Dial = func(ctx context.Context, addr string) (net.Conn, error) {
-			_, port, _ := net.SplitHostPort(addr)
-			return d.DialContext(ctx, "tcp", "127.0.0.1:"+port)
-		}
 	})
+	var d net.Dialer // "elsewhere.example.org" is the up broker
+	wrongHost.dial = func(ctx context.Context, addr string) (net.Conn, error) {
+		_, port, _ := net.SplitHostPort(addr)
+		return d.DialContext(ctx, "tcp", "127.0.0.1:"+port)
+	}
 	_, port, _ := net.SplitHostPort(up.tlsBcast)
 	wrongHost.Subscribe("tls:elsewhere.example.org:" + port)
 	wrongHost.log.waitLog(t, `is not valid for \"elsewhere.example.org\"`)

@@ -27,15 +27,6 @@ func IsEventRole(role string) bool {
 	return false
 }
 
-// IsTransportRole reports whether role is one of the four transport roles.
-func IsTransportRole(role string) bool {
-	switch role {
-	case RoleAck, RoleNak, RoleIAmAlive, RoleAuthenticate:
-		return true
-	}
-	return false
-}
-
 // The root start tag Comet (lxml) writes: namespace declarations first,
 // then role, version and the schema location.
 const (
