@@ -143,7 +143,7 @@ type Broker struct {
 
 	stats counters
 	last  atomic.Pointer[LastEvent] // the last event accepted, its ivorn not yet clipped
-	jr    journalState              // orders journaled events (journal.go)
+	jr    *journalState             // orders journaled events, nil without a journal (journal.go)
 }
 
 // Defaults for the limits in Config.
@@ -213,7 +213,7 @@ func New(cfg Config) *Broker {
 	}
 	b.stopCtx, b.stop = context.WithCancel(context.Background())
 	if cfg.Journal != nil {
-		b.jr.last = cfg.Journal.JournalLast()
+		b.jr = &journalState{last: cfg.Journal.JournalLast()}
 	}
 	return b
 }

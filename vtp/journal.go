@@ -41,7 +41,8 @@ const (
 	paramJournalRefused = "journal-refused"
 )
 
-// journalState orders journaled events for subscribers.
+// journalState orders journaled events for subscribers; the broker has
+// one only with a journal.
 type journalState struct {
 	// mu makes queueing a journaled event for every subscriber and
 	// updating last one step, which a subscriber registers against.
@@ -66,7 +67,7 @@ func (b *Broker) Journaled(seq uint64, payload any) {
 	ev, ok := payload.(*voevent.Event)
 	b.jr.mu.Lock()
 	if ok {
-		it := item{ev: ev, msg: ev.Raw, seq: seq}
+		it := journaledItem(ev, seq)
 		for _, s := range b.subscribers() {
 			s.queue(it)
 		}
@@ -100,6 +101,10 @@ func (b *Broker) record(ev *voevent.Event, remote bool) (first bool, err error) 
 // broadcastAccepted queues ev for subscribers unless Journaled did, and
 // starts writing it to them.
 func (b *Broker) broadcastAccepted(ev *voevent.Event) {
+	if b.jr == nil {
+		b.Broadcast(ev)
+		return
+	}
 	if _, done := b.jr.queued.LoadAndDelete(ev); !done {
 		b.Broadcast(ev)
 		return
