@@ -235,14 +235,7 @@ func PositionMarker(local, id string, seq uint64, next bool, now time.Time) []by
 // a position: id is the journal it was learned in ("" for none), seq the
 // last event received from it.
 func AuthenticateResponseAt(peer, local string, filters []string, id string, seq uint64, now time.Time) []byte {
-	var meta strings.Builder
-	for _, f := range filters {
-		meta.WriteString(`<Param name="xpath-filter" value="`)
-		meta.WriteString(escaper.Replace(f))
-		meta.WriteString(`"/>`)
-	}
-	meta.WriteString(journalParams(id, paramJournalSeq, seq))
-	return message(RoleAuthenticate, peer, local, now, meta.String())
+	return message(RoleAuthenticate, peer, local, now, filterParams(filters)+journalParams(id, paramJournalSeq, seq))
 }
 
 // ParsePosition reads a position marker: the journal identity, the
