@@ -404,7 +404,7 @@ func (jx *subJournal) replay(from, upto uint64) (sent int, end replayEnd) {
 			}
 			budget -= int64(len(r.Raw)) + replayEventCost
 			last = r.Seq
-			if !jx.wants(r) {
+			if !jx.wants(r.Seq, r.Raw) {
 				return nil
 			}
 			batch = append(batch, replayed{seq: r.Seq, raw: bytes.Clone(r.Raw)})
@@ -443,17 +443,17 @@ func (jx *subJournal) replay(from, upto uint64) (sent int, end replayEnd) {
 	return sent, replayDone
 }
 
-// wants reports whether a journaled event goes to the subscriber: it
+// wants reports whether journaled event seq, raw, goes to the subscriber: it
 // passes the current signature policy and the subscriber's filters. The
 // event is parsed only when one of them needs it.
-func (jx *subJournal) wants(r seen.JournalRecord) bool {
+func (jx *subJournal) wants(seq uint64, raw []byte) bool {
 	s, b := jx.s, jx.s.b
 	if b.cfg.Signatures == nil && s.filters.Load() == nil {
 		return true
 	}
-	ev, err := voevent.Parse(r.Raw)
+	ev, err := voevent.Parse(raw)
 	if err != nil {
-		s.log.Error("journaled event cannot be parsed: skipped", "seq", r.Seq, "err", err)
+		s.log.Error("journaled event cannot be parsed: skipped", "seq", seq, "err", err)
 		return false
 	}
 	if b.cfg.Signatures != nil {
@@ -462,7 +462,7 @@ func (jx *subJournal) wants(r seen.JournalRecord) bool {
 		// policy in force, as a newly received event would.
 		if _, err := b.cfg.Signatures(ev); err != nil {
 			s.warn.warn(s.log, "journaled event not replayed: the current signature policy refuses it",
-				"seq", r.Seq, "ivorn", voevent.Clip(ev.IVORN), "reason", err.Error())
+				"seq", seq, "ivorn", voevent.Clip(ev.IVORN), "reason", err.Error())
 			return false
 		}
 	}
