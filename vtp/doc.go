@@ -25,14 +25,13 @@
 // reads one, whatever spelling of the Transport namespace it uses.
 //
 // The broker: [New] makes a [Broker] from a [Config]. The author role
-// ([Broker.ServeAuthors], [Broker.HandleAuthor]) reads events and answers
-// each with ack or nak, after validation (Config.Validate), the
-// signature policy (Config.Signatures) and the seen store (Config.Seen),
-// which keeps an event from being relayed twice. The subscriber role
-// ([Broker.ServeSubscribers], [Broker.HandleSubscriber]) relays every
-// accepted event to every subscriber whose XPath filters accept it;
-// [Broker.Broadcast] and [Broker.SendTestEvents] relay an event of the
-// caller's. The remote role ([Broker.Subscribe]) subscribes to another
+// ([Broker.ServeAuthors]) reads events and answers each with ack or nak,
+// after validation (Config.Validate), the signature policy
+// (Config.Signatures) and the seen store (Config.Seen), which keeps an
+// event from being relayed twice. The subscriber role
+// ([Broker.ServeSubscribers]) relays every accepted event to every
+// subscriber whose XPath filters accept it; [Broker.Broadcast] and
+// [Broker.SendTestEvents] relay an event of the caller's. The remote role ([Broker.Subscribe]) subscribes to another
 // broker and relays what it sends, acknowledging everything, with
 // Comet's reconnection backoff. A spool directory ([Broker.OpenSpool],
 // [Spool]) is a local author: every file put in it is submitted as an

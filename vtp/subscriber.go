@@ -63,8 +63,9 @@ type subscriberExt interface {
 	// for this tick, neither probed nor checked.
 	tick(iamalive item) (item, bool)
 	// lay lays out it, a queued message, in sc's batch as the extension
-	// sends it, and reports whether it did; if not, the core lays it out.
-	// An event it is given passes no filter first.
+	// sends it, in two frames at most, and reports whether it did; if
+	// not, the core lays it out. An event it is given passes no filter
+	// first.
 	lay(it item, sc *scratch) bool
 }
 
