@@ -120,8 +120,9 @@
 //     ID". It needs no answer.
 //   - An iamalive carrying journal=ID and journal-seq=S means "every
 //     event of journal ID up to S that passes your filters has been sent
-//     to you". The broker sends one when a replay is done and as its
-//     periodic iamalive probe, which is answered as plain VTP's is.
+//     to you". The broker sends one once it has taken the request, after
+//     the replay if there is one, and as its periodic iamalive probe,
+//     which is answered as plain VTP's is.
 //   - A subscriber's position is the journal-seq of the last such
 //     iamalive, or S once it has received and recorded the event after a
 //     journal-next of S ([ParsePosition] reads both). The broker's own
