@@ -1,15 +1,3 @@
-// Package vtp speaks the VOEvent Transport Protocol: length-prefixed XML
-// frames over TCP, the Transport messages (ack, nak, iamalive,
-// authenticate), and the three connection roles of a broker: receiving
-// from authors, broadcasting to subscribers, and subscribing to remote
-// brokers.
-//
-// Protocol flow:
-//
-//	author    → broker : VOEvent            broker → author     : ack | nak
-//	broker    → subscr : authenticate       subscr → broker     : authenticate (+ filters)
-//	broker    → subscr : VOEvent            subscr → broker     : ack | nak
-//	broker    → subscr : iamalive (60 s)    subscr → broker     : iamalive
 package vtp
 
 import (
@@ -131,8 +119,10 @@ func readFrame(r *bufio.Reader, max int, buf []byte) ([]byte, error) {
 // announce frames and send nothing then hold at most this much each.
 const eagerFrame = 16 << 10
 
-// Frame returns payload with its length prefix, ready to write. A relayed
-// event is framed once and the same bytes are written to every subscriber.
+// Frame returns payload with its length prefix, in one new buffer, ready
+// to write as one message. Subscribers' writers do not use it: they write
+// an event's shared bytes as they are, each after a length header of their
+// own, so that relaying copies no event.
 func Frame(payload []byte) []byte {
 	b := make([]byte, 4+len(payload))
 	binary.BigEndian.PutUint32(b, uint32(len(payload)))

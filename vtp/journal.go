@@ -18,8 +18,8 @@ import (
 // *journal.Journal, the seen store's write-ahead log). With one,
 // accepted events are journaled in the same durable step that records
 // them as seen, subscribers that ask are replayed what they missed, and
-// remote brokers are asked for replay (see "VTP extensions" in
-// README.md).
+// remote brokers are asked for replay (the wire format is in the
+// package documentation, doc.go).
 type Journal interface {
 	// CheckAndJournal records element as seen and, if new, journals raw;
 	// keep is CheckAndKeep's meaning. payload comes back through the
@@ -72,7 +72,7 @@ func (b *Broker) Journaled(seq uint64, payload any) {
 	ev, ok := payload.(*voevent.Event)
 	b.jr.mu.Lock()
 	if ok {
-		it := item{ev: ev, msg: ev.Raw, seq: seq}
+		it := journaledItem(ev, seq)
 		for _, s := range b.subscribers() {
 			s.queue(it)
 		}
@@ -214,14 +214,7 @@ func PositionMarker(local, id string, seq uint64, next bool, now time.Time) []by
 // a position: id is the journal it was learned in ("" for none), seq the
 // last event received from it.
 func AuthenticateResponseAt(peer, local string, filters []string, id string, seq uint64, now time.Time) []byte {
-	var meta strings.Builder
-	for _, f := range filters {
-		meta.WriteString(`<Param name="xpath-filter" value="`)
-		meta.WriteString(escaper.Replace(f))
-		meta.WriteString(`"/>`)
-	}
-	meta.WriteString(journalParams(id, paramJournalSeq, seq))
-	return message(RoleAuthenticate, peer, local, now, meta.String())
+	return message(RoleAuthenticate, peer, local, now, filterParams(filters)+journalParams(id, paramJournalSeq, seq))
 }
 
 // ParsePosition reads a position marker: the journal identity, the

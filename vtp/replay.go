@@ -105,15 +105,16 @@ const (
 	askLate
 )
 
-// subJournal is a subscriber's side of the replay extension, present
-// when the broker has a journal.
+// subJournal is a subscriber's side of the replay extension: its
+// extension (subscriberExt) when the broker has a journal.
 type subJournal struct {
+	s        *subscriber
 	connSeq  uint64        // the broker's last queued journaled event when it registered
 	authed   chan struct{} // closed at its first authenticate response
 	authOnce sync.Once
 	req      replayRequest // set before authed is closed
 	reqErr   error
-	acked    chan struct{} // a token after each ack or nak
+	ackTok   chan struct{} // a token after each ack or nak
 	// answer is askWaiting until the first authenticate response arrives
 	// (askAnswered) or the writer stops waiting for it (askLate),
 	// whichever comes first.
@@ -128,67 +129,86 @@ type subJournal struct {
 	pos    uint64
 }
 
-// registerSubscriber adds s to the subscribers and, with a journal,
-// notes where the journal was, in the same step as Journaled queues
-// events: every journaled event after connSeq is in s's queue.
-func (b *Broker) registerSubscriber(s *subscriber) bool {
-	if b.cfg.Journal == nil {
-		return b.addSubscriber(s)
-	}
-	s.jx = &subJournal{authed: make(chan struct{}), acked: make(chan struct{}, 1)}
+// addReplaySubscriber adds s to the subscribers with the replay
+// extension, noting where the journal was in the same step as Journaled
+// queues events: every journaled event after connSeq is in s's queue.
+// s's first writer holds the token from the start: it sends the
+// authenticate, waits for the answer, which may ask for replay, and
+// replays before any live event goes out (start).
+func (b *Broker) addReplaySubscriber(s *subscriber) bool {
+	jx := &subJournal{s: s, authed: make(chan struct{}), ackTok: make(chan struct{}, 1)}
+	s.ext = jx
+	s.writing.Store(true)
 	b.jr.mu.Lock()
 	defer b.jr.mu.Unlock()
-	s.jx.connSeq = b.jr.last
+	jx.connSeq = b.jr.last
 	return b.addSubscriber(s)
 }
 
-// authenticated takes the replay request of s's first authenticate
-// response, if it made one, and lets the writer go on. A request that
-// comes after live events have started is refused in-band, so the
-// subscriber learns that it must ask again.
-func (s *subscriber) authenticated(ev *voevent.Event) {
-	if s.jx == nil {
-		return
-	}
-	s.jx.authOnce.Do(func() {
-		s.jx.req, s.jx.reqErr = parseReplayRequest(ev)
-		if s.jx.answer.CompareAndSwap(askWaiting, askAnswered) {
-			close(s.jx.authed)
-		} else if s.jx.req.asked || s.jx.reqErr != nil {
-			go s.refuseLate()
+// authenticated takes the replay request of the subscriber's first
+// authenticate response, if it made one, and lets the writer go on. A
+// request that comes after live events have started is refused in-band,
+// so the subscriber learns that it must ask again.
+func (jx *subJournal) authenticated(ev *voevent.Event) {
+	jx.authOnce.Do(func() {
+		jx.req, jx.reqErr = parseReplayRequest(ev)
+		if jx.answer.CompareAndSwap(askWaiting, askAnswered) {
+			close(jx.authed)
+		} else if jx.req.asked || jx.reqErr != nil {
+			go jx.refuseLate()
 		}
 	})
 }
 
-// ackedOne wakes a replay waiting for room in its window.
-func (s *subscriber) ackedOne() {
-	if s.jx != nil {
-		select {
-		case s.jx.acked <- struct{}{}:
-		default:
-		}
+// acked wakes a replay waiting for room in its window.
+func (jx *subJournal) acked() {
+	select {
+	case jx.ackTok <- struct{}{}:
+	default:
 	}
 }
 
-// replayAllowed reports whether the policy lets s ask for replay.
-func (s *subscriber) replayAllowed() bool {
-	switch s.b.cfg.Replay.Who {
+// tick leaves a subscriber being replayed to alone, its replay probing
+// it, and marks the iamalive of another as the probe (probeMark), which
+// lay sends as a position marker once markers are on.
+func (jx *subJournal) tick(iamalive item) (item, bool) {
+	if jx.replaying.Load() {
+		return iamalive, false
+	}
+	iamalive.ext = probeMark
+	return iamalive, true
+}
+
+// probeMark is the item.ext of the iamalive tick's message: a control
+// message's ext is 0 otherwise. A journaled event's is its sequence
+// number (journaledItem).
+const probeMark = 1
+
+// journaledItem is the queued item of an event journaled as seq.
+func journaledItem(ev *voevent.Event, seq uint64) item {
+	return item{ev: ev, msg: ev.Raw, ext: seq}
+}
+
+// replayAllowed reports whether the policy lets the subscriber ask for
+// replay.
+func (jx *subJournal) replayAllowed() bool {
+	switch jx.s.b.cfg.Replay.Who {
 	case ReplayAny:
 		return true
 	case ReplayMTLS:
-		return PeerIdentity(s.c) != ""
+		return PeerIdentity(jx.s.c) != ""
 	}
 	return false
 }
 
-// startReplay runs, with a journal, between the authenticate and the
-// first event: it waits for the subscriber's authenticate response (up
-// to replayAskWait, so that no event goes out before a position could
-// be asked for), and if it asks for replay sends what the journal holds
+// start runs, with a journal, between the authenticate and the first
+// event: it waits for the subscriber's authenticate response (up to
+// replayAskWait, so that no event goes out before a position could be
+// asked for), and if it asks for replay sends what the journal holds
 // after its position, then turns on position markers. It reports false
 // if the subscriber is gone.
-func (s *subscriber) startReplay() bool {
-	jx, b := s.jx, s.b
+func (jx *subJournal) start() bool {
+	s, b := jx.s, jx.s.b
 	hold := time.NewTimer(replayAskWait)
 	defer hold.Stop()
 	select {
@@ -204,7 +224,7 @@ func (s *subscriber) startReplay() bool {
 	if !jx.req.asked && jx.reqErr == nil {
 		return true
 	}
-	if !s.replayAllowed() {
+	if !jx.replayAllowed() {
 		// Not a gap: without markers the subscriber's position stays
 		// where it was, and it gets the live events a plain subscriber
 		// gets.
@@ -240,10 +260,10 @@ func (s *subscriber) startReplay() bool {
 		if !b.takeReplay() {
 			b.warn.warn(s.log, "replay request refused: too many replays running, the subscriber is told to ask again later",
 				"max_replays", b.maxReplays())
-			return s.refuse(RefusalMarker(b.cfg.LocalIVO, refusedBusy, "", 0, time.Now()))
+			return jx.refuse(RefusalMarker(b.cfg.LocalIVO, refusedBusy, "", 0, time.Now()))
 		}
 		jx.replaying.Store(true)
-		n, end := s.replay(from, last)
+		n, end := jx.replay(from, last)
 		jx.replaying.Store(false)
 		b.jr.replays.Add(-1)
 		switch end {
@@ -253,7 +273,7 @@ func (s *subscriber) startReplay() bool {
 		case replayBudget:
 			s.log.Info("replay budget of this connection spent: the subscriber continues from its position on its next connection",
 				"sent", n, "pos", jx.pos, "budget", b.replayBudget())
-			return s.refuse(RefusalMarker(b.cfg.LocalIVO, refusedBudget, id, jx.pos, time.Now()))
+			return jx.refuse(RefusalMarker(b.cfg.LocalIVO, refusedBudget, id, jx.pos, time.Now()))
 		}
 		s.log.Info("replay done, live events follow", "sent", n)
 	}
@@ -301,7 +321,8 @@ func (b *Broker) takeReplay() bool {
 // replayRefuseLinger passes, so that closing with unread input does not
 // reset the connection before the refusal is read. Called by the
 // writer's token holder; it reports false, the subscriber being gone.
-func (s *subscriber) refuse(msg []byte) bool {
+func (jx *subJournal) refuse(msg []byte) bool {
+	s := jx.s
 	if !s.write([]item{{msg: msg}}, new(scratch)) {
 		return false
 	}
@@ -322,7 +343,8 @@ func (s *subscriber) refuse(msg []byte) bool {
 // refuseLate refuses a replay request that came after live events had
 // started: it waits for the writer's token, so the refusal goes out
 // between whole messages, and keeps it, sending nothing more.
-func (s *subscriber) refuseLate() {
+func (jx *subJournal) refuseLate() {
+	s := jx.s
 	for !s.writing.CompareAndSwap(false, true) {
 		select {
 		case <-s.idle:
@@ -330,14 +352,13 @@ func (s *subscriber) refuseLate() {
 			return
 		}
 	}
-	defer s.b.recovered(s.peer, func() { s.drop("internal error"); s.writing.Store(false); s.signalIdle() })
+	defer s.b.recovered(s.peer, s.writerFailed)
 	if !s.gone() {
 		s.b.warn.warn(s.log, "replay request refused: it came after live events had started, the subscriber is told to ask again",
 			"wait", replayAskWait)
-		s.refuse(RefusalMarker(s.b.cfg.LocalIVO, refusedLate, "", 0, time.Now()))
+		jx.refuse(RefusalMarker(s.b.cfg.LocalIVO, refusedLate, "", 0, time.Now()))
 	}
-	s.writing.Store(false)
-	s.signalIdle()
+	s.giveBack()
 }
 
 var errSubscriberGone = errors.New("subscriber gone")
@@ -362,8 +383,8 @@ type replayed struct {
 // marker, keeping at most replayWindow unacknowledged and probing with
 // iamalive as live traffic does. Live events queue meanwhile under the
 // usual limits. It examines no more than the connection's budget.
-func (s *subscriber) replay(from, upto uint64) (sent int, end replayEnd) {
-	b, jx := s.b, s.jx
+func (jx *subJournal) replay(from, upto uint64) (sent int, end replayEnd) {
+	s, b := jx.s, jx.s.b
 	tick := time.NewTicker(b.cfg.Timers.IAmAlive)
 	defer tick.Stop()
 	id := b.cfg.Journal.JournalID()
@@ -383,7 +404,7 @@ func (s *subscriber) replay(from, upto uint64) (sent int, end replayEnd) {
 			}
 			budget -= int64(len(r.Raw)) + replayEventCost
 			last = r.Seq
-			if !s.replayWants(r) {
+			if !jx.wants(r.Seq, r.Raw) {
 				return nil
 			}
 			batch = append(batch, replayed{seq: r.Seq, raw: bytes.Clone(r.Raw)})
@@ -401,7 +422,7 @@ func (s *subscriber) replay(from, upto uint64) (sent int, end replayEnd) {
 			return sent, replayGone
 		}
 		for i := range batch {
-			if !s.sendReplayed(id, batch[i], tick) {
+			if !jx.sendReplayed(id, batch[i], tick) {
 				return sent, replayGone
 			}
 			batch[i].raw = nil
@@ -422,17 +443,17 @@ func (s *subscriber) replay(from, upto uint64) (sent int, end replayEnd) {
 	return sent, replayDone
 }
 
-// replayWants reports whether a journaled event goes to s: it passes
-// the current signature policy and s's filters. The event is parsed
-// only when one of them needs it.
-func (s *subscriber) replayWants(r journal.Record) bool {
-	b := s.b
+// wants reports whether journaled event seq, raw, goes to the subscriber: it
+// passes the current signature policy and the subscriber's filters. The
+// event is parsed only when one of them needs it.
+func (jx *subJournal) wants(seq uint64, raw []byte) bool {
+	s, b := jx.s, jx.s.b
 	if b.cfg.Signatures == nil && s.filters.Load() == nil {
 		return true
 	}
-	ev, err := voevent.Parse(r.Raw)
+	ev, err := voevent.Parse(raw)
 	if err != nil {
-		s.log.Error("journaled event cannot be parsed: skipped", "seq", r.Seq, "err", err)
+		s.log.Error("journaled event cannot be parsed: skipped", "seq", seq, "err", err)
 		return false
 	}
 	if b.cfg.Signatures != nil {
@@ -441,7 +462,7 @@ func (s *subscriber) replayWants(r journal.Record) bool {
 		// policy in force, as a newly received event would.
 		if _, err := b.cfg.Signatures(ev); err != nil {
 			s.warn.warn(s.log, "journaled event not replayed: the current signature policy refuses it",
-				"seq", r.Seq, "ivorn", voevent.Clip(ev.IVORN), "reason", err.Error())
+				"seq", seq, "ivorn", voevent.Clip(ev.IVORN), "reason", err.Error())
 			return false
 		}
 	}
@@ -453,13 +474,13 @@ func (s *subscriber) replayWants(r journal.Record) bool {
 // whole iamalive period, acknowledging nothing, is dropped, as a live
 // subscriber that acknowledges nothing is once MaxOutstanding events are
 // waiting. It reports false if the subscriber is gone.
-func (s *subscriber) sendReplayed(id string, r replayed, tick *time.Ticker) bool {
-	b, jx := s.b, s.jx
+func (jx *subJournal) sendReplayed(id string, r replayed, tick *time.Ticker) bool {
+	s, b := jx.s, jx.s.b
 	acks := s.acks.Load() + s.naks.Load()
 	stalled := 0
 	for s.outstanding.Load() >= replayWindow {
 		select {
-		case <-jx.acked:
+		case <-jx.ackTok:
 		case <-tick.C:
 			if n := s.acks.Load() + s.naks.Load(); n != acks {
 				acks, stalled = n, 0
@@ -467,7 +488,7 @@ func (s *subscriber) sendReplayed(id string, r replayed, tick *time.Ticker) bool
 				s.drop(fmt.Sprintf("%d replayed events not acknowledged for an iamalive period", s.outstanding.Load()))
 				return false
 			}
-			if !s.probe() {
+			if !jx.probe() {
 				return false
 			}
 		case <-s.done:
@@ -491,38 +512,44 @@ func (s *subscriber) sendReplayed(id string, r replayed, tick *time.Ticker) bool
 	return true
 }
 
-// probe is the iamalive tick: drop a subscriber that did not answer the
-// last one or leaves too many events unacknowledged, else send the next.
-// An extension subscriber's iamalive carries its position.
-func (s *subscriber) probe() bool {
-	if !s.answered.Load() {
-		s.drop("did not answer the last iamalive")
+// probe is the iamalive tick of a replay, which the broker's clock
+// leaves alone: the usual check (probing), then the subscriber's
+// position as the probe.
+func (jx *subJournal) probe() bool {
+	s := jx.s
+	if !s.probing() {
 		return false
 	}
-	if n := s.outstanding.Load(); n >= MaxOutstanding {
-		s.drop(fmt.Sprintf("%d events not acknowledged", n))
-		return false
-	}
-	s.answered.Store(false)
-	msg := IAmAlive(s.b.cfg.LocalIVO, time.Now())
-	if s.jx != nil && s.jx.active {
-		msg = PositionMarker(s.b.cfg.LocalIVO, s.b.cfg.Journal.JournalID(), s.jx.pos, false, time.Now())
-	}
-	return s.write([]item{{msg: msg}}, new(scratch))
+	return s.write([]item{{msg: jx.marker(jx.pos, false)}}, new(scratch))
 }
 
-// liveItem decides what the writer does with a queued journaled event for
-// an extension subscriber: skip it (replayed already, or filtered out,
-// advancing the position), or send it after the marker returned.
-func (s *subscriber) liveItem(it item) (marker []byte, send bool) {
-	jx := s.jx
-	if it.seq <= jx.pos {
-		return nil, false
+// lay lays out, once markers are on, what the replay extension sends
+// otherwise than plain VTP: the iamalive tick's probe as a position
+// marker, and a journaled event after its journal-next marker, or not
+// at all if it was replayed already or the filters reject it, the
+// position going past it either way.
+func (jx *subJournal) lay(it item, sc *scratch) bool {
+	if !jx.active || it.ext == 0 {
+		return false
 	}
-	if !s.wants(it.ev) {
-		jx.pos = it.seq
-		return nil, false
+	if it.ev == nil { // the probe
+		sc.add(jx.marker(jx.pos, false))
+		return true
 	}
-	jx.pos = it.seq
-	return PositionMarker(s.b.cfg.LocalIVO, s.b.cfg.Journal.JournalID(), it.seq, true, time.Now()), true
+	seq := it.ext
+	if seq <= jx.pos {
+		return true
+	}
+	jx.pos = seq
+	if jx.s.wants(it.ev) {
+		sc.add(jx.marker(seq, true))
+		jx.s.layEvent(sc, it.msg)
+	}
+	return true
+}
+
+// marker is a position marker (PositionMarker) in the broker's journal.
+func (jx *subJournal) marker(seq uint64, next bool) []byte {
+	b := jx.s.b
+	return PositionMarker(b.cfg.LocalIVO, b.cfg.Journal.JournalID(), seq, next, time.Now())
 }

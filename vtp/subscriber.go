@@ -25,9 +25,10 @@ const MaxPendingBytes = 64 << 20
 const maxWriteBatch = 64
 
 // maxBatchFrames is how many frames a batch of maxWriteBatch messages can
-// make: a journaled event for a subscriber using the replay extension
-// goes after a position marker, so a message may take two frames. Each
-// frame is two buffers for writev: its length header and its content.
+// make: a subscriber's extension may send a message after one of its own
+// (the replay extension's position marker), so a message may take two
+// frames. Each frame is two buffers for writev: its length header and
+// its content.
 const maxBatchFrames = 2 * maxWriteBatch
 
 // item is one message queued for a subscriber: an event to filter and
@@ -36,10 +37,36 @@ const maxBatchFrames = 2 * maxWriteBatch
 type item struct {
 	ev  *voevent.Event // nil for a control message
 	msg []byte         // the payload: ev.Raw, or the control message
-	seq uint64         // its journal sequence number, 0 if not journaled
-	// probe marks the iamalive tick's message: the writer sends a
-	// replaying subscriber its position instead (replay.go).
-	probe bool
+	// ext is a word for the subscriber's extension (subscriberExt.lay),
+	// set by the extension's code when it queues the message; the core
+	// passes it on unread. 0 for what the core queues.
+	ext uint64
+}
+
+// subscriberExt extends VTP on one subscriber connection. It is chosen
+// once, when the subscriber registers, and is nil for a plain VTP
+// subscriber, so that none of an extension's code runs on a plain
+// subscriber's path. The replay extension (replay.go) is the one there
+// is: it is chosen for every subscriber of a broker with a journal.
+type subscriberExt interface {
+	// start runs on the subscriber's first writer, which holds the
+	// writer's token from the start, once the broker's authenticate has
+	// been written and before anything else; it reports false if the
+	// subscriber is gone.
+	start() bool
+	// authenticated takes an authenticate response from the subscriber.
+	authenticated(ev *voevent.Event)
+	// acked notes an ack or nak from the subscriber.
+	acked()
+	// tick takes the iamalive item of a tick of the broker's clock and
+	// returns what to queue instead; false leaves the subscriber alone
+	// for this tick, neither probed nor checked.
+	tick(iamalive item) (item, bool)
+	// lay lays out it, a queued message, in sc's batch as the extension
+	// sends it, in two frames at most, and reports whether it did; if
+	// not, the core lays it out. An event it is given passes no filter
+	// first.
+	lay(it item, sc *scratch) bool
 }
 
 // subscriber is one Broker→Subscriber connection. Broadcast only ever
@@ -90,16 +117,24 @@ type subscriber struct {
 	dropOnce sync.Once
 	done     chan struct{}
 	warn     warnings
-	jx       *subJournal // replay state, nil without a journal (replay.go)
+	ext      subscriberExt // nil for plain VTP
 }
 
 // scratch is a writer's working space for one batch. Writers take it from
 // scratchPool for the length of a flush, so idle subscribers hold none.
 type scratch struct {
 	batch []item
-	bufs  net.Buffers
-	hdrs  [4 * maxBatchFrames]byte // the length headers, a position marker's too
-	raw   *rawWriter               // for writevNow, made on first use
+	// bufs is the batch laid out for writev: a length header, from hdrs,
+	// before each message. events counts the events in it.
+	bufs   net.Buffers
+	events int64
+	hdrs   [4 * maxBatchFrames]byte // the length headers, an extension's frames' too
+	raw    *rawWriter               // for writevNow, made on first use
+}
+
+// add lays out one more frame: msg after its length header.
+func (sc *scratch) add(msg []byte) {
+	sc.bufs = append(sc.bufs, sc.header(len(sc.bufs)/2, len(msg)), msg)
 }
 
 // header is the length header, for n bytes, of frame i of a batch. The
@@ -139,21 +174,21 @@ func (b *Broker) HandleSubscriber(c net.Conn) {
 	s.answered.Store(true)
 	// The first message on the connection is our authenticate: it is
 	// queued before Broadcast can see the subscriber, so no event goes
-	// before it. A writer sends it, as it sends everything else. With a
-	// journal, a starting writer holds the token from the start: it sends
-	// the authenticate, waits for the answer, which may ask for replay,
-	// and replays before any live event goes out.
+	// before it. A writer sends it, as it sends everything else.
 	s.q.push(item{msg: Authenticate(b.cfg.LocalIVO, time.Now())})
-	if b.cfg.Journal != nil {
-		s.writing.Store(true)
+	var ok bool
+	if b.jr != nil {
+		ok = b.addReplaySubscriber(s) // chooses s.ext
+	} else {
+		ok = b.addSubscriber(s)
 	}
-	if !b.registerSubscriber(s) {
+	if !ok {
 		c.Close()
 		return
 	}
 	defer b.removeSubscriber(s)
 	s.log.Info("subscriber connected")
-	if s.jx != nil {
+	if s.ext != nil {
 		go s.start()
 	} else {
 		s.kick()
@@ -166,19 +201,33 @@ func (b *Broker) HandleSubscriber(c net.Conn) {
 	s.waitWriter()
 }
 
-// start is the first writer of a subscriber with a journal: the
-// authenticate, then replay if asked for, then whatever is queued.
+// start is the first writer of a subscriber with an extension, which
+// holds the token from the start: the authenticate, then the extension's
+// start, then whatever is queued.
 func (s *subscriber) start() {
-	defer s.b.recovered(s.peer, func() { s.drop("internal error"); s.writing.Store(false); s.signalIdle() })
+	defer s.b.recovered(s.peer, s.writerFailed)
 	sc := scratchPool.Get().(*scratch)
 	sc.batch = s.q.take(sc.batch, 1) // the authenticate
 	ok := s.write(sc.batch, sc)
 	scratchPool.Put(sc)
-	if ok && s.startReplay() {
+	if ok && s.ext.start() {
 		s.release(false)
 		return
 	}
 	s.drop("")
+	s.giveBack()
+}
+
+// writerFailed is what a writer's panic leaves: the subscriber dropped
+// and the token given back, so that the reading goroutine can end.
+func (s *subscriber) writerFailed() {
+	s.drop("internal error")
+	s.giveBack()
+}
+
+// giveBack gives the writer's token back, for good or until release's
+// next look at the queue.
+func (s *subscriber) giveBack() {
 	s.writing.Store(false)
 	s.signalIdle()
 }
@@ -204,13 +253,12 @@ func (s *subscriber) kick() {
 // socket is full, s.rest holds what it did not take, and the caller must
 // start a writer.
 func (s *subscriber) writeAtOnce() (done bool) {
-	defer s.b.recovered(s.peer, func() { s.drop("internal error"); s.writing.Store(false); s.signalIdle(); done = true })
+	defer s.b.recovered(s.peer, func() { s.writerFailed(); done = true })
 	switch s.drain(true) {
 	case wroteAll:
 		return s.release(true)
 	case wroteGone:
-		s.writing.Store(false)
-		s.signalIdle()
+		s.giveBack()
 		return true
 	}
 	return false
@@ -219,13 +267,12 @@ func (s *subscriber) writeAtOnce() (done bool) {
 // flush is a writer: it holds the token, writes what is left over and
 // what is queued, and ends.
 func (s *subscriber) flush() {
-	defer s.b.recovered(s.peer, func() { s.drop("internal error"); s.writing.Store(false); s.signalIdle() })
+	defer s.b.recovered(s.peer, s.writerFailed)
 	if s.writeRest() && s.drain(false) == wroteAll {
 		s.release(false)
 		return
 	}
-	s.writing.Store(false)
-	s.signalIdle()
+	s.giveBack()
 }
 
 // outcome is how far a drain got.
@@ -273,15 +320,13 @@ func (s *subscriber) drain(atOnce bool) outcome {
 // holds the token, and the caller must start a writer.
 func (s *subscriber) release(atOnce bool) bool {
 	for {
-		s.writing.Store(false)
-		s.signalIdle()
+		s.giveBack()
 		if s.gone() || s.q.empty() || !s.writing.CompareAndSwap(false, true) {
 			return true
 		}
 		switch s.drain(atOnce) {
 		case wroteGone:
-			s.writing.Store(false)
-			s.signalIdle()
+			s.giveBack()
 			return true
 		case wroteSome:
 			return false
@@ -496,25 +541,35 @@ func (b *Broker) iamaliveLoop() {
 }
 
 // tick is one iamalive period for the subscriber: it queues the
-// iamalive, to be written by the caller's kick. One being replayed to is
-// probed by its replay instead.
+// iamalive, to be written by the caller's kick, unless the subscriber's
+// extension says otherwise.
 func (s *subscriber) tick(iamalive item) {
-	if s.jx != nil && s.jx.replaying.Load() {
-		return
+	if s.ext != nil {
+		var ok bool
+		if iamalive, ok = s.ext.tick(iamalive); !ok {
+			return
+		}
 	}
+	if s.probing() {
+		s.queue(iamalive)
+	}
+}
+
+// probing is the check before every iamalive probe: it drops the
+// subscriber if it did not answer the last one or leaves too many events
+// unacknowledged, and otherwise expects an answer to the probe, which
+// the caller sends. It reports whether the subscriber is still there.
+func (s *subscriber) probing() bool {
 	if !s.answered.Load() {
 		s.drop("did not answer the last iamalive")
-		return
+		return false
 	}
 	if n := s.outstanding.Load(); n >= MaxOutstanding {
 		s.drop(fmt.Sprintf("%d events not acknowledged", n))
-		return
+		return false
 	}
 	s.answered.Store(false)
-	if s.jx != nil {
-		iamalive.probe = true
-	}
-	s.queue(iamalive)
+	return true
 }
 
 // write sends a batch of at most maxWriteBatch items, leaving out events
@@ -599,53 +654,45 @@ func leftOver(bufs net.Buffers, n int) net.Buffers {
 }
 
 // frames lays out a batch for one writev: a length header before each
-// message, and a position marker before each journaled event for a
-// subscriber using the replay extension. Events the filters reject are
-// left out. ok is false if the subscriber is gone, which then costs no
-// more filtering; events counts the events laid out.
+// message, laid out by the subscriber's extension if it has one and that
+// takes the message. Events the filters reject are left out. ok is false
+// if the subscriber is gone, which then costs no more filtering; events
+// counts the events laid out.
 func (s *subscriber) frames(batch []item, sc *scratch) (bufs net.Buffers, events int64, ok bool) {
-	bufs = sc.bufs[:0]
-	frames := 0
+	sc.bufs, sc.events = sc.bufs[:0], 0
+	ext := s.ext
 	for _, it := range batch {
-		if it.probe && s.jx.active {
-			it.msg = PositionMarker(s.b.cfg.LocalIVO, s.b.cfg.Journal.JournalID(), s.jx.pos, false, time.Now())
+		if it.ev != nil && s.gone() {
+			clear(batch)
+			return nil, 0, false
 		}
-		if it.ev != nil && it.seq != 0 && s.jx != nil && s.jx.active {
-			if s.gone() {
-				clear(batch)
-				return nil, 0, false
+		switch {
+		case ext != nil && ext.lay(it, sc):
+		case it.ev == nil:
+			sc.add(it.msg)
+		case !s.wants(it.ev):
+			if s.debug {
+				s.log.Debug("event filtered out", "ivorn", voevent.Clip(it.ev.IVORN))
 			}
-			marker, send := s.liveItem(it)
-			if !send {
-				continue
-			}
-			bufs = append(bufs, sc.header(frames, len(marker)), marker)
-			frames++
-			s.outstanding.Add(1)
-			events++
-		} else if it.ev != nil {
-			if s.gone() {
-				clear(batch)
-				return nil, 0, false
-			}
-			if !s.wants(it.ev) {
-				if s.debug {
-					s.log.Debug("event filtered out", "ivorn", voevent.Clip(it.ev.IVORN))
-				}
-				continue
-			}
-			s.outstanding.Add(1)
-			events++
+		default:
 			if s.debug {
 				s.log.Debug("relaying event", "ivorn", voevent.Clip(it.ev.IVORN))
 			}
+			s.layEvent(sc, it.msg)
 		}
-		bufs = append(bufs, sc.header(frames, len(it.msg)), it.msg)
-		frames++
 	}
 	clear(batch)
+	bufs = sc.bufs
 	sc.bufs = bufs[:0]
-	return bufs, events, true
+	return bufs, sc.events, true
+}
+
+// layEvent lays out an event that passed the filters: it is outstanding
+// from now until its ack.
+func (s *subscriber) layEvent(sc *scratch, msg []byte) {
+	s.outstanding.Add(1)
+	sc.events++
+	sc.add(msg)
 }
 
 // wrote counts a write of events that ended with err, dropping the

@@ -171,7 +171,6 @@ func (s *subscriber) quick(raw []byte) bool {
 		return false
 	case role == RoleAck:
 		s.acked(role)
-		s.ackedOne()
 		return true
 	case role == RoleIAmAlive:
 		s.answered.Store(true)
@@ -212,7 +211,6 @@ func (s *subscriber) handle(raw []byte) {
 	switch role {
 	case RoleAck, RoleNak:
 		s.acked(role)
-		s.ackedOne()
 		if role == RoleNak {
 			// VTP 2.0: a nak abandons that event only (Comet drops the subscriber).
 			t := ParseTransport(ev)
@@ -225,7 +223,9 @@ func (s *subscriber) handle(raw []byte) {
 		s.log.Debug("iamalive answered")
 	case RoleAuthenticate:
 		s.setFilters(ParseTransport(ev).Filters)
-		s.authenticated(ev)
+		if s.ext != nil {
+			s.ext.authenticated(ev)
+		}
 	default:
 		s.warn.warn(s.log, "incomprehensible message from subscriber: ignored", "root", voevent.Clip(root), "role", voevent.Clip(role))
 	}
@@ -243,7 +243,10 @@ func (s *subscriber) acked(role string) {
 	for {
 		n := s.outstanding.Load()
 		if n == 0 || s.outstanding.CompareAndSwap(n, n-1) {
-			return
+			break
 		}
+	}
+	if s.ext != nil {
+		s.ext.acked()
 	}
 }

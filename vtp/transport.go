@@ -139,13 +139,18 @@ func Authenticate(local string, now time.Time) []byte {
 
 // AuthenticateResponse answers the broker peer with our XPath filters.
 func AuthenticateResponse(peer, local string, filters []string, now time.Time) []byte {
+	return message(RoleAuthenticate, peer, local, now, filterParams(filters))
+}
+
+// filterParams is the escaped Meta content carrying filters.
+func filterParams(filters []string) string {
 	var meta strings.Builder
 	for _, f := range filters {
 		meta.WriteString(`<Param name="xpath-filter" value="`)
 		meta.WriteString(escaper.Replace(f))
 		meta.WriteString(`"/>`)
 	}
-	return message(RoleAuthenticate, peer, local, now, meta.String())
+	return meta.String()
 }
 
 // Transport is what a broker needs from a received Transport message.

@@ -306,7 +306,7 @@ func TestJournaledBatchToReplaySubscriber(t *testing.T) {
 			for i := range n {
 				switch {
 				case mixed && i%7 == 3:
-					batch = append(batch, item{msg: IAmAlive(brokerIVO, time.Now()), probe: true})
+					batch = append(batch, item{msg: IAmAlive(brokerIVO, time.Now()), ext: probeMark})
 					want = append(want, frame{seq: seq})
 				case mixed && i%5 == 1:
 					ev := parseEvent(t, testEvent(ivorn("unjournaled"), "test", ""))
@@ -315,7 +315,7 @@ func TestJournaledBatchToReplaySubscriber(t *testing.T) {
 				default:
 					seq++
 					ev := parseEvent(t, testEvent(ivorn("burst"), "observation", ""))
-					batch = append(batch, item{ev: ev, msg: ev.Raw, seq: seq})
+					batch = append(batch, journaledItem(ev, seq))
 					want = append(want, frame{seq: seq, next: true}, frame{ivorn: ev.IVORN})
 				}
 			}
