@@ -80,9 +80,6 @@ func (b *Builder) KeepRootOnly() { b.rootOnly = true }
 // skipping reports whether content at the current position is not kept.
 func (b *Builder) skipping() bool { return b.rootOnly && len(b.open) > 1 }
 
-// Depth is the number of open elements.
-func (b *Builder) Depth() int { return len(b.open) - 1 }
-
 // Nodes is the number of nodes so far, namespace and attribute nodes included.
 func (b *Builder) Nodes() int { return len(b.nodes) }
 

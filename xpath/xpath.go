@@ -25,16 +25,6 @@ func Compile(expr string) (*Expr, error) {
 	return &Expr{src: expr, e: e}, nil
 }
 
-// MustCompile is Compile for expressions known to be valid, such as
-// constants: it panics if expr does not compile.
-func MustCompile(expr string) *Expr {
-	e, err := Compile(expr)
-	if err != nil {
-		panic(err)
-	}
-	return e
-}
-
 // String returns the source text of the expression.
 func (e *Expr) String() string { return e.src }
 
@@ -43,7 +33,7 @@ func (e *Expr) String() string { return e.src }
 func (e *Expr) Type() Type { return e.e.typ() }
 
 // errInternal marks a panic inside the parser or the evaluator that the
-// last-resort recover in Compile, Evaluate or Matches turned into an
+// last-resort recover in Compile, Evaluate or MatchesWithin turned into an
 // error. It is a bug; the fuzz tests look for it.
 var errInternal = errors.New("xpath: internal error")
 
@@ -89,19 +79,6 @@ func (e *Expr) evaluate(ctx Node, budget int64) (v Value, work int64, err error)
 	return v, work, nil
 }
 
-// Matches applies Comet's filter semantics to d: the context
-// node is the document element, and the filter matches if its value is
-// boolean true, a number that is not zero (NaN counts as a match, as in
-// Comet), a non-empty string or a non-empty node-set. An evaluation error
-// (ErrTooExpensive) returns false with the error.
-func (e *Expr) Matches(d *Document) (bool, error) {
-	if d == nil || len(d.nodes) == 0 {
-		return false, errors.New("xpath: empty document")
-	}
-	ok, _, err := e.matches(d, budget(d))
-	return ok, err
-}
-
 // Budget is work that several evaluations on one document share. A
 // subscriber's filters spend one Budget per event between them, so
 // installing many filters does not multiply what an event may cost.
@@ -114,8 +91,12 @@ func NewBudget(d *Document) Budget { return Budget{left: budget(d)} }
 // Spent reports whether nothing is left of b.
 func (b *Budget) Spent() bool { return b.left <= 0 }
 
-// MatchesWithin is Matches spending the work from b instead of a fresh
-// budget. Once b is spent it returns ErrTooExpensive without evaluating.
+// MatchesWithin applies Comet's filter semantics to d: the context node
+// is the document element, and the filter matches if its value is
+// boolean true, a number that is not zero (NaN counts as a match, as in
+// Comet), a non-empty string or a non-empty node-set. The work is spent
+// from b, which several filters on one event share; once b is spent it
+// returns ErrTooExpensive without evaluating.
 func (e *Expr) MatchesWithin(d *Document, b *Budget) (bool, error) {
 	if d == nil || len(d.nodes) == 0 {
 		return false, errors.New("xpath: empty document")
@@ -128,7 +109,7 @@ func (e *Expr) MatchesWithin(d *Document, b *Budget) (bool, error) {
 	return ok, err
 }
 
-// matches is Matches with a given budget; it also returns the work done.
+// matches is MatchesWithin with a budget of its own; it also returns the work done.
 func (e *Expr) matches(d *Document, budget int64) (ok bool, work int64, err error) {
 	root := d.element()
 	if root < 0 {
