@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"strings"
+
+	"comet/voevent"
 )
 
 // maxArgFile bounds an argument file: a command line, not a data file.
@@ -63,7 +65,7 @@ func readArgFile(name string) ([]string, error) {
 	}
 	raw, err := readLimited(name, maxArgFile)
 	if err != nil {
-		return nil, &usageError{fmt.Sprintf("argument file: %v", oneLine(err.Error()))}
+		return nil, &usageError{fmt.Sprintf("argument file: %v", voevent.OneLine(err.Error()))}
 	}
 	var args []string
 	for n, line := range strings.Split(string(raw), "\n") {

@@ -61,7 +61,7 @@ func runValidate(args []string, std stdio) int {
 			fmt.Fprintf(stdout, "%s\tvalid\t%s\n", name, against)
 			continue
 		}
-		fmt.Fprintf(stdout, "%s\tinvalid\t%s\t%s\n", name, oneLine(err.Error()), against)
+		fmt.Fprintf(stdout, "%s\tinvalid\t%s\t%s\n", name, voevent.OneLine(err.Error()), against)
 		if status == 0 {
 			status = 1
 		}

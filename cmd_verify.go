@@ -60,11 +60,11 @@ func verifyFile(trust *voevent.Trust, name string, stdin io.Reader) (voevent.Sig
 		raw, err = os.ReadFile(name)
 	}
 	if err != nil {
-		return voevent.SigMalformed, "error: " + oneLine(err.Error())
+		return voevent.SigMalformed, "error: " + voevent.OneLine(err.Error())
 	}
 	ev, err := voevent.Parse(raw)
 	if err != nil {
-		return voevent.SigMalformed, "not well-formed XML: " + oneLine(err.Error())
+		return voevent.SigMalformed, "not well-formed XML: " + voevent.OneLine(err.Error())
 	}
 	if !ev.IsVOEvent() {
 		return voevent.SigMalformed, fmt.Sprintf("root element is %q, not VOEvent", voevent.Clip(ev.Root))

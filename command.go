@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"comet/docs"
+	"comet/voevent"
 )
 
 // command is one of comet's subcommands, as the Go command's cmd/go has
@@ -45,7 +46,7 @@ type stdio struct {
 // fail writes "comet NAME: " and msg on one line to standard error and
 // returns code.
 func (s stdio) fail(code int, msg any) int {
-	fmt.Fprintf(s.err, "%s: %s\n", s.name, oneLine(fmt.Sprint(msg)))
+	fmt.Fprintf(s.err, "%s: %s\n", s.name, voevent.OneLine(fmt.Sprint(msg)))
 	return code
 }
 

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"comet/voevent"
 )
 
 // flagList is a command's flags: the flag.FlagSet that parses them and,
@@ -143,7 +145,7 @@ func flagError(err error) string {
 		name := msg[m[4]:m[5]]
 		msg = msg[:m[4]-1] + dashes(name) + msg[m[4]:]
 	}
-	return oneLine(msg)
+	return voevent.OneLine(msg)
 }
 
 // funcFlag is a repeatable flag whose values go to a function.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"comet/handlers"
+	"comet/voevent"
 	"comet/vtp"
 	"comet/xpath"
 )
@@ -61,7 +62,7 @@ type pluginFlags struct {
 type usageError struct{ msg string }
 
 // Error is the message on one line, whatever values it quotes.
-func (e *usageError) Error() string { return oneLine(e.msg) }
+func (e *usageError) Error() string { return voevent.OneLine(e.msg) }
 
 // brokerFlags defines the broker's flags, with their help, on a new
 // flagList that sets a new config holding the defaults. The handlers'

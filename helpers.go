@@ -32,11 +32,6 @@ func readAllLimited(r io.Reader, name string, limit int64) ([]byte, error) {
 	return raw, nil
 }
 
-// oneLine keeps a reason on one line of tab-separated output.
-func oneLine(s string) string { return lineBreaks.Replace(s) }
-
-var lineBreaks = strings.NewReplacer("\t", " ", "\n", " ", "\r", " ")
-
 var fieldEscaper = strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`)
 
 // escapeField keeps a field on one line and free of tabs.

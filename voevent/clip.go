@@ -1,6 +1,9 @@
 package voevent
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // Clip cuts a peer-supplied value to about 80 bytes for quoting in reasons
 // and logs: a longer value keeps its first 80 bytes, or up to three fewer
@@ -28,3 +31,8 @@ func clipTo(s string, n int) string {
 	}
 	return s[:i] + "…"
 }
+
+// OneLine makes each run of white space in s, line breaks and tabs
+// included, one space, and trims it: a peer-supplied reason then takes
+// one line of a log, a reason file or tab-separated output.
+func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -448,7 +448,7 @@ func (s *Spool) reject(name, reason string) error {
 	if err != nil {
 		return err
 	}
-	_, err = tmp.WriteString(oneLine(reason) + "\n")
+	_, err = tmp.WriteString(voevent.OneLine(reason) + "\n")
 	if e := tmp.Close(); err == nil {
 		err = e
 	}
@@ -465,10 +465,6 @@ func (s *Spool) reject(name, reason string) error {
 	return s.root.Rename(name, RejectedDir+"/"+name)
 }
 
-// oneLine replaces line breaks, so a reason file is one line.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.NewReplacer("\r", " ", "\n", " ").Replace(s)), " ")
-}
 
 // waitForSubscribers holds the next batch back, for at most a second,
 // while a subscriber has over half its queue waiting: a spool can deliver

@@ -87,8 +87,8 @@ func FuzzSubmit(f *testing.F) {
 		if tr.Role != RoleNak || len(reply) >= 1024 {
 			t.Fatalf("verdict %d answered a %s of %d bytes", v.kind, tr.Role, len(reply))
 		}
-		said := oneLine(strings.TrimPrefix(strings.Join(tr.Results, "; "), "Event rejected: "))
-		if got := oneLine(spoolReason(v)); got != said {
+		said := voevent.OneLine(strings.TrimPrefix(strings.Join(tr.Results, "; "), "Event rejected: "))
+		if got := voevent.OneLine(spoolReason(v)); got != said {
 			t.Fatalf("spool reason %q, the nak says %q", got, said)
 		}
 	})
