@@ -130,13 +130,12 @@ func serve(ctx context.Context, hup <-chan os.Signal, cfg *config, log *slog.Log
 			return err
 		}
 	}
-	var broker *vtp.Broker // the journal's commit hook needs it; no event arrives before it is set
-	store, jr, journal, err := cfg.journal.open(dir, log, func(seq uint64, p any) { broker.Journaled(seq, p) })
+	store, jr, journal, err := cfg.journal.open(dir, log)
 	if err != nil {
 		return err
 	}
 	disp := handlers.NewDispatcher(log)
-	broker = vtp.New(vtp.Config{
+	broker := vtp.New(vtp.Config{
 		LocalIVO:            cfg.localIVO,
 		MaxFrame:            cfg.maxFrame,
 		AuthorWhitelist:     cfg.authorWL,

@@ -74,11 +74,11 @@ func (j *journalFlags) register(fl *flagList) {
 // open opens the seen-events store in dir and, when the journal is on,
 // the journal as its write-ahead log. The journal comes back twice: as
 // itself (nil when off), for the status pages, and as the broker's
-// vtp.Journal, a true nil interface when off. committed is the broker's
-// hook for each durable record.
-func (j *journalFlags) open(dir string, log *slog.Logger, committed func(uint64, any)) (*seen.Store, *journal.Journal, vtp.Journal, error) {
+// vtp.Journal, a true nil interface when off. The broker sets the
+// journal's commit hook when it is built.
+func (j *journalFlags) open(dir string, log *slog.Logger) (*seen.Store, *journal.Journal, vtp.Journal, error) {
 	opts := seen.Options{Logger: log}
-	o := j.options(committed)
+	o := j.options()
 	if o == nil {
 		store, err := seen.Open(dir, opts)
 		return store, nil, nil, err
@@ -93,13 +93,12 @@ func (j *journalFlags) open(dir string, log *slog.Logger, committed func(uint64,
 	return store, jr, jr, nil
 }
 
-// options returns the journal's options, nil when it is off. commit is
-// the broker's hook for each durable record.
-func (j *journalFlags) options(commit func(uint64, any)) *journal.Options {
+// options returns the journal's options, nil when it is off.
+func (j *journalFlags) options() *journal.Options {
 	if j.age == 0 {
 		return nil
 	}
-	return &journal.Options{MaxAge: j.age, MaxSize: j.size, OnCommit: commit}
+	return &journal.Options{MaxAge: j.age, MaxSize: j.size}
 }
 
 // parseSize reads a byte count, optionally with a binary suffix: KiB,

@@ -12,7 +12,7 @@ import (
 // journal off, and one-line refusals of bad values.
 func TestJournalFlags(t *testing.T) {
 	cfg, err := parseFlags([]string{"--remote=example.org"})
-	if err != nil || cfg.journal.age != 72*time.Hour || cfg.journal.size != 1<<30 || cfg.journal.options(nil) == nil {
+	if err != nil || cfg.journal.age != 72*time.Hour || cfg.journal.size != 1<<30 || cfg.journal.options() == nil {
 		t.Fatalf("defaults %+v %v", cfg.journal, err)
 	}
 	cfg, err = parseFlags([]string{"--remote=x", "--journal-age=3600", "--journal-size=512MiB"})
@@ -20,7 +20,7 @@ func TestJournalFlags(t *testing.T) {
 		t.Fatalf("%+v %v", cfg.journal, err)
 	}
 	cfg, err = parseFlags([]string{"--remote=x", "--journal-age", "0"})
-	if err != nil || cfg.journal.options(nil) != nil {
+	if err != nil || cfg.journal.options() != nil {
 		t.Fatalf("--journal-age=0 leaves the journal on: %+v %v", cfg.journal, err)
 	}
 	for _, bad := range []string{"--journal-age=soon", "--journal-age=0.5", "--journal-size=10", "--journal-size=1TB", "--journal-size=-5"} {

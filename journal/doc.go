@@ -12,8 +12,8 @@
 //     Closing the store closes the journal.
 //   - [Journal.CheckAndJournal]: the store's seen check of an event that,
 //     when the event is new, journals its bytes in the same group commit;
-//     [Options.OnCommit] is told of each record, in sequence order, once
-//     it is durable.
+//     the hook set with [Journal.OnCommit] is told of each record, in
+//     sequence order, once it is durable.
 //   - [Journal.ReadJournal] (and [ErrStopRead]), [Journal.JournalID],
 //     [Journal.JournalLast], [Journal.Stats]: what replay reads.
 //   - [OpenReader]: a read-only view for "comet journal", usable while a

@@ -35,7 +35,7 @@ func TestJournalWriteFailure(t *testing.T) {
 	for _, partial := range []bool{false, true} {
 		dir := t.TempDir()
 		announced := 0
-		s := openJ(t, dir, seen.Options{}, Options{OnCommit: func(uint64, any) { announced++ }})
+		s := openJ(t, dir, seen.Options{}, Options{}, func(uint64, any) { announced++ })
 		addEvents(t, s, 0, 2)
 		f := injectJournalFaults(s)
 		f.set(func(f *faultyFile) { f.writeErr, f.partial = syscall.ENOSPC, partial })
@@ -71,12 +71,12 @@ func TestJournalWriteFailure(t *testing.T) {
 func TestPanickingCommitHookWedgesNothing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		calls := 0
-		s := openJ(t, t.TempDir(), seen.Options{}, Options{OnCommit: func(uint64, any) {
+		s := openJ(t, t.TempDir(), seen.Options{}, Options{}, func(uint64, any) {
 			calls++
 			if calls == 1 {
 				panic("hook bug")
 			}
-		}})
+		})
 		el, raw := jEvent(1)
 		func() {
 			defer func() {
@@ -288,7 +288,7 @@ func runJournalFault(t *testing.T, arm func(j *shots), at, events int) {
 		announced = append(announced, seq)
 		mu.Unlock()
 	}
-	s := openJ(t, dir, seen.Options{}, Options{OnCommit: onCommit})
+	s := openJ(t, dir, seen.Options{}, Options{}, onCommit)
 	jsh := &shots{}
 	injectShots(s, jsh, 200)
 	m := &model{relayed: map[int]int{}, acked: map[seen.Key]int{}}

@@ -62,9 +62,11 @@ func (s *Store) CheckAndRecord(k seen.Key) (bool, error) {
 // openJ opens the store in dir with a journal, closed at cleanup (a
 // second Close is harmless). The journal takes the store's logger and
 // clock.
-func openJ(t testing.TB, dir string, opts seen.Options, j Options) *Store {
+// openJ opens a store with a journal in dir; hook, if given, is the
+// journal's OnCommit hook.
+func openJ(t testing.TB, dir string, opts seen.Options, j Options, hook ...func(seq uint64, payload any)) *Store {
 	t.Helper()
-	s, err := openStore(dir, opts, j)
+	s, err := openStore(dir, opts, j, hook...)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -72,12 +74,15 @@ func openJ(t testing.TB, dir string, opts seen.Options, j Options) *Store {
 	return s
 }
 
-func openStore(dir string, opts seen.Options, j Options) (*Store, error) {
+func openStore(dir string, opts seen.Options, j Options, hook ...func(seq uint64, payload any)) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = quiet
 	}
 	j.Logger, j.Now = opts.Logger, opts.Now
 	jr := New(j)
+	for _, h := range hook {
+		jr.OnCommit(h)
+	}
 	opts.WAL = jr.OpenWAL
 	st, err := seen.Open(dir, opts)
 	if err != nil {

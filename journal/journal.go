@@ -42,12 +42,6 @@ type Options struct {
 	// slog.Default()); Now is the clock (default time.Now).
 	Logger *slog.Logger
 	Now    func() time.Time
-	// OnCommit is called by the store's committer for every record made
-	// durable, in sequence order, before the caller of CheckAndJournal
-	// is woken; payload is what that caller passed. It must not block:
-	// the broker uses it to queue the event for its subscribers, so that
-	// they get events in journal order.
-	OnCommit func(seq uint64, payload any)
 }
 
 // Journal is the event journal of a seen store, its write-ahead log
@@ -108,7 +102,7 @@ type segment struct {
 // write-ahead log: pass its OpenWAL as [seen.Options.WAL]. Closing the
 // store closes the journal.
 func New(opts Options) *Journal {
-	j := &Journal{log: opts.Logger, now: opts.Now, maxAge: opts.MaxAge, maxSize: opts.MaxSize, onCommit: opts.OnCommit}
+	j := &Journal{log: opts.Logger, now: opts.Now, maxAge: opts.MaxAge, maxSize: opts.MaxSize}
 	if j.log == nil {
 		j.log = slog.Default()
 	}
@@ -117,6 +111,15 @@ func New(opts Options) *Journal {
 	}
 	return j
 }
+
+// OnCommit sets fn to be called by the store's committer for every
+// record made durable, in sequence order, before the caller of
+// CheckAndJournal is woken; payload is what that caller passed. fn must
+// not block: the broker uses it to queue the event for its subscribers,
+// so that they get events in journal order. Set it before the first
+// record is journaled; the broker sets its own when it is built
+// (vtp.New), so the journal can be opened before the broker exists.
+func (j *Journal) OnCommit(fn func(seq uint64, payload any)) { j.onCommit = fn }
 
 // OpenWAL is the store's [seen.OpenWAL]: it loads the journal in the
 // store's directory, root, under the store's lock, and the upstream
@@ -207,7 +210,7 @@ func (j *Journal) appendBatch(entries []seen.Entry) error {
 // of large events does not keep its memory for ever.
 const maxKeptBuf = 1 << 20
 
-// appended hands each record just appended to Options.OnCommit, in
+// appended hands each record just appended to the OnCommit hook, in
 // sequence order (WAL.Appended).
 func (j *Journal) appended(entries []seen.Entry) {
 	if j.onCommit == nil {
@@ -248,7 +251,7 @@ func (j *Journal) JournalLast() uint64 { return j.last.Load() }
 // is new, also appends raw to the journal in the same group commit (see
 // [seen.Store.CheckAndLog]): the journal record is written and synced
 // first, then the seen record, and the call returns once both are
-// written. payload is handed to Options.OnCommit with the record's
+// written. payload is handed to the OnCommit hook with the record's
 // sequence number.
 //
 // The journal record is the event's durable copy, key included: once it

@@ -100,12 +100,12 @@ func TestJournalOnCommitInSequenceOrder(t *testing.T) {
 	var mu sync.Mutex
 	var got []uint64
 	announced := map[int]bool{}
-	s := openJ(t, t.TempDir(), seen.Options{}, Options{OnCommit: func(seq uint64, p any) {
+	s := openJ(t, t.TempDir(), seen.Options{}, Options{}, func(seq uint64, p any) {
 		mu.Lock()
 		got = append(got, seq)
 		announced[p.(int)] = true
 		mu.Unlock()
-	}})
+	})
 	defer closeT(t, s)
 	var wg sync.WaitGroup
 	for w := range 8 {

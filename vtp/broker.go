@@ -224,6 +224,7 @@ func New(cfg Config) *Broker {
 	b.stopCtx, b.stop = context.WithCancel(context.Background())
 	if cfg.Journal != nil {
 		b.jr = &journalState{last: cfg.Journal.JournalLast()}
+		cfg.Journal.OnCommit(b.Journaled)
 	}
 	if cfg.Signatures != nil {
 		b.sigs = &signatures{check: cfg.Signatures}

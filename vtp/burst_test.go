@@ -34,7 +34,10 @@ func TestBurstReachesEverySubscriber(t *testing.T) {
 	var replaySub atomic.Pointer[subscriber]
 	var deepest atomic.Int64 // the most messages the replay subscriber's queue held in a burst
 	var depths []int64
-	store, err := openJournalStore(t.TempDir(), func(seq uint64, p any) {
+	// The journal's hook, set again once the broker has set its own:
+	// the broker's, then a note of how deep the replay subscriber's
+	// queue is.
+	hook := func(seq uint64, p any) {
 		tb.Journaled(seq, p)
 		if s := replaySub.Load(); s != nil {
 			s.q.mu.Lock()
@@ -43,7 +46,8 @@ func TestBurstReachesEverySubscriber(t *testing.T) {
 			for d := deepest.Load(); n > d && !deepest.CompareAndSwap(d, n); d = deepest.Load() {
 			}
 		}
-	})
+	}
+	store, err := openJournalStore(t.TempDir(), hook)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,6 +58,7 @@ func TestBurstReachesEverySubscriber(t *testing.T) {
 		c.Journal = store
 		c.MaxConnsPerAddr = (bursts + 1) * authors // closed authors may not be counted out yet
 	})
+	store.OnCommit(hook)
 
 	js := dialJSub(t, tb.bcast, atPosition(store.JournalID(), 0))
 	if m := js.next(t); m.next || m.seq != 0 {

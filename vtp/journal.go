@@ -23,8 +23,11 @@ import (
 type Journal interface {
 	// CheckAndJournal records element as seen and, if new, journals raw;
 	// keep is CheckAndKeep's meaning. payload comes back through the
-	// broker's Journaled, called by the journal's committer.
+	// hook set with OnCommit, called by the journal's committer.
 	CheckAndJournal(element, raw []byte, keep bool, payload any) (first bool, err error)
+	// OnCommit sets the hook told of each record once it is durable, in
+	// sequence order; New sets it to the broker's Journaled.
+	OnCommit(fn func(seq uint64, payload any))
 	JournalID() string
 	JournalLast() uint64
 	ReadJournal(after, upto uint64, fn func(journal.Record) error) error
@@ -56,7 +59,7 @@ type journalState struct {
 	replays atomic.Int32
 }
 
-// Journaled is the journal's commit hook (journal.Options.OnCommit):
+// Journaled is the journal's commit hook (Journal.OnCommit, set by New):
 // it queues the event payload, just made durable as seq, for every
 // subscriber. It writes nothing: the committer must not wait for
 // sockets, so the event's source starts the writes with pass

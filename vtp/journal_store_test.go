@@ -19,7 +19,8 @@ func (s *journalStore) Close() error                            { return s.store
 // openJournalStore opens the store in dir with a journal whose commit
 // hook is onCommit.
 func openJournalStore(dir string, onCommit func(seq uint64, p any)) (*journalStore, error) {
-	j := journal.New(journal.Options{Logger: discardLogger(), OnCommit: onCommit})
+	j := journal.New(journal.Options{Logger: discardLogger()})
+	j.OnCommit(onCommit)
 	s, err := seen.Open(dir, seen.Options{Logger: discardLogger(), WAL: j.OpenWAL})
 	if err != nil {
 		return nil, err
