@@ -465,7 +465,6 @@ func (s *Spool) reject(name, reason string) error {
 	return s.root.Rename(name, RejectedDir+"/"+name)
 }
 
-
 // waitForSubscribers holds the next batch back, for at most a second,
 // while a subscriber has over half its queue waiting: a spool can deliver
 // a backlog far faster than a distant subscriber reads, and a subscriber
