@@ -200,7 +200,7 @@ func (j *Journal) loadSegment(name string, first uint64, last bool, after uint64
 				"path", j.path(name), "offset", good, "bytes", tail)
 		default:
 			if tail > tornJournalLimit {
-				cp, err := keepCopyIn(j.root, j.dir, name, f, size, j.now())
+				cp, err := storedir.KeepCopy(j.root, j.dir, name, f, size, j.now())
 				if err != nil {
 					return nil, err
 				}
@@ -336,24 +336,3 @@ func replaceFile(root *os.Root, dir, tmp, name string, b []byte) error {
 	return err
 }
 
-// keepCopyIn saves the first size bytes of a damaged file name as
-// name.corrupt-<unix time> and returns its path.
-func keepCopyIn(root *os.Root, dir, name string, src io.ReaderAt, size int64, now time.Time) (string, error) {
-	cp := fmt.Sprintf("%s.corrupt-%d", name, now.Unix())
-	dst, err := storedir.OpenFile(root, dir, cp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
-	if err != nil {
-		return "", fmt.Errorf("seen: %s is damaged and no copy could be kept: %w", name, err)
-	}
-	_, err = io.Copy(dst, io.NewSectionReader(src, 0, size))
-	if err == nil {
-		err = dst.Sync()
-	}
-	if cerr := dst.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		root.Remove(cp)
-		return "", fmt.Errorf("seen: %s is damaged and no copy could be kept: %w", name, err)
-	}
-	return dir + string(os.PathSeparator) + cp, nil
-}

@@ -1,13 +1,9 @@
 package seen
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"strconv"
 
 	"comet/internal/storedir"
 )
@@ -196,33 +192,9 @@ func (s *Store) initLog(f *os.File) (loadResult, error) {
 // seen.log.corrupt-<unix time>[.n] and returns its path. If no copy can be
 // made the store refuses to open rather than rewrite the only evidence.
 func (s *Store) keepCopy(src io.ReaderAt, size int64) (string, error) {
-	base := corruptName + strconv.FormatInt(s.now().Unix(), 10)
-	name := base
-	var dst *os.File
-	for i := 1; ; i++ {
-		var err error
-		dst, err = s.openFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, fs.ErrExist) || i > 1000 {
-			return "", fmt.Errorf("seen: %s is damaged and no copy could be kept: %w", s.path, err)
-		}
-		name = base + "." + strconv.Itoa(i)
-	}
-	_, err := io.Copy(dst, io.NewSectionReader(src, 0, size))
-	if err == nil {
-		err = dst.Sync()
-	}
-	if cerr := dst.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = s.syncDir()
-	}
+	cp, err := storedir.KeepCopy(s.root, s.dir, logName, src, size, s.now())
 	if err != nil {
-		s.root.Remove(name)
-		return "", fmt.Errorf("seen: %s is damaged and no copy could be kept: %w", s.path, err)
+		return "", fmt.Errorf("seen: %w", err)
 	}
-	return filepath.Join(s.dir, name), nil
+	return cp, nil
 }

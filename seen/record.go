@@ -23,6 +23,8 @@ const (
 	logName     = "seen.log"
 	lockName    = "seen.lock"
 	tmpName     = logName + ".compact.tmp"
+	// corruptName starts the name of a damaged log's copy, which
+	// storedir.KeepCopy makes: corruptName + <unix time>[.n].
 	corruptName = logName + ".corrupt-"
 
 	magic      = "COMETSN\x00"

@@ -18,6 +18,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"time"
 )
 
 // File is what a store needs of an open file; tests substitute one that
@@ -229,4 +231,41 @@ func WriteHeader(f interface {
 		return err
 	}
 	return f.Sync()
+}
+
+// KeepCopy saves the first size bytes of src, the damaged file name in
+// root, beside it as name.corrupt-<unix time of now> (with ".N" added if
+// that exists already), makes the copy and its name durable, and returns
+// its path under dir. The store then repairs name: the copy keeps what
+// was there for a person to look at.
+func KeepCopy(root *os.Root, dir, name string, src io.ReaderAt, size int64, now time.Time) (string, error) {
+	base := name + ".corrupt-" + strconv.FormatInt(now.Unix(), 10)
+	cp := base
+	var dst *os.File
+	for i := 1; ; i++ {
+		var err error
+		dst, err = OpenFile(root, dir, cp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, fs.ErrExist) || i > 1000 {
+			return "", fmt.Errorf("%s is damaged and no copy could be kept: %w", filepath.Join(dir, name), err)
+		}
+		cp = base + "." + strconv.Itoa(i)
+	}
+	_, err := io.Copy(dst, io.NewSectionReader(src, 0, size))
+	if err == nil {
+		err = dst.Sync()
+	}
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = SyncRoot(root)
+	}
+	if err != nil {
+		root.Remove(cp)
+		return "", fmt.Errorf("%s is damaged and no copy could be kept: %w", filepath.Join(dir, name), err)
+	}
+	return filepath.Join(dir, cp), nil
 }
