@@ -335,4 +335,3 @@ func replaceFile(root *os.Root, dir, tmp, name string, b []byte) error {
 	}
 	return err
 }
-

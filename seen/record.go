@@ -20,9 +20,9 @@ func KeyOf(span []byte) Key {
 
 // File layout constants; see the package documentation.
 const (
-	logName     = "seen.log"
-	lockName    = "seen.lock"
-	tmpName     = logName + ".compact.tmp"
+	logName  = "seen.log"
+	lockName = "seen.lock"
+	tmpName  = logName + ".compact.tmp"
 	// corruptName starts the name of a damaged log's copy, which
 	// storedir.KeepCopy makes: corruptName + <unix time>[.n].
 	corruptName = logName + ".corrupt-"
