@@ -149,8 +149,9 @@ type Broker struct {
 	// dial connects to remote brokers (a net.Dialer); tests replace it.
 	dial func(ctx context.Context, addr string) (net.Conn, error)
 	// Extensions, chosen in New; each nil when it is off.
-	jr   *journalState // orders journaled events (journal.go)
-	sigs *signatures   // the signature policy and its counts (signatures.go)
+	jr        *journalState // orders journaled events (journal.go)
+	sigs      *signatures   // the signature policy and its counts (signatures.go)
+	tlsCounts *tlsCounters  // refusals on TLS endpoints and by identity (tls.go)
 }
 
 // reporter is a source that adds its figures to a Snapshot.
@@ -228,6 +229,9 @@ func New(cfg Config) *Broker {
 	}
 	if cfg.Signatures != nil {
 		b.sigs = &signatures{check: cfg.Signatures}
+	}
+	if cfg.TLS.Server != nil {
+		b.tlsCounts = &tlsCounters{}
 	}
 	return b
 }

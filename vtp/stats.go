@@ -21,7 +21,6 @@ type counters struct {
 	delivered, dropped                                atomic.Int64
 	filterCutoffs                                     atomic.Int64
 	refusedLimit, refusedWhitelist                    atomic.Int64
-	refusedTLS, refusedIdentity, outsideIdentity      atomic.Int64
 }
 
 // Counters are totals since the broker started.
@@ -154,9 +153,8 @@ func (b *Broker) Snapshot() Snapshot {
 		Duplicates: c.duplicates.Load(), Deliveries: c.delivered.Load(), DeliveriesDropped: c.dropped.Load(),
 		FilterCutoffs: c.filterCutoffs.Load(), ConnsRefusedLimit: c.refusedLimit.Load(),
 		ConnsRefusedWhitelist: c.refusedWhitelist.Load(), Signatures: b.sigs.snapshot(),
-		RefusedIdentity: c.outsideIdentity.Load(), ConnsRefusedTLS: c.refusedTLS.Load(),
-		ConnsRefusedIdentity: c.refusedIdentity.Load(),
 	}}
+	b.tlsCounts.fill(&s.Counters)
 	if l := b.last.Load(); l != nil {
 		s.LastEvent = &LastEvent{IVORN: voevent.Clip(l.IVORN), Time: l.Time, Source: l.Source}
 	}

@@ -139,7 +139,7 @@ func (b *Broker) judge(ev *voevent.Event, src *source, log *slog.Logger) verdict
 	if !remote {
 		if src.who != nil {
 			if reason := src.who.refusal(ev.IVORN); reason != "" {
-				b.stats.outsideIdentity.Add(1)
+				b.tlsCounts.eventOutsideIdentity()
 				log.Info("event rejected", "verdict", "nak", "err", reason)
 				return refuse(reason)
 			}

@@ -188,6 +188,44 @@ func IdentityCovers(identity, ivorn string) bool {
 	return strings.ContainsRune("/#?", rune(rest[0])) || strings.ContainsRune("/#?", rune(identity[len(identity)-1]))
 }
 
+// tlsCounters are the TLS extension's counts: connections a TLS endpoint
+// refused because the handshake failed or because the certificate's
+// identity is not in the port's allow-list, and events refused from
+// certified authors for an ivorn outside their identity. The Broker has
+// them only when it has a TLS server configuration (Config.TLS.Server):
+// without one no TLS endpoint admits a connection, so none of them can
+// grow. Each method does nothing on a nil receiver.
+type tlsCounters struct {
+	refusedHandshake, refusedIdentity, outsideIdentity atomic.Int64
+}
+
+func (t *tlsCounters) handshakeFailed() {
+	if t != nil {
+		t.refusedHandshake.Add(1)
+	}
+}
+
+func (t *tlsCounters) identityRefused() {
+	if t != nil {
+		t.refusedIdentity.Add(1)
+	}
+}
+
+func (t *tlsCounters) eventOutsideIdentity() {
+	if t != nil {
+		t.outsideIdentity.Add(1)
+	}
+}
+
+// fill sets the TLS counts in c; without TLS they stay zero.
+func (t *tlsCounters) fill(c *Counters) {
+	if t == nil {
+		return
+	}
+	c.ConnsRefusedTLS, c.ConnsRefusedIdentity = t.refusedHandshake.Load(), t.refusedIdentity.Load()
+	c.RefusedIdentity = t.outsideIdentity.Load()
+}
+
 // tlsConn is a TLS connection whose Close closes the socket at once.
 // tls.Conn.Close first sends a close alert, which waits for a write in
 // progress to finish; a broker must be able to drop a stalled peer
@@ -341,7 +379,7 @@ func (b *Broker) overTLS(kind string, allowed []string, handle func(net.Conn)) f
 		if err != nil {
 			raw.Close()
 			if !b.closing.Load() {
-				b.stats.refusedTLS.Add(1)
+				b.tlsCounts.handshakeFailed()
 				b.warn.warn(b.log, "TLS handshake failed: closing", "port", kind, "peer", peer,
 					"reason", DescribeTLSError(err, "client", b.cfg.Timers.Handshake))
 			}
@@ -350,7 +388,7 @@ func (b *Broker) overTLS(kind string, allowed []string, handle func(net.Conn)) f
 		cs := tc.ConnectionState()
 		c := &tlsConn{Conn: tc, raw: raw, identity: Identity(cs), certified: Certified(cs)}
 		if len(allowed) > 0 && !slices.Contains(allowed, c.identity) {
-			b.stats.refusedIdentity.Add(1)
+			b.tlsCounts.identityRefused()
 			b.warn.warn(b.log, "connection refused: certificate identity not allowed on this port", "port", kind,
 				"peer", peer, "identity", voevent.Clip(c.identity), "subject", peerSubject(cs))
 			raw.Close()

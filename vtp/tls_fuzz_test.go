@@ -40,7 +40,7 @@ func FuzzTLSHandshakeBytes(f *testing.F) {
 		TLS: TLS{Server: ServerConfig(certs, ca.pool)}})
 	defer shutdown(f, b)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		before := b.stats.refusedTLS.Load()
+		before := b.tlsCounts.refusedHandshake.Load()
 		srv, cli := net.Pipe()
 		defer cli.Close()
 		go func() { // the peer: its bytes, then it hangs up (a pipe has no half close)
@@ -57,7 +57,7 @@ func FuzzTLSHandshakeBytes(f *testing.F) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("handshake not ended 10 s after %q", data)
 		}
-		if got := b.stats.refusedTLS.Load() - before; got != 1 {
+		if got := b.tlsCounts.refusedHandshake.Load() - before; got != 1 {
 			t.Errorf("refused TLS connections went up by %d, want 1", got)
 		}
 	})
