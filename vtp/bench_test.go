@@ -47,7 +47,7 @@ func benchRelay(b *testing.B, k int) {
 		WriteFrame(c, AuthenticateResponse(brokerIVO, "ivo://example.org/sub", []string{filter}, time.Now()))
 		received.Go(func() { counts <- countEvents(r, b.N) })
 	}
-	for br.authCount.Load() < int64(k) {
+	for authenticatedSubscribers(br) < k {
 		time.Sleep(time.Millisecond)
 	}
 	events := benchEvents(b.N)

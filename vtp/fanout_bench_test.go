@@ -66,7 +66,7 @@ func benchFanOut(b *testing.B, k int) {
 			}
 		})
 	}
-	for br.authCount.Load() < int64(k) {
+	for authenticatedSubscribers(br) < k {
 		time.Sleep(time.Millisecond)
 	}
 	author, err := net.Dial("tcp", lr.Addr().String())
@@ -126,7 +126,7 @@ func subscriberMemory(b *testing.B, acked bool) {
 			}
 			WriteFrame(c, AuthenticateResponse(brokerIVO, "ivo://example.org/sub", []string{"//Param"}, time.Now()))
 		}
-		for br.authCount.Load() < k {
+		for authenticatedSubscribers(br) < k {
 			time.Sleep(time.Millisecond)
 		}
 		if acked {

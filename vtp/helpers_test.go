@@ -219,7 +219,6 @@ func dialSub(t *testing.T, tb *testBroker, opts subOpts) *testSub {
 // authenticate response into account.
 func subscribeOn(t *testing.T, tb *testBroker, c net.Conn, opts subOpts) *testSub {
 	t.Helper()
-	before := tb.authCount.Load()
 	s := &testSub{c: c, events: make(chan []byte, 1000), authed: make(chan struct{}), closed: make(chan struct{})}
 	t.Cleanup(func() { c.Close(); <-s.closed })
 	go s.run(opts)
@@ -228,14 +227,43 @@ func subscribeOn(t *testing.T, tb *testBroker, c net.Conn, opts subOpts) *testSu
 	case <-time.After(10 * time.Second):
 		t.Fatal("no authenticate from broker")
 	}
+	waitAuthenticated(t, tb.Broker, c)
+	return s
+}
+
+// waitAuthenticated waits until b has taken into account the
+// authenticate response sent on c, a client's connection to its
+// broadcast port: b's Snapshot shows the subscriber at c's far end as
+// authenticated.
+func waitAuthenticated(t testing.TB, b *Broker, c net.Conn) {
+	t.Helper()
+	addr := c.LocalAddr().String()
 	deadline := time.Now().Add(10 * time.Second)
-	for tb.authCount.Load() == before {
+	for {
+		for _, s := range b.Snapshot().Subscribers {
+			if s.Addr == addr && s.Authenticated {
+				return
+			}
+		}
 		if time.Now().After(deadline) {
-			t.Fatal("broker never processed the authenticate response")
+			t.Fatalf("broker never took the authenticate response from %s into account", addr)
 		}
 		time.Sleep(time.Millisecond)
 	}
-	return s
+}
+
+// authenticatedSubscribers counts b's subscribers whose authenticate
+// response it has taken into account: those its Snapshot shows as
+// authenticated, counted without building a Snapshot, so that waiting
+// for thousands of them costs little.
+func authenticatedSubscribers(b *Broker) int {
+	n := 0
+	for _, s := range b.subscribers() {
+		if s.authed.Load() {
+			n++
+		}
+	}
+	return n
 }
 
 func (s *testSub) run(o subOpts) {

@@ -7,13 +7,13 @@ import (
 	"time"
 )
 
-// waitSubscribed waits until b has taken n authenticate responses.
-func waitSubscribed(t *testing.T, b *testBroker, n int64) {
+// waitSubscribed waits until n of b's subscribers have authenticated.
+func waitSubscribed(t *testing.T, b *testBroker, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for b.authCount.Load() < n {
+	for authenticatedSubscribers(b.Broker) < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: %d subscriptions, want %d", b.cfg.LocalIVO, b.authCount.Load(), n)
+			t.Fatalf("%s: %d subscriptions, want %d", b.cfg.LocalIVO, authenticatedSubscribers(b.Broker), n)
 		}
 		time.Sleep(time.Millisecond)
 	}

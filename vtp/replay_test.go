@@ -247,9 +247,7 @@ func TestReplayPlainSubscriberUnchanged(t *testing.T) {
 			switch {
 			case ev.Role == RoleAuthenticate:
 				WriteFrame(c, AuthenticateResponse(ParseTransport(ev).Origin, "ivo://example.org/plain", nil, time.Now()))
-				for n := tb.authCount.Load(); n == 0; n = tb.authCount.Load() {
-					time.Sleep(time.Millisecond)
-				}
+				waitAuthenticated(t, tb.Broker, c)
 				mustAck(t, tb.recv, testEvent("ivo://example.org/plain#1", "observation", ""))
 				mustAck(t, tb.recv, testEvent("ivo://example.org/plain#2", "observation", ""))
 			case ev.IsVOEvent():

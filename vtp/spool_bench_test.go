@@ -83,11 +83,8 @@ func benchSpoolBroker(b *testing.B, seenFn func([]byte) (bool, error)) (*Broker,
 	if _, err := ReadFrame(r, DefaultMaxFrame); err != nil { // authenticate
 		b.Fatal(err)
 	}
-	before := br.authCount.Load()
 	WriteFrame(c, AuthenticateResponse(brokerIVO, "ivo://example.org/sub", nil, time.Now()))
-	for br.authCount.Load() == before {
-		time.Sleep(time.Millisecond)
-	}
+	waitAuthenticated(b, br, c)
 	events := make(chan struct{}, 1<<16)
 	go func() {
 		defer c.Close()

@@ -261,7 +261,6 @@ func TestBackoffJitteredAtTheCap(t *testing.T) {
 func TestSnapshotCountsDroppedDeliveries(t *testing.T) {
 	tb := startBroker(t, brokerIVO, func(c *Config) { c.QueueLen = 2 })
 	// A subscriber that authenticates, then never reads again.
-	before := tb.authCount.Load()
 	c, err := net.Dial("tcp", tb.bcast)
 	if err != nil {
 		t.Fatal(err)
@@ -271,7 +270,7 @@ func TestSnapshotCountsDroppedDeliveries(t *testing.T) {
 		t.Fatal(err)
 	}
 	WriteFrame(c, AuthenticateResponse(brokerIVO, "ivo://example.org/sub", nil, time.Now()))
-	waitFor(t, "the authenticate response", func() bool { return tb.authCount.Load() > before })
+	waitAuthenticated(t, tb.Broker, c)
 	pad := strings.Repeat(" ", 200<<10)
 	for range 100 {
 		mustAck(t, tb.recv, testEvent(ivorn("stall"), "test", pad))

@@ -140,7 +140,7 @@ func benchRelayTLS(b *testing.B, k int, secure bool) {
 		WriteFrame(c, AuthenticateResponse(brokerIVO, "ivo://example.org/sub", nil, time.Now()))
 		received.Go(func() { counts <- countEvents(r, b.N) })
 	}
-	for br.authCount.Load() < int64(k) {
+	for authenticatedSubscribers(br) < k {
 		time.Sleep(time.Millisecond)
 	}
 	events := benchEvents(b.N)

@@ -19,7 +19,6 @@ import (
 // until the test does.
 func rawSub(t *testing.T, tb *testBroker) (net.Conn, *bufio.Reader) {
 	t.Helper()
-	before := tb.authCount.Load()
 	c, err := net.Dial("tcp", tb.bcast)
 	if err != nil {
 		t.Fatal(err)
@@ -31,9 +30,7 @@ func rawSub(t *testing.T, tb *testBroker) (net.Conn, *bufio.Reader) {
 		t.Fatal(err)
 	}
 	WriteFrame(c, AuthenticateResponse(brokerIVO, "ivo://example.org/sub", nil, time.Now()))
-	for tb.authCount.Load() == before {
-		time.Sleep(time.Millisecond)
-	}
+	waitAuthenticated(t, tb.Broker, c)
 	return c, r
 }
 

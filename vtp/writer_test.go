@@ -129,7 +129,7 @@ func TestIdleSubscriberHasOneGoroutine(t *testing.T) {
 		WriteFrame(c, AuthenticateResponse(brokerIVO, "ivo://example.org/sub", nil, time.Now()))
 		rs = append(rs, r)
 	}
-	for b.authCount.Load() < k {
+	for authenticatedSubscribers(b) < k {
 		time.Sleep(time.Millisecond)
 	}
 	// One reader per subscriber, and the broker's one iamalive clock.
