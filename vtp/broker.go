@@ -134,9 +134,6 @@ type Broker struct {
 	// serving (spool directories), which add their figures to Snapshot;
 	// nil when there are none.
 	reporters []reporter
-	// authCount counts authenticate responses taken into account, so a
-	// test knows when a new subscriber's filters are in place.
-	authCount atomic.Int64
 	stop      context.CancelFunc // ends Subscribe loops
 	stopCtx   context.Context
 

@@ -69,7 +69,6 @@ func (s *subscriber) wants(ev *voevent.Event) bool {
 // answer authenticate any number of times, so every line this logs is
 // rate-limited per connection.
 func (s *subscriber) setFilters(exprs []string) {
-	defer s.b.authCount.Add(1)
 	defer s.authed.Store(true)
 	sent := len(exprs)
 	size := 0
