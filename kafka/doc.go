@@ -1,0 +1,22 @@
+// Package kafka is the client side of the small part of the Kafka
+// protocol a fetch-only consumer needs, so that comet can take VOEvents
+// from a Kafka cluster (GCN publishes its alerts only there) with the
+// standard library alone. It does not produce, and it does not join
+// consumer groups: it fetches assigned topic-partitions and leaves
+// keeping positions to its caller.
+//
+// What is in it, by file:
+//
+//   - wire.go: request and response framing, and the requests and
+//     responses of ApiVersions, SaslHandshake, SaslAuthenticate,
+//     Metadata, ListOffsets and Fetch, in the non-flexible versions the
+//     consumer uses.
+//   - batch.go, codec.go: record batches (magic 2) with their CRC-32C
+//     checked, and their codecs: none, gzip and zstd, each with its
+//     output bounded.
+//   - sasl.go, token.go, creds.go: SASL PLAIN, SCRAM-SHA-256/512 and
+//     OAUTHBEARER; OAuth client-credentials tokens; the credentials file.
+//
+// Every length a peer sends is checked against what is left of its
+// message before anything is allocated.
+package kafka
