@@ -7,10 +7,11 @@
 //
 // What is in it, by file:
 //
-//   - wire.go: request and response framing, and the requests and
-//     responses of ApiVersions, SaslHandshake, SaslAuthenticate,
-//     Metadata, ListOffsets and Fetch, in the non-flexible versions the
-//     consumer uses.
+//   - wire.go, wire_msgs.go: request and response framing and the
+//     bounds-checked reader and writer of Kafka's primitive types
+//     (wire.go); the requests and responses of ApiVersions,
+//     SaslHandshake, SaslAuthenticate, Metadata, ListOffsets and Fetch,
+//     in the non-flexible versions the consumer uses (wire_msgs.go).
 //   - batch.go, codec.go: record batches (magic 2) with their CRC-32C
 //     checked, and their codecs: none, gzip and zstd, each with its
 //     output bounded.

@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"bytes"
+	"path/filepath"
 	"testing"
 )
 
@@ -208,6 +209,10 @@ func decodeAll(b []byte) int {
 func FuzzResponses(f *testing.F) {
 	for _, b := range sampleResponses() {
 		f.Add(b)
+	}
+	fixtures, _ := filepath.Glob(filepath.Join("testdata", "wire", "*.bin"))
+	for _, name := range fixtures {
+		f.Add(readFixture(f, filepath.Base(name)))
 	}
 	f.Add([]byte{0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff})
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
