@@ -124,6 +124,17 @@ func (e *Error) Error() string {
 	return s
 }
 
+// Error makes an ErrorCode usable as errors.Is's target:
+// errors.Is(err, ErrOffsetOutOfRange) holds for an *Error of that code.
+func (c ErrorCode) Error() string { return "kafka: " + c.String() }
+
+// Is lets errors.Is match an *Error against a bare ErrorCode, whatever
+// the API that answered it.
+func (e *Error) Is(target error) bool {
+	c, ok := target.(ErrorCode)
+	return ok && c == e.Code
+}
+
 // codeErr turns a response's error code into an *Error, or nil for 0.
 func codeErr(k apiKey, c int16) error {
 	if c == 0 {
@@ -376,6 +387,12 @@ type request interface {
 // appendRequest appends one framed request: its size, the request
 // header (version 1: key, version, correlation id, client id) and body.
 func appendRequest(dst []byte, correlationID int32, clientID string, req request) ([]byte, error) {
+	// A version outside what the codec speaks would be framed with a
+	// layout the broker reads differently (flexible versions add tagged
+	// fields even to the header), so it is refused here.
+	if vr, ok := supportedVersions[req.key()]; !ok || req.version() < vr.min || req.version() > vr.max {
+		return dst, fmt.Errorf("kafka: %s v%d is not a version this client speaks", req.key(), req.version())
+	}
 	w := writer{b: dst}
 	start := len(w.b)
 	w.int32(0) // size, filled in below

@@ -272,6 +272,9 @@ func TestErrorCodes(t *testing.T) {
 		err.Error() != "kafka: Fetch: FETCH_SESSION_ID_NOT_FOUND (70)" {
 		t.Fatalf("got %v", err)
 	}
+	if !errors.Is(err, ErrFetchSessionIDNotFound) || errors.Is(err, ErrOffsetOutOfRange) {
+		t.Fatalf("errors.Is does not match %v by its code alone", err)
+	}
 	// A broker's SASL message is kept, on one line.
 	b = encodeSaslAuthenticateResponse(&saslAuthenticateResponse{errorCode: int16(ErrSaslAuthenticationFailed),
 		errorMessage: "bad\ntoken\r\x1b[31m"}, 1, false)
@@ -423,14 +426,21 @@ func TestHugeCountsNotAllocated(t *testing.T) {
 	}
 }
 
-// A request over the limits of its fields is refused, not written wrong.
-func TestRequestFieldTooLong(t *testing.T) {
+// A request over the limits of its fields, or in a version the codec
+// does not lay out, is refused, not written wrong.
+func TestRequestRefusedRatherThanMisframed(t *testing.T) {
 	long := strings.Repeat("x", 1<<15)
 	if _, err := appendRequest(nil, 1, long, newApiVersionsRequest()); err == nil {
 		t.Error("a client id of 32768 bytes was written")
 	}
 	if _, err := appendRequest(nil, 1, "c", metadataRequest{topics: []string{long}}); err == nil {
 		t.Error("a topic name of 32768 bytes was written")
+	}
+	// A version the codec does not lay out is refused, not framed wrong.
+	for _, req := range []request{fetchRequest{v: 12}, fetchRequest{v: 9}, saslAuthenticateRequest{v: 2}} {
+		if _, err := appendRequest(nil, 1, "c", req); err == nil {
+			t.Errorf("%s v%d was written", req.key(), req.version())
+		}
 	}
 	if err := writeRequest(io.Discard, 1, "c", saslHandshakeRequest{mechanism: "PLAIN"}); err != nil {
 		t.Error(err)
