@@ -112,7 +112,11 @@ func decodeRecords(b []byte, fetchOffset int64, maxOut int) (fetched, error) {
 		if len(batch) < batchHeaderSize {
 			return res, &batchError{base: base, resume: -1, err: fmt.Errorf("batch of %d bytes is shorter than its header", length)}
 		}
-		recs, last, spent, err := decodeBatch(base, batch, fetchOffset, budget)
+		// Records below next were handed on from an earlier batch of
+		// this answer or lie below the fetch offset: a batch repeated or
+		// overlapping, which only a faulty broker sends, yields nothing
+		// twice.
+		recs, last, spent, err := decodeBatch(base, batch, res.next, budget)
 		if err != nil {
 			if errors.Is(err, errOverLimit) && budget < maxOut {
 				res.partial = true
@@ -125,7 +129,7 @@ func decodeRecords(b []byte, fetchOffset int64, maxOut int) (fetched, error) {
 			return res, &batchError{base: base, resume: resume, err: err}
 		}
 		budget -= spent
-		if last >= fetchOffset && isControl(batch) {
+		if last >= res.next && isControl(batch) {
 			res.controlBatches++
 		}
 		res.records = append(res.records, recs...)

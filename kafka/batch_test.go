@@ -366,3 +366,14 @@ func benchDecode(b *testing.B, name string) {
 		}
 	}
 }
+
+// An answer repeating a batch (only a faulty or hostile broker sends
+// one) does not hand the same offsets on twice.
+func TestRepeatedBatchOnce(t *testing.T) {
+	b := readFixture(t, "franz-none.bin")
+	res, err := decodeRecords(append(bytes.Clone(b), b...), 0, testMaxOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRecords(t, res.records, []wantRecord{{0, "none_1", ""}, {1, "none_2", ""}})
+}
