@@ -86,7 +86,8 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // one that alone would take more than maxOut is refused.
 //
 // On error, the result holds the records of the batches before the
-// refused one and next is that batch's start; the error is a *batchError.
+// refused one and next is that batch's start (or the fetch offset, if
+// later); the error is a *batchError.
 func decodeRecords(b []byte, fetchOffset int64, maxOut int) (fetched, error) {
 	res := fetched{next: fetchOffset}
 	budget := maxOut
