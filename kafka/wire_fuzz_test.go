@@ -212,7 +212,7 @@ func FuzzResponses(f *testing.F) {
 	}
 	fixtures, _ := filepath.Glob(filepath.Join("testdata", "wire", "*.bin"))
 	for _, name := range fixtures {
-		f.Add(readFixture(f, filepath.Base(name)))
+		f.Add(readWireFixture(f, filepath.Base(name)))
 	}
 	f.Add([]byte{0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff})
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff})

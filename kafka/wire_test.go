@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 	"runtime"
@@ -447,49 +446,37 @@ func TestRequestRefusedRatherThanMisframed(t *testing.T) {
 	}
 }
 
-// readFixture reads a response body kafkapeer (franz-go's kfake, with
-// real franz-go producer batches) sent to this codec's requests, captured
-// once into testdata/wire so the test needs no peer.
-func readFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "wire", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // Responses a real broker implementation wrote decode to what was asked
 // and produced, and every strict prefix of each is refused.
 func TestKafkapeerFixtures(t *testing.T) {
 	const topic = "gcn.classic.voevent.TEST"
-	av, err := decodeApiVersionsResponse(readFixture(t, "apiversions-v2.bin"), 2)
+	av, err := decodeApiVersionsResponse(readWireFixture(t, "apiversions-v2.bin"), 2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if v, err := pickVersions(av.versions); err != nil || v[apiFetch] != 11 {
 		t.Errorf("versions %v, %v", v, err)
 	}
-	hs, err := decodeSaslHandshakeResponse(readFixture(t, "saslhandshake-v1.bin"))
+	hs, err := decodeSaslHandshakeResponse(readWireFixture(t, "saslhandshake-v1.bin"))
 	if err != nil || !slices.Equal(hs.mechanisms, []string{"PLAIN"}) {
 		t.Errorf("SaslHandshake %+v, %v", hs, err)
 	}
-	if sa, err := decodeSaslAuthenticateResponse(readFixture(t, "saslauthenticate-v1.bin"), 1); err != nil ||
+	if sa, err := decodeSaslAuthenticateResponse(readWireFixture(t, "saslauthenticate-v1.bin"), 1); err != nil ||
 		sa.sessionLifetimeMs != 0 {
 		t.Errorf("SaslAuthenticate %+v, %v", sa, err)
 	}
-	md, err := decodeMetadataResponse(readFixture(t, "metadata-v5.bin"))
+	md, err := decodeMetadataResponse(readWireFixture(t, "metadata-v5.bin"))
 	if err != nil || len(md.brokers) != 1 || md.brokers[0].host != "127.0.0.1" || len(md.topics) != 2 ||
 		md.topics[0].name != topic || len(md.topics[0].partitions) != 1 || md.topics[0].partitions[0].leader != 0 ||
 		md.topics[1].errorCode != int16(ErrUnknownTopicOrPartition) {
 		t.Errorf("Metadata %+v, %v", md, err)
 	}
-	lo, err := decodeListOffsetsResponse(readFixture(t, "listoffsets-v2.bin"))
+	lo, err := decodeListOffsetsResponse(readWireFixture(t, "listoffsets-v2.bin"))
 	if err != nil || lo.topics[0].partitions[0].offset != 2 {
 		t.Errorf("ListOffsets %+v, %v", lo, err)
 	}
 	// Two VOEvents produced in one zstd batch.
-	fr, err := decodeFetchResponse(readFixture(t, "fetch-v11.bin"), 11)
+	fr, err := decodeFetchResponse(readWireFixture(t, "fetch-v11.bin"), 11)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -513,11 +500,18 @@ func TestKafkapeerFixtures(t *testing.T) {
 		"fetch-v11.bin":           func(b []byte) error { _, err := decodeFetchResponse(b, 11); return err },
 	}
 	for name, dec := range decoders {
-		b := readFixture(t, name)
+		b := readWireFixture(t, name)
 		for i := range len(b) {
 			if dec(b[:i:i]) == nil {
 				t.Errorf("%s: accepted when cut to %d of %d bytes", name, i, len(b))
 			}
 		}
 	}
+}
+
+// readWireFixture reads a response body kafkapeer (franz-go's kfake,
+// with real franz-go producer batches) sent to this codec's requests,
+// captured once into testdata/wire so the test needs no peer.
+func readWireFixture(t testing.TB, name string) []byte {
+	return readFixture(t, filepath.Join("wire", name))
 }
