@@ -72,7 +72,7 @@ func (c Creds) Format(f fmt.State, verb rune) {
 
 // LoadCreds reads the credentials file at path for a Kafka cluster at host
 // (the host of the kafka:// URL, without port). It refuses, with one line
-// saying why, a file that group or others may read, one over a few KiB,
+// saying why, a file that group or others may read, one over 16 KiB,
 // an unknown, repeated or empty key, and a file lacking what its
 // mechanism needs. For a host under gcn.nasa.gov the mechanism defaults
 // to oauthbearer and the token URL to https://auth.DOMAIN/oauth2/token

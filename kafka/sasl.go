@@ -35,6 +35,11 @@ type saslMechanism interface {
 	next(challenge []byte) (reply []byte, err error)
 }
 
+// Format keeps every verb from printing a mechanism's password or token.
+func (p *plainSASL) Format(f fmt.State, _ rune)       { io.WriteString(f, p.name()) }
+func (o *oauthBearerSASL) Format(f fmt.State, _ rune) { io.WriteString(f, o.name()) }
+func (s *scramSASL) Format(f fmt.State, _ rune)       { io.WriteString(f, s.name()) }
+
 // newSASL makes the mechanism the credentials name. token is the bearer
 // token for oauthbearer and is ignored otherwise.
 func newSASL(c *Creds, token string) (saslMechanism, error) {

@@ -40,8 +40,14 @@ func (t oauthToken) String() string {
 	return fmt.Sprintf("token(REDACTED, expires %s)", t.expires.UTC().Format(time.RFC3339))
 }
 
-// GoString keeps %#v from printing the token.
-func (t oauthToken) GoString() string { return t.String() }
+// Format makes every verb go through String, so that none prints the
+// token.
+func (t oauthToken) Format(f fmt.State, _ rune) { io.WriteString(f, t.String()) }
+
+// Format keeps every verb from printing the client secret.
+func (s *tokenSource) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "tokenSource(%s, client_id %q)", s.url, s.clientID)
+}
 
 // refreshAt is when the token should be replaced: at 80% of its life, and
 // never later than tokenMargin before it expires, so that a connection

@@ -60,8 +60,20 @@ func TestTokenFetch(t *testing.T) {
 	if tok.value != testToken || !tok.expires.Equal(at.Add(time.Hour)) || !tok.issued.Equal(at) {
 		t.Errorf("token %v issued %v", tok, tok.issued)
 	}
-	for _, s := range []string{tok.String(), fmt.Sprintf("%v %+v %#v %s", tok, tok, tok, tok)} {
+	for _, s := range []string{tok.String(), fmt.Sprintf("%v %+v %#v %s %d", tok, tok, tok, tok, tok)} {
 		noSecrets(t, "printed token", s)
+	}
+	noSecrets(t, "printed token source", fmt.Sprintf("%v %+v %#v %s %d", src, src, src, src, src))
+	for _, c := range []Creds{
+		{Mechanism: MechPlain, Username: "u", Password: testPassword},
+		{Mechanism: MechScramSHA256, Username: "u", Password: testPassword},
+		{Mechanism: MechOAuthBearer},
+	} {
+		m, err := newSASL(&c, testToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		noSecrets(t, "printed mechanism", fmt.Sprintf("%v %+v %#v %s %d", m, m, m, m, m))
 	}
 }
 
