@@ -88,12 +88,12 @@ func startPeer(t *testing.T, bin, mech string) string {
 	}
 }
 
-type peerConn struct {
+type saslPeer struct {
 	net.Conn
 	corr int32
 }
 
-func dialPeer(t *testing.T, dir string) (*peerConn, *x509.CertPool) {
+func dialPeer(t *testing.T, dir string) (*saslPeer, *x509.CertPool) {
 	t.Helper()
 	boot, err := os.ReadFile(filepath.Join(dir, "bootstrap"))
 	if err != nil {
@@ -114,12 +114,12 @@ func dialPeer(t *testing.T, dir string) (*peerConn, *x509.CertPool) {
 	}
 	t.Cleanup(func() { c.Close() })
 	c.SetDeadline(time.Now().Add(30 * time.Second))
-	return &peerConn{Conn: c}, roots
+	return &saslPeer{Conn: c}, roots
 }
 
 // roundTrip sends one request (header v1) and returns the response body
 // after its correlation id.
-func (p *peerConn) roundTrip(key, version int16, body []byte) ([]byte, error) {
+func (p *saslPeer) roundTrip(key, version int16, body []byte) ([]byte, error) {
 	p.corr++
 	var b []byte
 	b = binary.BigEndian.AppendUint16(b, uint16(key))
@@ -154,7 +154,7 @@ func kstring(s string) []byte {
 	return append(binary.BigEndian.AppendUint16(nil, uint16(len(s))), s...)
 }
 
-func (p *peerConn) handshake(mech string) error {
+func (p *saslPeer) handshake(mech string) error {
 	resp, err := p.roundTrip(17, 1, kstring(mech))
 	if err != nil {
 		return err
@@ -170,7 +170,7 @@ func (p *peerConn) handshake(mech string) error {
 
 // authenticate sends SaslAuthenticate v1 and returns its error code and
 // auth bytes.
-func (p *peerConn) authenticate(auth []byte) (code int16, out []byte, lifetimeMs int64, err error) {
+func (p *saslPeer) authenticate(auth []byte) (code int16, out []byte, lifetimeMs int64, err error) {
 	body := append(binary.BigEndian.AppendUint32(nil, uint32(len(auth))), auth...)
 	resp, err := p.roundTrip(36, 1, body)
 	if err != nil {
@@ -205,7 +205,7 @@ func (p *peerConn) authenticate(auth []byte) (code int16, out []byte, lifetimeMs
 // exchange runs m over p the way the consumer will: a non-zero error code
 // fails, and a mechanism's reply that comes with an error is sent before
 // failing.
-func exchange(p *peerConn, m saslMechanism) (lifetimeMs int64, err error) {
+func exchange(p *saslPeer, m saslMechanism) (lifetimeMs int64, err error) {
 	if err := p.handshake(m.name()); err != nil {
 		return 0, err
 	}
