@@ -20,4 +20,10 @@
 //
 // Every length a peer sends is checked against what is left of its
 // message before anything is allocated.
+//
+// Its limits today: these are the consumer's parts, each tested on its
+// own, against recorded fixtures and against a local cluster; the
+// consumer that joins them (connections, metadata, the fetch loop,
+// stored offsets) and its wiring into the broker are not written yet, so
+// nothing in the broker imports this package.
 package kafka
