@@ -13,6 +13,7 @@ import (
 
 	"comet/internal/storedir"
 
+	"comet/internal/storetest"
 	"comet/seen"
 )
 
@@ -365,7 +366,7 @@ func runJournalFault(t *testing.T, arm func(j *shots), at, events int) {
 func checkCopy(t *testing.T, dir string, m *model) {
 	t.Helper()
 	to := filepath.Join(t.TempDir(), "copy")
-	copyAsAfterPowerLoss(t, dir, to)
+	storetest.CopyAsAfterPowerLoss(t, dir, to)
 	if err := os.Truncate(filepath.Join(to, "seen.log"), storedir.HeaderSize); err != nil {
 		t.Fatal(err)
 	}

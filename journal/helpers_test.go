@@ -1,11 +1,9 @@
 package journal
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"comet/internal/storedir"
+	"comet/internal/storetest"
 	"comet/seen"
 )
 
@@ -98,41 +97,10 @@ func closeT(t testing.TB, s interface{ Close() error }) {
 	}
 }
 
-// logSink collects log output for assertions.
-type logSink struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
+// logSink and newLog: a logger whose output a test can search.
+type logSink = storetest.LogSink
 
-func (l *logSink) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logSink) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func (l *logSink) has(subs ...string) bool {
-	for _, line := range strings.Split(l.String(), "\n") {
-		all := true
-		for _, s := range subs {
-			all = all && strings.Contains(line, s)
-		}
-		if all {
-			return true
-		}
-	}
-	return false
-}
-
-func newLog() (*slog.Logger, *logSink) {
-	sink := &logSink{}
-	return slog.New(slog.NewTextHandler(sink, &slog.HandlerOptions{Level: slog.LevelDebug})), sink
-}
+func newLog() (*slog.Logger, *logSink) { return storetest.NewLog() }
 
 var quiet = slog.New(slog.DiscardHandler)
 
@@ -220,32 +188,6 @@ func (f *faultyFile) Truncate(n int64) error {
 		return err
 	}
 	return f.File.Truncate(n)
-}
-
-// copyAsAfterPowerLoss copies the store's files in dir to to, as a disk
-// holds them: the journal was fsync'd before each acknowledgement, so it
-// is whole; the caller takes from the seen log what was not fsync'd.
-func copyAsAfterPowerLoss(t *testing.T, dir, to string) {
-	t.Helper()
-	if err := os.MkdirAll(to, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if e.IsDir() {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(to, e.Name()), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 func seqsOf(recs []Record) []uint64 {

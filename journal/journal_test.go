@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"comet/internal/storedir"
+	"comet/internal/storetest"
 	"comet/seen"
 )
 
@@ -166,7 +167,7 @@ func TestJournalTornTail(t *testing.T) {
 	log, sink := newLog()
 	s = openJ(t, dir, seen.Options{Logger: log}, Options{})
 	defer closeT(t, s)
-	if !sink.has("WARN", "cutting torn end of the journal", fmt.Sprintf("offset=%d", fi.Size())) {
+	if !sink.Has("WARN", "cutting torn end of the journal", fmt.Sprintf("offset=%d", fi.Size())) {
 		t.Fatalf("no warning with the offset:\n%s", sink)
 	}
 	if n := len(journalAll(t, s)); n != 5 {
@@ -203,7 +204,7 @@ func TestJournalMidFileDamage(t *testing.T) {
 	log, sink := newLog()
 	s = openJ(t, dir, seen.Options{Logger: log}, Options{})
 	defer closeT(t, s)
-	if !sink.has("ERROR", "unreadable bytes in the middle of a journal segment", fmt.Sprintf("offset=%d", off)) {
+	if !sink.Has("ERROR", "unreadable bytes in the middle of a journal segment", fmt.Sprintf("offset=%d", off)) {
 		t.Fatalf("no error with the offset %d:\n%s", off, sink)
 	}
 	var seqs []uint64
@@ -343,7 +344,7 @@ func TestJournalIdentityLost(t *testing.T) {
 	log, sink := newLog()
 	s = openJ(t, dir, seen.Options{Logger: log}, Options{})
 	defer closeT(t, s)
-	if s.JournalID() == id || !sink.has("ERROR", "journal identity file is missing") {
+	if s.JournalID() == id || !sink.Has("ERROR", "journal identity file is missing") {
 		t.Fatalf("identity %s (was %s):\n%s", s.JournalID(), id, sink)
 	}
 	addEvents(t, s, 3, 4)
@@ -388,7 +389,7 @@ func TestJournalRestoresSeenAfterCrash(t *testing.T) {
 
 	log, sink := newLog()
 	s = openJ(t, dir, seen.Options{Logger: log}, Options{})
-	if !sink.has("WARN", "restored the seen records", "events=1") {
+	if !sink.Has("WARN", "restored the seen records", "events=1") {
 		t.Fatalf("no warning:\n%s", sink)
 	}
 	if first, err := s.CheckAndJournal(el, raw, true, nil); first || err != nil {
@@ -399,7 +400,7 @@ func TestJournalRestoresSeenAfterCrash(t *testing.T) {
 	log, sink = newLog()
 	s = openJ(t, dir, seen.Options{Logger: log}, Options{})
 	defer closeT(t, s)
-	if sink.has("restored the seen records") || len(journalAll(t, s)) != 4 {
+	if sink.Has("restored the seen records") || len(journalAll(t, s)) != 4 {
 		t.Fatalf("second open:\n%s", sink)
 	}
 }
@@ -414,7 +415,7 @@ func TestRestoresSeenBeforeTrimming(t *testing.T) {
 	clk := newClock()
 	s := openJ(t, dir, seen.Options{Now: clk.Now}, Options{MaxAge: time.Hour})
 	addEvents(t, s, 0, 3) // acknowledged; their seen records not fsync'd
-	copyAsAfterPowerLoss(t, dir, to)
+	storetest.CopyAsAfterPowerLoss(t, dir, to)
 	if err := os.Truncate(filepath.Join(to, "seen.log"), storedir.HeaderSize); err != nil {
 		t.Fatal(err)
 	}

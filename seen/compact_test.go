@@ -258,7 +258,7 @@ func TestCompactFindsDamage(t *testing.T) {
 	if err := s.Compact(); err != nil {
 		t.Fatal(err)
 	}
-	if !sink.has("level=ERROR", fmt.Sprintf("offset=%d", off)) {
+	if !sink.Has("level=ERROR", fmt.Sprintf("offset=%d", off)) {
 		t.Fatalf("damage not reported:\n%s", sink)
 	}
 	if m, _ := filepath.Glob(filepath.Join(dir, corruptName+"*")); len(m) != 1 {

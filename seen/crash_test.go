@@ -157,7 +157,7 @@ func TestKill9(t *testing.T) {
 		if lost > 0 {
 			t.Fatalf("round %d: %d of %d acknowledged keys lost", round, lost, len(acked))
 		}
-		if sink.has("level=ERROR") {
+		if sink.Has("level=ERROR") {
 			t.Fatalf("round %d: recovery found damage, not a crash:\n%s", round, sink)
 		}
 		t.Logf("round %d: %d keys acknowledged before SIGKILL, %d in total, all kept", round, n, len(acked))

@@ -1,7 +1,6 @@
 package seen
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"comet/internal/storetest"
 )
 
 func TestMain(m *testing.M) {
@@ -54,41 +55,10 @@ func leakedGoroutines() bool {
 	return true
 }
 
-// logSink collects log output for assertions.
-type logSink struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
+// logSink and newLog: a logger whose output a test can search.
+type logSink = storetest.LogSink
 
-func (l *logSink) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logSink) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func (l *logSink) has(subs ...string) bool {
-	for _, line := range strings.Split(l.String(), "\n") {
-		all := true
-		for _, s := range subs {
-			all = all && strings.Contains(line, s)
-		}
-		if all {
-			return true
-		}
-	}
-	return false
-}
-
-func newLog() (*slog.Logger, *logSink) {
-	sink := &logSink{}
-	return slog.New(slog.NewTextHandler(sink, &slog.HandlerOptions{Level: slog.LevelDebug})), sink
-}
+func newLog() (*slog.Logger, *logSink) { return storetest.NewLog() }
 
 var quiet = slog.New(slog.DiscardHandler)
 

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"comet/internal/storetest"
 )
 
 // TestJournaledEventsCostOneSync: with the journal, an acknowledged
@@ -61,7 +63,7 @@ func TestUnsyncedSeenRecordsSurvivePowerLoss(t *testing.T) {
 			synced := fileSize(t, logPath(dir))
 			addEvents(t, s, 3, 40) // acknowledged, seen records not fsync'd
 			after := filepath.Join(t.TempDir(), "db")
-			copyAsAfterPowerLoss(t, dir, after)
+			storetest.CopyAsAfterPowerLoss(t, dir, after)
 			logAfter := logPath(after)
 			switch loss {
 			case "all":
@@ -78,7 +80,7 @@ func TestUnsyncedSeenRecordsSurvivePowerLoss(t *testing.T) {
 			closeT(t, s)
 			log, sink := newLog()
 			s = openJ(t, after, Options{Logger: log}, walOptions{})
-			if !sink.has("restored the seen records") {
+			if !sink.Has("restored the seen records") {
 				t.Errorf("no warning about restored records:\n%s", sink)
 			}
 			for i := range 40 {
@@ -131,30 +133,4 @@ func fileSize(t *testing.T, path string) int64 {
 		t.Fatal(err)
 	}
 	return fi.Size()
-}
-
-// copyAsAfterPowerLoss copies the store's files in dir to to, as a disk
-// holds them: the journal was fsync'd before each acknowledgement, so it
-// is whole; the caller takes from the seen log what was not fsync'd.
-func copyAsAfterPowerLoss(t *testing.T, dir, to string) {
-	t.Helper()
-	if err := os.MkdirAll(to, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if e.IsDir() {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(to, e.Name()), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
 }

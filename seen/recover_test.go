@@ -50,10 +50,10 @@ func TestTruncatedLastRecord(t *testing.T) {
 		writeLog(t, dir, full[:cut])
 		logger, sink := newLog()
 		s := openT(t, dir, Options{Logger: logger, Now: fixedNow})
-		if cut > len(full)-recordSize && !sink.has("level=WARN", "torn end", fmt.Sprintf("offset=%d", len(full)-recordSize)) {
+		if cut > len(full)-recordSize && !sink.Has("level=WARN", "torn end", fmt.Sprintf("offset=%d", len(full)-recordSize)) {
 			t.Fatalf("cut at %d: no warning:\n%s", cut, sink)
 		}
-		if sink.has("level=ERROR") || len(corruptCopies(t, dir)) > 0 {
+		if sink.Has("level=ERROR") || len(corruptCopies(t, dir)) > 0 {
 			t.Fatalf("cut at %d: a torn tail was treated as damage:\n%s", cut, sink)
 		}
 		for i := range n - 1 {
@@ -81,7 +81,7 @@ func TestFlippedByteMidFile(t *testing.T) {
 		writeLog(t, dir, damaged)
 		logger, sink := newLog()
 		s := openT(t, dir, Options{Logger: logger, Now: fixedNow})
-		if !sink.has("level=ERROR", fmt.Sprintf("offset=%d", off)) {
+		if !sink.Has("level=ERROR", fmt.Sprintf("offset=%d", off)) {
 			t.Fatalf("byte %d: damage not reported with its offset:\n%s", off+i, sink)
 		}
 		copies := corruptCopies(t, dir)
@@ -102,7 +102,7 @@ func TestFlippedByteMidFile(t *testing.T) {
 		closeT(t, s)
 		logger, sink = newLog()
 		closeT(t, openT(t, dir, Options{Logger: logger, Now: fixedNow}))
-		if sink.has("level=ERROR") || sink.has("level=WARN") {
+		if sink.Has("level=ERROR") || sink.Has("level=WARN") {
 			t.Fatalf("byte %d: rewritten log still damaged:\n%s", off+i, sink)
 		}
 	}
@@ -117,7 +117,7 @@ func TestDamagedHeader(t *testing.T) {
 	writeLog(t, dir, damaged)
 	logger, sink := newLog()
 	s := openT(t, dir, Options{Logger: logger, Now: fixedNow})
-	if !sink.has("level=ERROR", "header") || len(corruptCopies(t, dir)) != 1 {
+	if !sink.Has("level=ERROR", "header") || len(corruptCopies(t, dir)) != 1 {
 		t.Fatalf("damaged header not reported or not copied:\n%s", sink)
 	}
 	for i := range n {
@@ -134,7 +134,7 @@ func TestTornHeader(t *testing.T) {
 	writeLog(t, dir, header()[:7])
 	logger, sink := newLog()
 	s := openT(t, dir, Options{Logger: logger, Now: fixedNow})
-	if !sink.has("level=WARN", "torn header") || sink.has("level=ERROR") {
+	if !sink.Has("level=WARN", "torn header") || sink.Has("level=ERROR") {
 		t.Fatalf("torn header:\n%s", sink)
 	}
 	record(t, s, keyN(1), true)
@@ -168,7 +168,7 @@ func TestLongUnreadableTail(t *testing.T) {
 	writeLog(t, dir, append(bytes.Clone(full), make([]byte, tornLimit+recordSize)...))
 	logger, sink := newLog()
 	s := openT(t, dir, Options{Logger: logger, Now: fixedNow})
-	if !sink.has("level=ERROR", fmt.Sprintf("offset=%d", len(full))) || len(corruptCopies(t, dir)) != 1 {
+	if !sink.Has("level=ERROR", fmt.Sprintf("offset=%d", len(full))) || len(corruptCopies(t, dir)) != 1 {
 		t.Fatalf("long unreadable tail not reported or copied:\n%s", sink)
 	}
 	for i := range n {
@@ -252,7 +252,7 @@ func FuzzOpen(f *testing.F) {
 			t.Fatalf("second Open: %v", err)
 		}
 		defer s.Close()
-		if sink.has("level=WARN") || sink.has("level=ERROR") {
+		if sink.Has("level=WARN") || sink.Has("level=ERROR") {
 			t.Fatalf("second Open still finds problems:\n%s", sink)
 		}
 		for _, k := range want {

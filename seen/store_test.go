@@ -81,7 +81,7 @@ func TestRestartKeepsKeys(t *testing.T) {
 		record(t, s, keyN(i), false)
 	}
 	record(t, s, keyN(n), true)
-	if sink.has("level=WARN") || sink.has("level=ERROR") {
+	if sink.Has("level=WARN") || sink.Has("level=ERROR") {
 		t.Fatalf("clean restart logged problems:\n%s", sink)
 	}
 }
@@ -290,7 +290,7 @@ func TestWriteFailure(t *testing.T) {
 			if s.Len() != 3 {
 				t.Fatalf("Len after restart = %d, want 3", s.Len())
 			}
-			if sink.has("seen: cutting") || sink.has("level=ERROR", "unreadable") {
+			if sink.Has("seen: cutting") || sink.Has("level=ERROR", "unreadable") {
 				t.Fatalf("reopen found damage:\n%s", sink)
 			}
 		})

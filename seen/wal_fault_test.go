@@ -8,6 +8,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
+	"comet/internal/storetest"
 )
 
 // shots fails, once, a chosen call on the file it wraps: the writeIn-th
@@ -192,7 +194,7 @@ func runSeenLogFault(t *testing.T, partial bool, at, events int) {
 func checkCopy(t *testing.T, dir string, m *model) {
 	t.Helper()
 	to := filepath.Join(t.TempDir(), "copy")
-	copyAsAfterPowerLoss(t, dir, to)
+	storetest.CopyAsAfterPowerLoss(t, dir, to)
 	if err := os.Truncate(logPath(to), headerSize); err != nil {
 		t.Fatal(err)
 	}
