@@ -184,7 +184,8 @@ func TestSubscribeKafkaCommandLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
-		code := run(tt.args, &stdout, &stderr)
+		// --eventdb: were a check missing, the broker would start there.
+		code := run(append(tt.args, "--eventdb="+t.TempDir()), &stdout, &stderr)
 		msg := stderr.String()
 		if code != 2 || strings.Count(msg, "\n") != 1 {
 			t.Errorf("%q: exit %d, stderr %q; want exit 2 and one line", tt.args, code, msg)
@@ -287,7 +288,7 @@ func TestKafkaTLSCA(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "ca.pem")
 	os.WriteFile(bad, []byte("not PEM"), 0o600)
 	var stdout, stderr bytes.Buffer
-	if code := run([]string{"--subscribe=kafka://kafka.example.org/a", "--tls-ca=" + bad}, &stdout, &stderr); code != 2 ||
+	if code := run([]string{"--subscribe=kafka://kafka.example.org/a", "--tls-ca=" + bad, "--eventdb=" + t.TempDir()}, &stdout, &stderr); code != 2 ||
 		!strings.Contains(stderr.String(), "--tls-ca") || strings.Count(stderr.String(), "\n") != 1 {
 		t.Errorf("bad --tls-ca: exit %d, %q", code, stderr.String())
 	}
