@@ -399,6 +399,12 @@ func newKafkaSources(cfg *config, broker *vtp.Broker, dir string, log *slog.Logg
 		if err != nil {
 			return nil, fmt.Errorf("--subscribe=%s: %w", u.name, err)
 		}
+		auth := "none"
+		if u.creds != nil {
+			auth = u.creds.Mechanism
+		}
+		log.Info("Kafka source", "kafka", u.name, "topics", strings.Join(u.topics, ","), "tls", kc.TLS != nil,
+			"auth", auth, "offsets", kc.OffsetsFile)
 		sources = append(sources, src)
 	}
 	return sources, nil
