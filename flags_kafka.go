@@ -394,7 +394,7 @@ func newKafkaSources(cfg *config, broker *vtp.Broker, dir string, log *slog.Logg
 	for _, u := range cfg.kafka {
 		kc := cfg.kafkaConfig(u, dir)
 		kc.Submit = kafkaSubmit(broker.NewIntake(u.name).Submit)
-		kc.Log = log.With("kafka", u.name)
+		kc.Log = log
 		src, err := kafka.New(kc)
 		if err != nil {
 			return nil, fmt.Errorf("--subscribe=%s: %w", u.name, err)

@@ -91,14 +91,16 @@ func (p *proc) stop(t *testing.T) {
 
 // TestKafkaSecretsNeverShown runs comet with an OAuth Kafka source whose
 // token endpoint first refuses the client, echoing its secret back in the
-// error, then hands out a token, and whose cluster hangs up on every
-// connection. While the source fails and retries, no page of --status
-// and no log line holds the client secret or the token.
+// error, then hands out a token the cluster does not take. The cluster
+// is a listener that hangs up on every connection, or kafkapeer, which
+// refuses the token after the SASL exchange. While the source fails and
+// retries, no page of --status and no log line holds the client secret
+// or the token.
 func TestKafkaSecretsNeverShown(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs comet as a process for several seconds")
 	}
-	var tokenCalls, kafkaConns atomic.Int64
+	var tokenCalls atomic.Int64
 	tokens := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		if tokenCalls.Add(1) == 1 {
@@ -109,40 +111,56 @@ func TestKafkaSecretsNeverShown(t *testing.T) {
 		json.NewEncoder(w).Encode(map[string]any{"access_token": testToken, "expires_in": 3600, "token_type": "Bearer"})
 	}))
 	defer tokens.Close()
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	writeTestFile(t, caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tokens.Certificate().Raw}))
-
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			kafkaConns.Add(1)
-			c.SetReadDeadline(time.Now().Add(time.Second))
-			c.Read(make([]byte, 512))
-			c.Close()
-		}
-	}()
-
+	tokenCA := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tokens.Certificate().Raw})
 	auth := writeCreds(t, "mechanism=oauthbearer\nclient_id=comet-test\nclient_secret="+testClientSecret+"\ntoken_url="+tokens.URL+"/oauth2/token\n", 0o600)
-	p := startBare(t, "--subscribe=kafka://"+l.Addr().String()+"/gcn.classic.voevent.TEST?tls=off&auth="+auth,
-		"--tls-ca="+caFile, "--eventdb="+t.TempDir(), "--status=tcp:0", "--remote-backoff-max=1", "-v")
-	addr := p.statusAddr(t)
-	p.waitFor(t, "the source to connect twice", func() bool { return kafkaConns.Load() >= 2 })
-	text := pages(t, addr)
-	if !strings.Contains(text, "kafka_sources") || !strings.Contains(text, "comet_kafka_connected") {
-		t.Errorf("the pages do not show the source:\n%s", text)
+
+	run := func(t *testing.T, url, caPEM string, done func() bool) {
+		caFile := filepath.Join(t.TempDir(), "ca.pem")
+		writeTestFile(t, caFile, []byte(caPEM))
+		p := startBare(t, "--subscribe="+url+"auth="+auth, "--tls-ca="+caFile, "--eventdb="+t.TempDir(), "--status=tcp:0", "--remote-backoff-max=1")
+		addr := p.statusAddr(t)
+		p.waitFor(t, "the source to fail twice", done)
+		text := pages(t, addr)
+		if !strings.Contains(text, "kafka_sources") || !strings.Contains(text, "comet_kafka_connected") {
+			t.Errorf("the pages do not show the source:\n%s", text)
+		}
+		assertNoSecret(t, "a status page", text, testClientSecret, testToken)
+		p.stop(t)
+		assertNoSecret(t, "the log", p.stderr.String(), testClientSecret, testToken)
 	}
-	assertNoSecret(t, "a status page", text, testClientSecret, testToken)
-	p.stop(t)
-	assertNoSecret(t, "the log", p.stderr.String(), testClientSecret, testToken)
-	t.Logf("token requests %d, connections %d", tokenCalls.Load(), kafkaConns.Load())
+
+	t.Run("hang-up", func(t *testing.T) {
+		var conns atomic.Int64
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				conns.Add(1)
+				c.SetReadDeadline(time.Now().Add(time.Second))
+				c.Read(make([]byte, 512))
+				c.Close()
+			}
+		}()
+		run(t, "kafka://"+l.Addr().String()+"/gcn.classic.voevent.TEST?tls=off&", string(tokenCA), func() bool { return conns.Load() >= 2 })
+	})
+	t.Run("kafkapeer", func(t *testing.T) {
+		pr := startPeer(t, kafkapeerBin(t), "gcn.classic.voevent.TEST", "another-secret")
+		peerCA, err := os.ReadFile(filepath.Join(pr.dir, "ca.pem"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The first answer echoes the secret; the next ones hand out a
+		// token the cluster refuses.
+		before := tokenCalls.Load()
+		run(t, "kafka://"+pr.broker+"/gcn.classic.voevent.TEST?", string(tokenCA)+string(peerCA), func() bool { return tokenCalls.Load() >= before+3 })
+	})
 }
 
 // kafkapeerBin returns a kafkapeer binary: KAFKAPEER if set, else one
