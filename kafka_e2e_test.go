@@ -151,7 +151,7 @@ func TestKafkaSecretsNeverShown(t *testing.T) {
 		run(t, "kafka://"+l.Addr().String()+"/gcn.classic.voevent.TEST?tls=off&", string(tokenCA), func() bool { return conns.Load() >= 2 })
 	})
 	t.Run("kafkapeer", func(t *testing.T) {
-		pr := startPeer(t, kafkapeerBin(t), "gcn.classic.voevent.TEST", "another-secret")
+		pr := startPeer(t, kafkapeerBin(t), "gcn.classic.voevent.TEST:1", "another-secret")
 		peerCA, err := os.ReadFile(filepath.Join(pr.dir, "ca.pem"))
 		if err != nil {
 			t.Fatal(err)
@@ -196,12 +196,13 @@ type peer struct {
 	dir, broker, control string
 }
 
-// startPeer starts kafkapeer with one broker serving topic, TLS and
-// OAUTHBEARER with the client secret given; it stops when t ends.
-func startPeer(t *testing.T, bin, topic, secret string) *peer {
+// startPeer starts kafkapeer with one broker serving topics
+// ("name[:partitions],..."), TLS and OAUTHBEARER with the client secret
+// given; it stops when t ends.
+func startPeer(t *testing.T, bin, topics, secret string) *peer {
 	t.Helper()
 	dir := t.TempDir()
-	cmd := exec.Command(bin, "serve", "-dir", dir, "-brokers=1", "-topics="+topic+":1", "-sasl=oauthbearer", "-tls=true",
+	cmd := exec.Command(bin, "serve", "-dir", dir, "-brokers=1", "-topics="+topics, "-sasl=oauthbearer", "-tls=true",
 		"-client-id=comet-test", "-client-secret="+secret)
 	var logBuf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logBuf, &logBuf
@@ -281,7 +282,7 @@ func kafkaReport(t *testing.T, addr string) status.Report {
 func TestKafkaEndToEnd(t *testing.T) {
 	bin := kafkapeerBin(t)
 	const topic = "gcn.classic.voevent.TEST"
-	pr := startPeer(t, bin, topic, testClientSecret)
+	pr := startPeer(t, bin, topic+":1", testClientSecret)
 	db := t.TempDir()
 	args := []string{"--subscribe=kafka://" + pr.broker + "/gcn.classic.voevent.*?auth=" + filepath.Join(pr.dir, "credentials"),
 		"--tls-ca=" + filepath.Join(pr.dir, "ca.pem"), "--eventdb=" + db, "--status=tcp:0", "--remote-backoff-max=1", "-v"}
@@ -329,4 +330,39 @@ func TestKafkaEndToEnd(t *testing.T) {
 	assertNoSecret(t, "a status page", pages(t, addr), testClientSecret)
 	p.stop(t)
 	assertNoSecret(t, "the log", p.stderr.String(), testClientSecret)
+}
+
+// TestTopicsAgainstKafkapeer: comet topics lists what the credential can
+// read, sorted, with partition counts; a wrong secret is exit status 1
+// with one line that shows neither secret.
+func TestTopicsAgainstKafkapeer(t *testing.T) {
+	pr := startPeer(t, kafkapeerBin(t), "gcn.classic.voevent.TEST:1,gcn.notices.svom.voevent.grm:3,igwn.gwalert:2", testClientSecret)
+	ca := "--tls-ca=" + filepath.Join(pr.dir, "ca.pem")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"topics", ca, "kafka://" + pr.broker + "?auth=" + filepath.Join(pr.dir, "credentials")}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if want := "gcn.classic.voevent.TEST 1\ngcn.notices.svom.voevent.grm 3\nigwn.gwalert 2\n"; stdout.String() != want {
+		t.Errorf("comet topics printed %q, want %q", stdout.String(), want)
+	}
+	creds, err := os.ReadFile(filepath.Join(pr.dir, "credentials"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := writeCreds(t, strings.Replace(string(creds), testClientSecret, testPassword, 1), 0o600)
+	stdout.Reset()
+	stderr.Reset()
+	code := run([]string{"topics", ca, "kafka://" + pr.broker + "?auth=" + wrong}, &stdout, &stderr)
+	msg := stderr.String()
+	if code != 1 || strings.Count(msg, "\n") != 1 || stdout.Len() != 0 {
+		t.Errorf("a wrong secret: exit %d, stdout %q, stderr %q; want exit 1 and one line", code, stdout.String(), msg)
+	}
+	assertNoSecret(t, "comet topics' error", msg, testClientSecret, testPassword)
+	t.Logf("a wrong secret: %s", msg)
+	// Without --tls-ca the peer's certificate is not trusted.
+	stderr.Reset()
+	if code := run([]string{"topics", "kafka://" + pr.broker + "?auth=" + filepath.Join(pr.dir, "credentials")}, &stdout, &stderr); code != 1 || strings.Count(stderr.String(), "\n") != 1 {
+		t.Errorf("an untrusted cluster: exit %d, %q", code, stderr.String())
+	}
+	t.Logf("an untrusted cluster: %s", stderr.String())
 }
