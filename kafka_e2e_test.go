@@ -313,6 +313,9 @@ func TestKafkaEndToEnd(t *testing.T) {
 	assertNoSecret(t, "a status page", text, testClientSecret)
 	p.stop(t)
 	assertNoSecret(t, "the log", p.stderr.String(), testClientSecret)
+	if strings.Contains(p.stderr.String(), "still stopping") {
+		t.Errorf("the source did not stop with the broker:\n%s", p.stderr)
+	}
 
 	// The second event, produced while comet is down, is taken on restart;
 	// the first is not taken again.
