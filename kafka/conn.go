@@ -144,7 +144,7 @@ func (c *conn) exchange(ctx context.Context, m saslMechanism) error {
 	}
 	hs, err := decodeSaslHandshakeResponse(body)
 	if err != nil {
-		if hs != nil && len(hs.mechanisms) > 0 {
+		if hs != nil && errors.Is(err, ErrUnsupportedSaslMechanism) {
 			return fmt.Errorf("kafka: %s does not take SASL %s (it takes %s): %w", c.addr, m.name(), oneLine(fmt.Sprint(hs.mechanisms)), err)
 		}
 		return fmt.Errorf("kafka: %s: %w", c.addr, err)
@@ -187,18 +187,20 @@ func (c *conn) exchange(ctx context.Context, m saslMechanism) error {
 
 // setLifetime sets when to authenticate again: at 85% of the session's
 // life counted from when the exchange began (the broker counts from when
-// it ended), and at least five seconds before its end.
+// it ended), or five seconds before its end if that is sooner and still
+// past half of it. Never sooner than a second after the exchange, which
+// is as often as Kafka takes one.
 func (c *conn) setLifetime(started time.Time, ms int64) {
 	c.reauthAt = time.Time{}
 	if ms <= 0 {
 		return
 	}
 	life := time.Duration(ms) * time.Millisecond
-	at := started.Add(life / 100 * 85)
-	if end := started.Add(life - 5*time.Second); end.Before(at) {
-		at = end
+	at := life / 100 * 85
+	if early := life - 5*time.Second; early > life/2 && early < at {
+		at = early
 	}
-	c.reauthAt = at
+	c.reauthAt = started.Add(max(at, time.Second))
 }
 
 // roundTrip sends req and returns its response body, authenticating

@@ -23,8 +23,9 @@ import (
 const (
 	maxTokenBody     = 64 << 10
 	maxTokenLifetime = 7 * 24 * time.Hour
-	// tokenMargin is how long before expiry a token is refreshed at the
-	// latest: clocks differ, and a connection needs time to authenticate.
+	// tokenMargin is the least life a token must have left to be used
+	// when its renewal fails: clocks differ, and a connection needs time
+	// to authenticate.
 	tokenMargin = 30 * time.Second
 )
 
@@ -49,19 +50,12 @@ func (s *tokenSource) Format(f fmt.State, _ rune) {
 	fmt.Fprintf(f, "tokenSource(%s, client_id %q)", s.url, s.clientID)
 }
 
-// refreshAt is when the token should be replaced: at 80% of its life, and
-// never later than tokenMargin before it expires, so that a connection
-// opened with it does not meet an expired token mid-way.
+// refreshAt is when the token should be replaced: at 80% of its life,
+// which leaves an hour's token 12 minutes for connections opened with it
+// to authenticate again with its successor, and a short one enough not
+// to be fetched anew at every use.
 func (t oauthToken) refreshAt() time.Time {
-	life := t.expires.Sub(t.issued)
-	at := t.issued.Add(life / 10 * 8)
-	if latest := t.expires.Add(-tokenMargin); at.After(latest) {
-		at = latest
-	}
-	if at.Before(t.issued) {
-		at = t.issued
-	}
-	return at
+	return t.issued.Add(t.expires.Sub(t.issued) / 10 * 8)
 }
 
 // tokenSource fetches tokens with the OAuth 2.0 client-credentials grant

@@ -232,9 +232,9 @@ func TestRefreshAt(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for life, want := range map[time.Duration]time.Duration{
 		time.Hour:        48 * time.Minute, // 80 %
-		60 * time.Second: 30 * time.Second, // expiry minus the margin comes first
-		10 * time.Second: 0,                // shorter than the margin: at once
-		time.Second:      0,
+		60 * time.Second: 48 * time.Second, // short ones too: not fetched anew at every use
+		10 * time.Second: 8 * time.Second,
+		time.Second:      800 * time.Millisecond,
 	} {
 		tok := oauthToken{value: "x", issued: t0, expires: t0.Add(life)}
 		if got := tok.refreshAt().Sub(t0); got != want {
