@@ -187,10 +187,11 @@ type peerStats struct {
 		CloseReasons map[string]int64 `json:"close_reasons"`
 	} `json:"connections"`
 	SASL struct {
-		AuthOK       int64 `json:"auth_ok"`
-		AuthFailed   int64 `json:"auth_failed"`
-		ReauthOK     int64 `json:"reauth_ok"`
-		ReauthFailed int64 `json:"reauth_failed"`
+		HandshakesFailed int64 `json:"handshakes_failed"`
+		AuthOK           int64 `json:"auth_ok"`
+		AuthFailed       int64 `json:"auth_failed"`
+		ReauthOK         int64 `json:"reauth_ok"`
+		ReauthFailed     int64 `json:"reauth_failed"`
 	} `json:"sasl"`
 	Requests map[string]struct {
 		Total    int64            `json:"total"`
@@ -263,9 +264,9 @@ func kafkaIVORN(prefix string, i int) string {
 	return fmt.Sprintf("ivo://org.example.observatory/alerts#%s-%05d", prefix, i)
 }
 
-// kproducer produces one record at a time to a topic's partition, every
-// interval, until stopped, keeping the ivorns in the order Kafka took
-// them.
+// kproducer produces records to a topic's partition, a batch of them
+// every interval, until stopped, keeping the ivorns in the order Kafka
+// took them.
 type kproducer struct {
 	mu   sync.Mutex
 	ids  []string
@@ -273,27 +274,36 @@ type kproducer struct {
 	done chan struct{}
 }
 
-func startKProducer(t *testing.T, p *kpeer, topic, codec, prefix string, every time.Duration) *kproducer {
+func startKProducer(t *testing.T, p *kpeer, topic, codec, prefix string, every time.Duration, batch int) *kproducer {
 	pr := &kproducer{stop: make(chan struct{}), done: make(chan struct{})}
-	// t.Fatal may not be called off the test's goroutine: errors end the
-	// producer and are reported by finish.
+	tmpl, err := template5k()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// t.Fatal may not be called off the test's goroutine: an error ends
+	// the producer and is reported when the test ends.
 	errs := make(chan string, 1)
 	go func() {
 		defer close(pr.done)
 		cl := &http.Client{Timeout: 30 * time.Second}
 		tick := time.NewTicker(every)
 		defer tick.Stop()
-		for i := 0; ; i++ {
+		q := url.Values{"topic": {topic}, "compression": {codec}, "batch": {"1"}}
+		for n := 0; ; {
 			select {
 			case <-pr.stop:
 				return
 			case <-tick.C:
 			}
-			id := kafkaIVORN(prefix, i)
-			tmpl, _ := template5k()
-			raw := ivornAttrRE.ReplaceAll(tmpl, []byte(`ivorn="`+id+`"`))
-			q := url.Values{"topic": {topic}, "compression": {codec}}
-			resp, err := cl.Post(p.control+"/produce?"+q.Encode(), "application/xml", bytes.NewReader(raw))
+			var ids, vals []string
+			for range batch {
+				id := kafkaIVORN(prefix, n)
+				n++
+				ids = append(ids, id)
+				vals = append(vals, string(ivornAttrRE.ReplaceAll(tmpl, []byte(`ivorn="`+id+`"`))))
+			}
+			body, _ := json.Marshal(vals)
+			resp, err := cl.Post(p.control+"/produce?"+q.Encode(), "application/json", bytes.NewReader(body))
 			if err != nil {
 				errs <- err.Error()
 				return
@@ -305,7 +315,7 @@ func startKProducer(t *testing.T, p *kpeer, topic, codec, prefix string, every t
 				return
 			}
 			pr.mu.Lock()
-			pr.ids = append(pr.ids, id)
+			pr.ids = append(pr.ids, ids...)
 			pr.mu.Unlock()
 		}
 	}()

@@ -53,25 +53,24 @@ func checkNoSecrets(t *testing.T, p *kpeer, texts ...string) {
 }
 
 // TestKafkaOAuthShortTokens: against a GCN-like cluster (TLS,
-// OAUTHBEARER) whose tokens live 10 s and whose sessions are capped at
-// 4 s, records produced steadily across several token lifetimes all
-// reach a subscriber, once each, in order. The peer sees the sessions
-// renewed (re-authentication or new connections) and never has to close
-// a connection for an expired session.
+// OAUTHBEARER) whose tokens live 12 s and whose sessions are capped at
+// 6 s, records produced steadily across three token lifetimes all reach
+// a subscriber, once each, in order. The peer sees the sessions renewed
+// (re-authentication or new connections), no authentication fail, and
+// never has to close a connection for an expired session.
 func TestKafkaOAuthShortTokens(t *testing.T) {
 	const topic = "gcn.classic.voevent.TEST"
-	p := startKPeer(t, "-brokers=1", "-sasl=oauthbearer", "-token-ttl=10s", "-session-lifetime=4s", "-topics="+topic+":1")
+	ttl, session := 12*time.Second, 6*time.Second
+	if s := os.Getenv("KAFKA_TEST_SESSION"); s != "" { // to try other sessions by hand
+		session, _ = time.ParseDuration(s)
+	}
+	p := startKPeer(t, "-brokers=1", "-sasl=oauthbearer", "-token-ttl="+ttl.String(), "-session-lifetime="+session.String(), "-topics="+topic+":1")
 	c := startKafkaComet(t, freePort(t), freePort(t), t.TempDir(), p, []string{p.url(topic)}, "--status=tcp:0:interface=127.0.0.1")
 	sub := subscribeTo(t, c)
-	pr := startKProducer(t, p, topic, "zstd", "oauth", 250*time.Millisecond)
-	// Four tokens: three refreshes, records produced all along.
-	deadline := time.Now().Add(90 * time.Second)
-	for p.stats(t).Tokens.Issued < 4 {
-		if time.Now().After(deadline) {
-			t.Fatalf("comet took %d tokens in 90 s with tokens living 10 s:\n%s", p.stats(t).Tokens.Issued, c.stderr)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	pr := startKProducer(t, p, topic, "zstd", "oauth", 250*time.Millisecond, 1)
+	// Produce across three token lifetimes: the span is not asserted on,
+	// only what arrives.
+	time.Sleep(3 * ttl)
 	want := pr.finish()
 	waitReceived(t, sub, len(want), c)
 	time.Sleep(300 * time.Millisecond) // a duplicate would arrive now
@@ -83,12 +82,20 @@ func TestKafkaOAuthShortTokens(t *testing.T) {
 	if n := st.Connections.CloseReasons["session expired"]; n > 0 {
 		t.Errorf("the peer closed %d connections of comet's for an expired session: comet did not renew them in time", n)
 	}
-	if st.SASL.AuthFailed > 0 || st.Tokens.Refused > 0 {
-		t.Errorf("%d authentications failed, %d tokens refused", st.SASL.AuthFailed, st.Tokens.Refused)
+	if st.SASL.AuthFailed > 0 || st.SASL.HandshakesFailed > 0 || st.Tokens.Refused > 0 {
+		t.Errorf("%d authentications and %d SASL handshakes failed, %d tokens refused",
+			st.SASL.AuthFailed, st.SASL.HandshakesFailed, st.Tokens.Refused)
 	}
-	// Each 4 s session was renewed, by re-authenticating or reconnecting.
-	if renewals := st.SASL.ReauthOK + st.Connections.Accepted - 1; renewals < 3 {
-		t.Errorf("sessions renewed %d times over %d tokens", renewals, st.Tokens.Issued)
+	// Each session was renewed before it ended, by re-authenticating or
+	// reconnecting.
+	if renewals, want := st.SASL.ReauthOK+st.Connections.Accepted-1, int64(3*ttl/session)-1; renewals < want {
+		t.Errorf("sessions renewed %d times in %v with sessions of %v", renewals, 3*ttl, session)
+	}
+	// Renewing a session is routine: the operator sees no warning.
+	for _, line := range strings.Split(c.stderr.String(), "\n") {
+		if strings.Contains(line, "kafka") && (strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR")) {
+			t.Errorf("comet: %s", line)
+		}
 	}
 	_, page := kafkaSources(t, statusAddr(t, c))
 	checkNoSecrets(t, p, c.stderr.String(), page)
@@ -157,7 +164,7 @@ func TestKafkaLeaderMovesDropsTrim(t *testing.T) {
 	args := []string{"--status=tcp:0:interface=127.0.0.1"}
 	c := startKafkaComet(t, recv, bcast, db, p, []string{p.url(topic)}, args...)
 	sub := subscribeTo(t, c)
-	pr := startKProducer(t, p, topic, "zstd", "moves", 30*time.Millisecond)
+	pr := startKProducer(t, p, topic, "zstd", "moves", 30*time.Millisecond, 1)
 	leader := func(to int) {
 		p.post(t, "/move-leader", url.Values{"topic": {topic}, "partition": {"0"}, "to": {strconv.Itoa(to)}}, nil, nil)
 	}
@@ -237,15 +244,22 @@ func TestKafkaKillNineMidStream(t *testing.T) {
 	recv, bcast, db := freePort(t), freePort(t), t.TempDir()
 	c := startKafkaComet(t, recv, bcast, db, p, []string{p.url(topic)})
 	sub := subscribeTo(t, c)
-	pr := startKProducer(t, p, topic, "zstd", "kill", 15*time.Millisecond)
+	// Batches of sixty: a kill often comes in the middle of one.
+	pr := startKProducer(t, p, topic, "zstd", "kill", 300*time.Millisecond, 60)
+	runs := []*proc{c}
 	for round := range 3 {
-		waitReceived(t, sub, len(sub.received())+25, c)
+		// Kill as soon as a batch starts to come through.
+		waitReceived(t, sub, len(sub.received())+1, c)
+		for n := len(sub.received()); len(sub.received()) == n; {
+			time.Sleep(time.Millisecond)
+		}
 		c.cmd.Process.Kill()
 		<-c.exited
 		n := pr.count()
 		waitCount(t, "records produced while comet is down", n+20, pr.count)
 		c = startKafkaComet(t, recv, bcast, db, p, []string{p.url(topic)})
-		t.Logf("round %d: restarted with %d records produced", round, pr.count())
+		runs = append(runs, c)
+		t.Logf("round %d: restarted with %d records produced, %d relayed", round, pr.count(), len(sub.received()))
 	}
 	waitReceived(t, sub, pr.count()+20, c)
 	want := pr.finish()
@@ -270,6 +284,11 @@ func TestKafkaKillNineMidStream(t *testing.T) {
 	if len(inJournal) != len(want) {
 		t.Errorf("the journal holds %d events, %d produced", len(inJournal), len(want))
 	}
+	dups := 0
+	for _, r := range runs {
+		dups += strings.Count(r.stderr.String(), `msg="duplicate event: not relayed again"`)
+	}
+	t.Logf("records read again after a kill and absorbed by the seen store: %d", dups)
 }
 
 // TestKafkaFetchVersionZstd: zstd batches are refused to fetches below
