@@ -203,8 +203,9 @@ type peerStats struct {
 		MinBytes  int32 `json:"min_bytes"`
 		MaxBytes  int32 `json:"max_bytes"`
 	} `json:"last_fetch"`
-	ZstdRefusals int64 `json:"zstd_refusals"`
-	Tokens       struct {
+	ZstdRefusals  int64          `json:"zstd_refusals"`
+	PendingFaults map[string]any `json:"pending_faults"`
+	Tokens        struct {
 		Issued  int64 `json:"issued"`
 		Refused int64 `json:"refused"`
 	} `json:"tokens"`
