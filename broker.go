@@ -76,13 +76,16 @@ func runBroker(args []string, std stdio) int {
 type nothingToDo struct{}
 
 func (nothingToDo) Error() string {
-	return "nothing to do: give --receive, --broadcast or --remote (see --help)"
+	return "nothing to do: give --receive, --broadcast, --remote or --subscribe (see --help)"
 }
 
 // check enforces the rules between flags. It reads no file.
 func (c *config) check() error {
-	if !c.receiveOn && !c.broadOn && len(c.remotes) == 0 {
+	if !c.receiveOn && !c.broadOn && len(c.remotes) == 0 && len(c.kafka) == 0 {
 		return &nothingToDo{}
+	}
+	if err := c.checkKafka(); err != nil {
+		return err
 	}
 	for _, ep := range c.broadcast {
 		if ep.network == "dir" {
@@ -107,7 +110,10 @@ func (c *config) load() error {
 	if err := c.sign.load(); err != nil {
 		return err
 	}
-	return c.tls.load(c)
+	if err := c.tls.load(c); err != nil {
+		return err
+	}
+	return c.loadKafka()
 }
 
 // reload is SIGHUP: the log file is reopened and the files the
@@ -156,12 +162,20 @@ func serve(ctx context.Context, hup <-chan os.Signal, cfg *config, log *slog.Log
 		Replay:              cfg.journal.replay,
 		Logger:              log,
 	})
-	var serving sync.WaitGroup
+	var serving, consuming sync.WaitGroup
+	kctx, stopKafka := context.WithCancel(context.Background())
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), shutdownBudget)
 		defer cancel()
 		hctx, hcancel := context.WithTimeout(context.Background(), handlersBudget)
 		defer hcancel()
+		// Kafka sources stop first, so that none submits into a broker
+		// that is shutting down; each moves its offsets only past
+		// records already durable, so stopping mid-fetch loses nothing.
+		stopKafka()
+		if !waitGroup(sctx, &consuming) {
+			log.Warn("Kafka sources still stopping at exit")
+		}
 		if e := broker.Shutdown(sctx); e != nil {
 			log.Warn("connections still open at exit", "err", e)
 		}
@@ -179,8 +193,12 @@ func serve(ctx context.Context, hup <-chan os.Signal, cfg *config, log *slog.Log
 		disp.Add(nh.name, nh.h)
 		log.Info("handler enabled", "handler", nh.name)
 	}
+	sources, err := newKafkaSources(cfg, broker, dir, log)
+	if err != nil {
+		return err
+	}
 	if cfg.status != nil {
-		stopStatus, err := startStatus(*cfg.status, cfg.localIVO, broker, disp, store, jr, dir, log)
+		stopStatus, err := startStatus(*cfg.status, cfg.localIVO, broker, disp, store, jr, dir, kafkaStatus(sources), log)
 		if err != nil {
 			return err
 		}
@@ -220,6 +238,9 @@ func serve(ctx context.Context, hup <-chan os.Signal, cfg *config, log *slog.Log
 	}
 	for _, r := range cfg.remotes {
 		broker.Subscribe(r)
+	}
+	for _, src := range sources {
+		consuming.Go(func() { src.Run(kctx) })
 	}
 	if cfg.broadOn && cfg.testInterval > 0 {
 		broker.SendTestEvents(cfg.testInterval, func(now time.Time) []byte {

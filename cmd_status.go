@@ -7,9 +7,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
+	"comet/kafka"
 	"comet/status"
 	"comet/voevent"
 )
@@ -141,6 +143,9 @@ func printSummary(w io.Writer, r *status.Report, healthy bool, health string) {
 		fmt.Fprintf(w, "remote %s: %s since %s; %d events, %d reconnects\n",
 			clean(x.Addr), clean(x.State), x.Since.UTC().Format(time.RFC3339), x.Events, x.Reconnects)
 	}
+	for _, k := range r.Kafka {
+		printKafka(w, &k)
+	}
 	for _, h := range r.Handlers {
 		fmt.Fprintf(w, "handler %s: %d done, %d failed, %d skipped, %d queued\n", clean(h.Name), h.Done, h.Failed, h.Skipped, h.Queued)
 	}
@@ -159,4 +164,51 @@ func clean(s string) string {
 		return q[1 : len(q)-1]
 	}
 	return s
+}
+
+// printKafka writes a Kafka source's lines: its state and records, its
+// token's expiry, and a line per topic-partition.
+func printKafka(w io.Writer, k *kafka.Status) {
+	state := clean(k.State)
+	if !k.Connected {
+		state += ", not connected"
+	}
+	fmt.Fprintf(w, "kafka %s (cluster %s): %s; topics %s\n", clean(k.Name), clean(k.Cluster), state, clean(strings.Join(k.Topics, ",")))
+	var counts []string
+	for _, v := range kafka.Verdicts {
+		counts = append(counts, fmt.Sprintf("%d %s", k.Records[v.String()], v))
+	}
+	fmt.Fprintf(w, "  records: %s; %d batch errors; last fetch %s\n", strings.Join(counts, ", "), k.BatchErrors, whenOrNever(k.LastFetch))
+	if k.TokenExpires != nil {
+		fmt.Fprintf(w, "  token expires %s\n", whenOrNever(*k.TokenExpires))
+	}
+	if k.LastError != "" {
+		fmt.Fprintf(w, "  last error: %s\n", clean(k.LastError))
+	}
+	for _, p := range k.Partitions {
+		last := "never"
+		if p.LastRecord != nil {
+			last = whenOrNever(*p.LastRecord)
+		}
+		lag := "?"
+		if p.Next >= 0 && p.HighWatermark >= 0 {
+			lag = strconv.FormatInt(p.Lag, 10)
+		}
+		fmt.Fprintf(w, "  %s[%d]: next %s, high watermark %s, lag %s, last record %s\n",
+			clean(p.Topic), p.Partition, offsetOrUnknown(p.Next), offsetOrUnknown(p.HighWatermark), lag, last)
+	}
+}
+
+func whenOrNever(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func offsetOrUnknown(o int64) string {
+	if o < 0 {
+		return "?"
+	}
+	return strconv.FormatInt(o, 10)
 }

@@ -55,7 +55,7 @@ func (s stdio) fail(code int, msg any) int {
 var commands []*command
 
 func init() {
-	commands = []*command{sendvoCmd, validateCmd, xpathCmd, statusCmd, journalCmd, keygenCmd, signCmd, verifyCmd, helpCmd}
+	commands = []*command{sendvoCmd, validateCmd, xpathCmd, statusCmd, journalCmd, topicsCmd, keygenCmd, signCmd, verifyCmd, helpCmd}
 }
 
 // lookup returns the command called name, or nil.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,6 +22,9 @@ type config struct {
 	receive, broadcast []endpoint // explicit endpoints; a bare flag adds the default one
 	receiveOn, broadOn bool
 	remotes            []string
+	kafka              []*kafkaURL // --subscribe=kafka://... (flags_kafka.go)
+	kafkaTLS           *tls.Config // their TLS, once loaded; nil without a Kafka source
+	kafkaRoots         *x509.CertPool
 	filters            []string
 	localIVO           string
 	eventDB            string
@@ -82,9 +87,17 @@ func brokerFlags() (*config, *flagList) {
 		cfg.remotes = append(cfg.remotes, r)
 		return err
 	})
-	fl.Func("subscribe", "tcp:HOST:PORT", "the same, as an endpoint; tls:HOST:PORT over TLS", func(s string) error {
+	fl.Func("subscribe", "tcp:HOST:PORT", "the same, as an endpoint; tls:HOST:PORT over TLS; "+
+		"kafka://HOST[:PORT]/TOPIC,... takes a Kafka cluster's topics (options: comet help kafka)", func(s string) error {
+		if scheme, _, ok := strings.Cut(s, ":"); ok && strings.EqualFold(scheme, "kafka") {
+			u, err := parseKafkaURL(s, true)
+			if err == nil {
+				cfg.kafka = append(cfg.kafka, u)
+			}
+			return err
+		}
 		if !strings.HasPrefix(s, "tcp:") && !strings.HasPrefix(s, "tls:") {
-			return errors.New("want tcp:HOST:PORT or tls:HOST:PORT")
+			return errors.New("want tcp:HOST:PORT, tls:HOST:PORT or kafka://HOST[:PORT]/TOPIC")
 		}
 		r, err := parseRemote(s)
 		cfg.remotes = append(cfg.remotes, r)

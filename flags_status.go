@@ -9,6 +9,7 @@ import (
 
 	"comet/handlers"
 	"comet/journal"
+	"comet/kafka"
 	"comet/seen"
 	"comet/status"
 	"comet/vtp"
@@ -46,7 +47,8 @@ func parseStatusEndpoint(s string) (endpoint, error) {
 
 // startStatus opens the --status listener and serves the status pages
 // on it; stop closes it.
-func startStatus(ep endpoint, localIVO string, broker *vtp.Broker, disp *handlers.Dispatcher, store *seen.Store, jr *journal.Journal, dir string, log *slog.Logger) (stop func(), err error) {
+func startStatus(ep endpoint, localIVO string, broker *vtp.Broker, disp *handlers.Dispatcher, store *seen.Store, jr *journal.Journal, dir string,
+	kafkaSources func() []kafka.Status, log *slog.Logger) (stop func(), err error) {
 	l, err := listen(ep)
 	if err != nil {
 		return nil, fmt.Errorf("--status: %w", err)
@@ -56,7 +58,7 @@ func startStatus(ep endpoint, localIVO string, broker *vtp.Broker, disp *handler
 		Version: version, LocalIVO: localIVO, Start: time.Now(),
 		Broker: broker.Snapshot, Handlers: disp.Stats,
 		StoreErr: store.Err, StoreLen: store.Len, StoreCompacted: store.LastCompaction, StoreFile: filepath.Join(dir, "seen.log"),
-		Journal: jr.Stats,
+		Journal: jr.Stats, Kafka: kafkaSources,
 	})
 	return func() {
 		if err := srv.Close(); err != nil {

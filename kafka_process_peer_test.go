@@ -24,40 +24,8 @@ import (
 // The Kafka process tests run comet (this test binary, as the other
 // process tests do) against kafkapeer, a local Kafka cluster with
 // Kafka's SASL servers, a token endpoint and a control API, run as a
-// separate process so that comet never imports its module. They are
-// skipped, saying why, in -short mode and when kafkapeer cannot be had:
-// set KAFKAPEER to a built binary, or let the test build it from
-// ../shared/tools/kafkapeer, which needs Go's module proxy or a warm
-// module cache.
-
-// kafkapeerBin returns the kafkapeer binary: KAFKAPEER if set, else one
-// built into a directory removed when t ends. It skips t when there is
-// none.
-func kafkapeerBin(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("kafkapeer: skipped in -short mode")
-	}
-	if bin := os.Getenv("KAFKAPEER"); bin != "" {
-		return bin
-	}
-	src, err := filepath.Abs("../shared/tools/kafkapeer")
-	if err == nil {
-		_, err = os.Stat(filepath.Join(src, "go.mod"))
-	}
-	if err != nil {
-		t.Skipf("kafkapeer: source not found beside the worktree (%v); set KAFKAPEER to a built binary", err)
-	}
-	bin := filepath.Join(t.TempDir(), "kafkapeer")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = src
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Skipf("kafkapeer: cannot be built from %s (is the Go module proxy reachable? or set KAFKAPEER to a built binary): %v\n%s",
-			src, err, bytes.TrimSpace(out))
-	}
-	return bin
-}
+// separate process so that comet never imports its module; kafkapeerBin
+// (kafka_e2e_test.go) builds it, or skips the test saying why.
 
 // kpeer is one running kafkapeer.
 type kpeer struct {
@@ -427,60 +395,12 @@ func checkOnce(t *testing.T, got, want []string, ordered bool) {
 	}
 }
 
-// statusAddr waits for c's --status listener and returns its address.
-func statusAddr(t *testing.T, c *proc) string {
-	t.Helper()
-	var m []string
-	c.waitFor(t, "the status listener", func() bool {
-		m = statusRE.FindStringSubmatch(c.stderr.String())
-		return m != nil
-	})
-	return m[1]
-}
-
-// kafkaSourceStatus is the part of a Kafka source's /status entry the
-// tests look at.
-type kafkaSourceStatus struct {
-	Name       string `json:"name"`
-	State      string `json:"state"`
-	Connected  bool   `json:"connected"`
-	Partitions []struct {
-		Topic     string `json:"topic"`
-		Partition int32  `json:"partition"`
-		Next      int64  `json:"next_offset"`
-		HW        int64  `json:"high_watermark"`
-		Lag       int64  `json:"lag"`
-	} `json:"partitions"`
-	Records   map[string]int64 `json:"records"`
-	LastError string           `json:"last_error"`
-}
-
-// kafkaSources reads the "kafka_sources" of comet's /status, and the
-// whole page for messages.
-func kafkaSources(t *testing.T, addr string) ([]kafkaSourceStatus, string) {
-	t.Helper()
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get("http://" + addr + "/status")
-	if err != nil {
-		t.Fatalf("/status: %v", err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	var page struct {
-		Kafka []kafkaSourceStatus `json:"kafka_sources"`
-	}
-	if err := json.Unmarshal(b, &page); err != nil {
-		t.Fatalf("/status: %v: %s", err, b)
-	}
-	return page.Kafka, string(b)
-}
-
 // nextOffsets is the next offset of each topic-partition ("topic/p") of
-// every Kafka source on c's /status.
+// every Kafka source on the /status page at addr.
 func nextOffsets(t *testing.T, addr string) map[string]int64 {
 	t.Helper()
-	srcs, _ := kafkaSources(t, addr)
 	m := map[string]int64{}
-	for _, s := range srcs {
+	for _, s := range kafkaReport(t, addr).Kafka {
 		for _, p := range s.Partitions {
 			m[fmt.Sprintf("%s/%d", p.Topic, p.Partition)] = p.Next
 		}

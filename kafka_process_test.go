@@ -1,379 +1,109 @@
-//go:build unix
-
 package main
 
 import (
 	"bytes"
-	"net/url"
+	"net"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 )
 
-// The tests here run comet with a Kafka source against kafkapeer and
-// check what a user would notice: every record produced reaches a VTP
-// subscriber of comet exactly once, by ivorn, whatever the cluster does
-// (short-lived tokens and sessions, leader moves, dropped connections,
-// retention) and whatever happens to comet (kill -9). Helpers are in
-// kafka_process_peer_test.go.
+// Secrets the tests' credentials files hold: none may appear in any
+// output.
+const (
+	testClientSecret = "s3cr3t-CLIENT-7f1c9a"
+	testPassword     = "s3cr3t-PASSWORD-42d8e0"
+)
 
-// secrets reads the secret values of a kafkapeer credentials file.
-func secrets(t *testing.T, p *kpeer) []string {
+// writeCreds writes a credentials file with mode perm.
+func writeCreds(t *testing.T, text string, perm os.FileMode) string {
 	t.Helper()
-	b, err := os.ReadFile(p.creds())
+	path := filepath.Join(t.TempDir(), "kafka.auth")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, perm); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestKafkaCredsGroupReadable: a credentials file that group or others
+// may read stops comet before it starts: exit status 2, one line on
+// standard error that names the file and the fix, and not the secret.
+func TestKafkaCredsGroupReadable(t *testing.T) {
+	for _, c := range []struct {
+		name, text string
+		perm       os.FileMode
+	}{
+		{"oauth 0640", "client_id=comet\nclient_secret=" + testClientSecret + "\n", 0o640},
+		{"scram 0604", "mechanism=scram-sha-512\nusername=comet\npassword=" + testPassword + "\n", 0o604},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			auth := writeCreds(t, c.text, c.perm)
+			p := startBare(t, "--subscribe=kafka://kafka.gcn.nasa.gov/gcn.classic.voevent.*?auth="+auth, "--eventdb="+t.TempDir())
+			code := p.waitExit(t)
+			msg := p.stderr.String()
+			if code != 2 || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, auth) || !strings.Contains(msg, "chmod 600") {
+				t.Errorf("exit %d, stderr %q: want 2 and one line naming the file and chmod 600", code, msg)
+			}
+			if strings.Contains(msg, testClientSecret) || strings.Contains(msg, testPassword) {
+				t.Errorf("the secret is on standard error: %q", msg)
+			}
+		})
+	}
+}
+
+// TestKafkaCredsBadLine: a credentials file with a line that is not
+// key=value is refused without showing the line, which may be a secret
+// pasted alone.
+func TestKafkaCredsBadLine(t *testing.T) {
+	auth := writeCreds(t, "client_id=comet\n"+testClientSecret+"\n", 0o600)
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"--subscribe=kafka://kafka.gcn.nasa.gov/t?auth=" + auth, "--eventdb=" + t.TempDir()}, &stdout, &stderr)
+	msg := stderr.String()
+	if code != 2 || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, "line 2") || strings.Contains(msg, testClientSecret) {
+		t.Errorf("exit %d, stderr %q", code, msg)
+	}
+}
+
+// TestTopicsCommandErrors: comet topics refuses a bad command line with
+// exit status 2, and a cluster it cannot reach with exit status 1, each
+// with one line and no secret.
+func TestTopicsCommandErrors(t *testing.T) {
+	auth := writeCreds(t, "mechanism=plain\nusername=comet\npassword="+testPassword+"\n", 0o600)
+	loose := writeCreds(t, "mechanism=plain\nusername=comet\npassword="+testPassword+"\n", 0o644)
+	// A port that refuses connections: one listened on, then closed.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var s []string
-	for _, line := range strings.Split(string(b), "\n") {
-		k, v, _ := strings.Cut(line, "=")
-		if (k == "client_secret" || k == "password") && len(v) >= 8 {
-			s = append(s, v)
+	closed := l.Addr().String()
+	l.Close()
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, 2, "usage: comet topics"},
+		{[]string{"kafka://a", "kafka://b"}, 2, "usage: comet topics"},
+		{[]string{"kafka://kafka.example.org?tls=off"}, 2, "loopback"},
+		{[]string{"kafka://127.0.0.1/t?tls=off"}, 2, "comet topics lists them all"},
+		{[]string{"kafka://127.0.0.1?from=start&tls=off"}, 2, "from= has no meaning"},
+		{[]string{"--tls-cert=/x.pem", "kafka://127.0.0.1"}, 2, "--tls-cert and --tls-key go together"},
+		{[]string{"--tls-ca=/nonexistent/ca.pem", "kafka://127.0.0.1"}, 2, "/nonexistent/ca.pem"},
+		{[]string{"kafka://127.0.0.1?auth=" + loose + "&tls=off"}, 2, "chmod 600"},
+		{[]string{"kafka://" + closed + "?auth=" + auth + "&tls=off"}, 1, ""},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(append([]string{"topics"}, c.args...), &stdout, &stderr)
+		msg := stderr.String()
+		if code != c.code || strings.Count(msg, "\n") != 1 || !strings.HasPrefix(msg, "comet topics: ") || !strings.Contains(msg, c.want) || stdout.Len() != 0 {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit %d and one line saying %q", c.args, code, stdout.String(), msg, c.code, c.want)
+		}
+		if strings.Contains(msg, testPassword) {
+			t.Errorf("%q: the password is on standard error", c.args)
 		}
 	}
-	return s
-}
-
-// checkNoSecrets fails t if a secret of p's credentials appears in any
-// of texts (comet's log, /status, /metrics, command output).
-func checkNoSecrets(t *testing.T, p *kpeer, texts ...string) {
-	t.Helper()
-	for _, s := range secrets(t, p) {
-		for _, text := range texts {
-			if strings.Contains(text, s) {
-				t.Errorf("a secret of the credentials file appears in comet's output")
-			}
-		}
-	}
-}
-
-// TestKafkaOAuthShortTokens: against a GCN-like cluster (TLS,
-// OAUTHBEARER) whose tokens live 12 s and whose sessions are capped at
-// 6 s, records produced steadily across three token lifetimes all reach
-// a subscriber, once each, in order. The peer sees the sessions renewed
-// (re-authentication or new connections), no authentication fail, and
-// never has to close a connection for an expired session.
-func TestKafkaOAuthShortTokens(t *testing.T) {
-	const topic = "gcn.classic.voevent.TEST"
-	ttl, session := 12*time.Second, 6*time.Second
-	if s := os.Getenv("KAFKA_TEST_SESSION"); s != "" { // to try other sessions by hand
-		session, _ = time.ParseDuration(s)
-	}
-	p := startKPeer(t, "-brokers=1", "-sasl=oauthbearer", "-token-ttl="+ttl.String(), "-session-lifetime="+session.String(), "-topics="+topic+":1")
-	c := startKafkaComet(t, freePort(t), freePort(t), t.TempDir(), p, []string{p.url(topic)}, "--status=tcp:0:interface=127.0.0.1")
-	sub := subscribeTo(t, c)
-	pr := startKProducer(t, p, topic, "zstd", "oauth", 250*time.Millisecond, 1)
-	// Produce across three token lifetimes: the span is not asserted on,
-	// only what arrives.
-	time.Sleep(3 * ttl)
-	want := pr.finish()
-	waitReceived(t, sub, len(want), c)
-	time.Sleep(300 * time.Millisecond) // a duplicate would arrive now
-	checkOnce(t, sub.received(), want, true)
-
-	st := p.stats(t)
-	t.Logf("%d records; peer: %d tokens, %d connections, %d re-authentications, closes %v",
-		len(want), st.Tokens.Issued, st.Connections.Accepted, st.SASL.ReauthOK, st.Connections.CloseReasons)
-	if n := st.Connections.CloseReasons["session expired"]; n > 0 {
-		t.Errorf("the peer closed %d connections of comet's for an expired session: comet did not renew them in time", n)
-	}
-	if st.SASL.AuthFailed > 0 || st.SASL.HandshakesFailed > 0 || st.Tokens.Refused > 0 {
-		t.Errorf("%d authentications and %d SASL handshakes failed, %d tokens refused",
-			st.SASL.AuthFailed, st.SASL.HandshakesFailed, st.Tokens.Refused)
-	}
-	// Each session was renewed before it ended, by re-authenticating or
-	// reconnecting.
-	if renewals, want := st.SASL.ReauthOK+st.Connections.Accepted-1, int64(3*ttl/session)-1; renewals < want {
-		t.Errorf("sessions renewed %d times in %v with sessions of %v", renewals, 3*ttl, session)
-	}
-	// Renewing a session is routine: the operator sees no warning.
-	for _, line := range strings.Split(c.stderr.String(), "\n") {
-		if strings.Contains(line, "kafka") && (strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR")) {
-			t.Errorf("comet: %s", line)
-		}
-	}
-	_, page := kafkaSources(t, statusAddr(t, c))
-	checkNoSecrets(t, p, c.stderr.String(), page)
-}
-
-// TestKafkaSCRAMCodecsPartitions: a Hopskotch-like cluster (TLS,
-// SCRAM-SHA-512), one source on two topics, one of them with two
-// partitions; batches of realistic 5 kB VOEvents compressed with zstd,
-// gzip and not at all. Every record arrives once, each partition's in
-// offset order.
-func TestKafkaSCRAMCodecsPartitions(t *testing.T) {
-	const two, one = "hop.test.two", "hop.test.one"
-	p := startKPeer(t, "-brokers=1", "-sasl=scram-sha-512", "-topics="+two+":2,"+one+":1")
-	c := startKafkaComet(t, freePort(t), freePort(t), t.TempDir(), p, []string{p.url(two + "," + one)})
-	sub := subscribeTo(t, c)
-	type tp struct {
-		topic     string
-		partition int
-	}
-	byTP := map[tp][]string{}
-	var want []string
-	n := 0
-	for _, codec := range []string{"zstd", "gzip", "none", "zstd"} {
-		for _, at := range []tp{{two, 0}, {two, 1}, {one, 0}} {
-			var vals [][]byte
-			for range 8 {
-				id := kafkaIVORN("scram-"+codec, n)
-				n++
-				vals = append(vals, kafkaEvent(t, id))
-				byTP[at] = append(byTP[at], id)
-				want = append(want, id)
-			}
-			p.produce(t, at.topic, at.partition, codec, vals...)
-		}
-	}
-	waitReceived(t, sub, len(want), c)
-	time.Sleep(300 * time.Millisecond)
-	got := sub.received()
-	checkOnce(t, got, want, false)
-	pos := map[string]int{}
-	for i, g := range got {
-		pos[g] = i
-	}
-	for at, ids := range byTP {
-		for i := 1; i < len(ids); i++ {
-			if pos[ids[i]] < pos[ids[i-1]] {
-				t.Fatalf("%s[%d]: %s relayed before %s", at.topic, at.partition, ids[i], ids[i-1])
-			}
-		}
-	}
-	checkNoSecrets(t, p, c.stderr.String())
-}
-
-var lostRE = regexp.MustCompile(`(?m)^.*level=WARN.*$`)
-
-// TestKafkaLeaderMovesDropsTrim: on a three-broker cluster, leadership
-// moves and connections are dropped while records are produced: each
-// arrives once, in order. Then comet is stopped, records are produced and
-// the oldest five of them trimmed away, as retention would: the restarted
-// comet says in a WARNING that five offsets were lost and relays the
-// rest, once each, to the same subscriber, though its first fetch answer
-// ends in a partial batch, as Kafka's answers do at max_bytes.
-func TestKafkaLeaderMovesDropsTrim(t *testing.T) {
-	const topic = "gcn.classic.voevent.MOVES"
-	p := startKPeer(t, "-brokers=3", "-sasl=oauthbearer", "-topics="+topic+":1")
-	recv, bcast, db := freePort(t), freePort(t), t.TempDir()
-	args := []string{"--status=tcp:0:interface=127.0.0.1"}
-	c := startKafkaComet(t, recv, bcast, db, p, []string{p.url(topic)}, args...)
-	sub := subscribeTo(t, c)
-	pr := startKProducer(t, p, topic, "zstd", "moves", 30*time.Millisecond, 1)
-	leader := func(to int) {
-		p.post(t, "/move-leader", url.Values{"topic": {topic}, "partition": {"0"}, "to": {strconv.Itoa(to)}}, nil, nil)
-	}
-	steps := []func(){
-		func() { leader(1) },
-		func() { p.post(t, "/drop-connections", nil, nil, nil) },
-		func() { leader(2) },
-		func() { p.post(t, "/drop-connections", url.Values{"broker": {"2"}}, nil, nil) },
-		func() { leader(0) },
-		func() { leader(1); p.post(t, "/drop-connections", nil, nil, nil) },
-	}
-	for i, step := range steps {
-		// Each fault comes once comet has relayed records past the last.
-		waitReceived(t, sub, 15*(i+1), c)
-		step()
-	}
-	waitReceived(t, sub, pr.count()+15, c)
-	want := pr.finish()
-	waitReceived(t, sub, len(want), c)
-	time.Sleep(300 * time.Millisecond)
-	checkOnce(t, sub.received(), want, true)
-	st := p.stats(t)
-	t.Logf("%d records through 4 leader moves and 3 drops; peer: %d connections, closes %v",
-		len(want), st.Connections.Accepted, st.Connections.CloseReasons)
-
-	// Stop comet once it has stored its position past every record.
-	addr := statusAddr(t, c)
-	key := topic + "/0"
-	c.waitFor(t, "the next offset at the end of the log", func() bool { return nextOffsets(t, addr)[key] == int64(len(want)) })
-	c.cmd.Process.Signal(syscall.SIGTERM)
-	if code := c.waitExit(t); code != 0 {
-		t.Fatalf("comet exited %d after SIGTERM:\n%s", code, c.stderr)
-	}
-	var kept []string
-	for i := range 10 {
-		id := kafkaIVORN("trim", i)
-		p.produce(t, topic, 0, "zstd", kafkaEvent(t, id))
-		if i >= 5 { // the first five are trimmed: never relayed
-			kept = append(kept, id)
-		}
-	}
-	p.post(t, "/trim", url.Values{"topic": {topic}, "partition": {"0"}, "before": {strconv.Itoa(len(want) + 5)}}, nil, nil)
-	for i := range 5 {
-		id := kafkaIVORN("after", i)
-		p.produce(t, topic, 0, "zstd", kafkaEvent(t, id))
-		kept = append(kept, id)
-	}
-	// The ten records left are ten batches: the answer that holds them
-	// is cut in its last.
-	p.post(t, "/truncate-fetch", url.Values{"count": {"1"}}, nil, nil)
-	c2 := startKafkaComet(t, recv, bcast, db, p, []string{p.url(topic)}, args...)
-	want = append(want, kept...)
-	waitReceived(t, sub, len(want), c2)
-	time.Sleep(300 * time.Millisecond)
-	checkOnce(t, sub.received(), want, true)
-	if left, ok := p.stats(t).PendingFaults["truncate-fetch"]; ok {
-		t.Errorf("no fetch answer was cut (%v left): the partial batch was not tried", left)
-	}
-	var warned bool
-	for _, line := range lostRE.FindAllString(c2.stderr.String(), -1) {
-		if strings.Contains(line, topic) && regexp.MustCompile(`\b5\b`).MatchString(line) {
-			warned = true
-			t.Logf("comet: %s", line)
-		}
-	}
-	if !warned {
-		t.Errorf("no WARNING saying 5 offsets of %s were lost:\n%s", topic, c2.stderr)
-	}
-}
-
-// TestKafkaKillNineMidStream: comet is killed with SIGKILL three times
-// while records are produced continuously, and restarted each time on the
-// same --eventdb and ports. "Exactly once downstream" is what a
-// subscriber that keeps its journal position (the replay extension)
-// sees: reconnecting to each restarted comet, it has received every
-// record produced exactly once, in offset order, with no gap and no
-// repeat; and comet's journal lists every record exactly once. Records
-// read again after a kill (their offset not yet stored) are absorbed by
-// the seen store.
-func TestKafkaKillNineMidStream(t *testing.T) {
-	const topic = "gcn.classic.voevent.KILL"
-	p := startKPeer(t, "-brokers=1", "-sasl=oauthbearer", "-topics="+topic+":1")
-	recv, bcast, db := freePort(t), freePort(t), t.TempDir()
-	c := startKafkaComet(t, recv, bcast, db, p, []string{p.url(topic)})
-	sub := subscribeTo(t, c)
-	// Batches of sixty: a kill often comes in the middle of one.
-	pr := startKProducer(t, p, topic, "zstd", "kill", 300*time.Millisecond, 60)
-	runs := []*proc{c}
-	for round := range 3 {
-		// Kill as soon as a batch starts to come through.
-		waitReceived(t, sub, len(sub.received())+1, c)
-		for n := len(sub.received()); len(sub.received()) == n; {
-			time.Sleep(time.Millisecond)
-		}
-		c.cmd.Process.Kill()
-		<-c.exited
-		n := pr.count()
-		waitCount(t, "records produced while comet is down", n+20, pr.count)
-		c = startKafkaComet(t, recv, bcast, db, p, []string{p.url(topic)})
-		runs = append(runs, c)
-		t.Logf("round %d: restarted with %d records produced, %d relayed", round, pr.count(), len(sub.received()))
-	}
-	waitReceived(t, sub, pr.count()+20, c)
-	want := pr.finish()
-	waitReceived(t, sub, len(want), c)
-	time.Sleep(300 * time.Millisecond)
-	checkOnce(t, sub.received(), want, true)
-
-	code, out, errs := runJ(t, "--eventdb", db)
-	if code != 0 {
-		t.Fatalf("comet journal: exit %d: %s", code, errs)
-	}
-	inJournal := map[string]int{}
-	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		f := strings.Split(line, "\t")
-		inJournal[f[len(f)-1]]++
-	}
-	for _, id := range want {
-		if inJournal[id] != 1 {
-			t.Errorf("%s is %d times in the journal", id, inJournal[id])
-		}
-	}
-	if len(inJournal) != len(want) {
-		t.Errorf("the journal holds %d events, %d produced", len(inJournal), len(want))
-	}
-	dups := 0
-	for _, r := range runs {
-		dups += strings.Count(r.stderr.String(), `msg="duplicate event: not relayed again"`)
-	}
-	t.Logf("records read again after a kill and absorbed by the seen store: %d", dups)
-}
-
-// TestKafkaFetchVersionZstd: zstd batches are refused to fetches below
-// version 10 (error 76), as Kafka refuses them; comet gets them because
-// it never asks below 10.
-func TestKafkaFetchVersionZstd(t *testing.T) {
-	const topic = "gcn.classic.voevent.ZSTD"
-	p := startKPeer(t, "-brokers=1", "-sasl=oauthbearer", "-topics="+topic+":1")
-	c := startKafkaComet(t, freePort(t), freePort(t), t.TempDir(), p, []string{p.url(topic)})
-	sub := subscribeTo(t, c)
-	var vals [][]byte
-	var want []string
-	for i := range 6 {
-		want = append(want, kafkaIVORN("zstd", i))
-		vals = append(vals, kafkaEvent(t, want[i]))
-	}
-	p.produce(t, topic, 0, "zstd", vals...)
-	waitReceived(t, sub, len(want), c)
-	checkOnce(t, sub.received(), want, true)
-	st := p.stats(t)
-	vs := fetchVersions(st)
-	if len(vs) == 0 || vs[0] < 10 {
-		t.Errorf("comet fetched with versions %v: zstd needs 10 or more", vs)
-	}
-	if st.ZstdRefusals != 0 {
-		t.Errorf("comet was refused zstd data %d times", st.ZstdRefusals)
-	}
-	// The same records really are zstd: a version 9 fetch is refused.
-	if code, out := p.tool(t, "probe", "fetch", "-topic", topic, "-version", "9", "-expect", "76"); code != 0 {
-		t.Fatalf("probe fetch -version 9: exit %d, want error 76:\n%s", code, out)
-	}
-	if n := p.stats(t).ZstdRefusals; n != 1 {
-		t.Errorf("zstd refusals after the probe: %d, want 1", n)
-	}
-	t.Logf("comet's Fetch versions %v", vs)
-}
-
-// TestKafkaTopicsCommand: "comet topics" lists the topics a credential
-// can see with their partition counts; with a wrong secret it exits 1
-// with one line, which holds no secret.
-func TestKafkaTopicsCommand(t *testing.T) {
-	p := startKPeer(t, "-brokers=3", "-sasl=oauthbearer", "-topics=gcn.classic.voevent.A:1,gcn.classic.voevent.B:3,igwn.gwalert:2")
-	cluster := "kafka://" + p.bootstrap[0]
-	var out, errb bytes.Buffer
-	code := run([]string{"topics", "--tls-ca=" + p.ca(), cluster + "?auth=" + p.creds()}, &out, &errb)
-	if code != 0 {
-		t.Fatalf("comet topics: exit %d: %s", code, errb.String())
-	}
-	want := map[string]string{"gcn.classic.voevent.A": "1", "gcn.classic.voevent.B": "3", "igwn.gwalert": "2"}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != len(want) {
-		t.Errorf("comet topics printed %d lines for %d topics:\n%s", len(lines), len(want), out.String())
-	}
-	for _, line := range lines {
-		f := strings.Fields(line)
-		if len(f) < 2 || want[f[0]] != f[1] {
-			t.Errorf("comet topics: line %q; want a topic and its partition count, of %v", line, want)
-		}
-	}
-	checkNoSecrets(t, p, out.String(), errb.String())
-
-	// A wrong secret.
-	b, _ := os.ReadFile(p.creds())
-	bad := regexp.MustCompile(`(?m)^client_secret=.*$`).ReplaceAll(b, []byte("client_secret=not-the-secret-at-all"))
-	badFile := filepath.Join(t.TempDir(), "bad-credentials")
-	if err := os.WriteFile(badFile, bad, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out.Reset()
-	errb.Reset()
-	code = run([]string{"topics", "--tls-ca=" + p.ca(), cluster + "?auth=" + badFile}, &out, &errb)
-	msg := strings.TrimSpace(errb.String())
-	if code != 1 || msg == "" || strings.Contains(msg, "\n") || out.Len() != 0 {
-		t.Errorf("comet topics with a wrong secret: exit %d, stdout %q, stderr %q; want exit 1 and one line", code, out.String(), errb.String())
-	}
-	checkNoSecrets(t, p, errb.String())
-	if strings.Contains(errb.String(), "not-the-secret-at-all") {
-		t.Errorf("the wrong secret is in the message: %s", msg)
-	}
-	t.Logf("wrong secret: %s", msg)
 }

@@ -49,6 +49,7 @@ func (s *Source) fetchLoop(ctx context.Context, addr string, tps []topicPart, rs
 			}
 			continue
 		}
+		sent := time.Now()
 		body, err := c.roundTrip(ctx, req, wait)
 		if err != nil {
 			return err
@@ -64,6 +65,7 @@ func (s *Source) fetchLoop(ctx context.Context, addr string, tps []topicPart, rs
 		for _, tp := range tps {
 			asked[tp] = true
 		}
+		moved := false
 		for _, t := range resp.topics {
 			for i := range t.partitions {
 				pr := &t.partitions[i]
@@ -71,14 +73,38 @@ func (s *Source) fetchLoop(ctx context.Context, addr string, tps []topicPart, rs
 				if !asked[tp] {
 					continue // not ours: a confused or hostile broker
 				}
+				before := s.position(tp)
 				if err := s.take(ctx, c, tp, pr, rs); err != nil {
 					s.save()
 					return err
 				}
+				moved = moved || s.position(tp) != before
 			}
 		}
 		s.save()
+		// A broker answers a long poll early only with records; an early
+		// answer that moved nothing (errors, a batch cut short) is paced,
+		// so that a broken or hostile broker cannot make the source spin.
+		if !moved && time.Since(sent) < minFetchGap {
+			t := time.NewTimer(minFetchGap)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			}
+		}
 	}
+}
+
+// minFetchGap is the least time between two fetches that took nothing.
+const minFetchGap = time.Second
+
+// position is tp's next offset now.
+func (s *Source) position(tp topicPart) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.parts[tp].next
 }
 
 // fetchRequest builds the next fetch of tps: every partition whose
@@ -250,6 +276,12 @@ func (s *Source) missingWith(topic, why string) map[string]string {
 	return m
 }
 
+func (s *Source) partState(tp topicPart) *partState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.parts[tp]
+}
+
 func (s *Source) later(st *partState) {
 	s.mu.Lock()
 	st.retryAt = time.Now().Add(s.retryPart)
@@ -302,7 +334,10 @@ func (s *Source) outOfRange(ctx context.Context, c *conn, tp topicPart, next int
 		log.Warn("kafka: the stored position is past the partition's end (was it recreated?): going on from its earliest",
 			"position", next, "end", latest, "earliest", earliest)
 	default:
-		return nil // in range again: fetch as before
+		// In range after all: fetch it again, after a pause, as a broker
+		// that keeps saying otherwise must not make the source spin.
+		s.later(s.partState(tp))
+		return nil
 	}
 	s.mu.Lock()
 	s.parts[tp].next, s.stored[tp], s.dirty = earliest, earliest, true

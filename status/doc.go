@@ -16,8 +16,10 @@
 //     problem a line), /status (the Report as one JSON object), /metrics
 //     (Prometheus text format 0.0.4, metrics.go) and / (the same for a
 //     person, as HTML refreshed every 10 s with no script, page.go).
-//     Metric labels take values only from a small fixed set or from the
-//     command line, never a value a peer chooses.
+//     Metric labels take values only from a small fixed set, from the
+//     command line, or (a Kafka wildcard's topics) from a Kafka cluster,
+//     escaped; never a value a VTP peer chooses. kafka.go adds the Kafka
+//     sources to every page.
 //   - [Serve] runs a [Server] on a listener: it has timeouts for every
 //     phase of a request and keeps at most [MaxConns] connections open,
 //     closing the one idle longest to make room for a new one (limit.go),

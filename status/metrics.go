@@ -14,8 +14,9 @@ import (
 
 // writeMetrics writes r in the Prometheus text exposition format, version
 // 0.0.4. Labels take only values from a small set or from the command
-// line (listener and remote addresses, handler names): never a value a
-// peer chooses.
+// line (listener and remote addresses, handler names, Kafka sources),
+// and the names of a Kafka cluster's topics, which the consumer checks:
+// never a value a VTP peer chooses.
 func writeMetrics(out io.Writer, r *Report) {
 	w := bufio.NewWriter(out)
 	defer w.Flush()
@@ -30,7 +31,7 @@ func writeMetrics(out io.Writer, r *Report) {
 				if i > 0 {
 					w.WriteByte(',')
 				}
-				fmt.Fprintf(w, "%s=\"%s\"", labels[i], labelEscaper.Replace(labels[i+1]))
+				fmt.Fprintf(w, "%s=\"%s\"", labels[i], labelValue(labels[i+1]))
 			}
 			w.WriteByte('}')
 		}
@@ -138,6 +139,7 @@ func writeMetrics(out io.Writer, r *Report) {
 	if r.Store.Compacted != nil {
 		one("comet_seen_last_compaction_time_seconds", "gauge", "When the seen-events store's log was last compacted, in seconds since the Unix epoch.", secs(*r.Store.Compacted))
 	}
+	writeKafkaMetrics(r, family, sample)
 }
 
 var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)

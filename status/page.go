@@ -14,7 +14,7 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05Z")
 	},
-}).Parse(`<!DOCTYPE html>
+}).Funcs(kafkaFuncs).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="10">
 <title>comet {{.LocalIVO}}</title>
 <style>body{font-family:sans-serif;margin:1em 2em}table{border-collapse:collapse;margin-bottom:1em}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}.bad{color:#b00}</style>
@@ -60,6 +60,15 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 {{range .Remotes}}<tr><td>{{.Addr}}</td><td>{{.State}}</td><td>{{when .Since}}</td><td>{{if .Next.IsZero}}{{else}}{{when .Next}}{{end}}</td><td>{{when .LastMessage}}</td><td>{{.Events}}</td><td>{{.Reconnects}}</td></tr>
 {{end}}</table>
 
+{{if .Kafka}}<h2>Kafka sources</h2>
+{{range $k := .Kafka}}<h3>{{.Name}}</h3>
+<p>Cluster {{.Cluster}}: {{if .Connected}}{{.State}}{{else}}<span class="bad">{{.State}}, not connected</span>{{end}}; since {{when .Since}}; last fetch {{when .LastFetch}}{{with .TokenExpires}}; token expires {{when .}}{{end}}.
+Topics: {{range $i, $t := .Topics}}{{if $i}}, {{end}}{{$t}}{{end}}.
+Records: {{range $v := verdicts}}{{$v}} {{index $k.Records $v}} {{end}}· batch errors {{.BatchErrors}}{{with .LastError}} · <span class="bad">last error: {{.}}</span>{{end}}</p>
+<table><tr><th>topic</th><th>partition</th><th>next offset</th><th>high watermark</th><th>lag</th><th>last record</th></tr>
+{{range .Partitions}}<tr><td>{{.Topic}}</td><td>{{.Partition}}</td><td>{{offset .Next}}</td><td>{{offset .HighWatermark}}</td><td>{{if and (ge .Next 0) (ge .HighWatermark 0)}}{{.Lag}}{{else}}?{{end}}</td><td>{{with .LastRecord}}{{when .}}{{else}}never{{end}}</td></tr>
+{{end}}</table>
+{{end}}{{end}}
 <h2>Handlers</h2>
 <table><tr><th>name</th><th>queued</th><th>done</th><th>failed</th><th>skipped</th></tr>
 {{range .Handlers}}<tr><td>{{.Name}}</td><td>{{.Queued}}</td><td>{{.Done}}</td><td>{{.Failed}}</td><td>{{.Skipped}}</td></tr>

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"comet/handlers"
+	"comet/kafka"
 	"comet/vtp"
 )
 
@@ -30,6 +31,8 @@ type Source struct {
 	StoreFile      string
 	// Journal describes the event journal (nil, or an empty ID: none).
 	Journal journalSource
+	// Kafka returns the state of each Kafka source (nil: none).
+	Kafka func() []kafka.Status
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
 }
@@ -51,6 +54,7 @@ type Report struct {
 	LastEvent   *vtp.LastEvent       `json:"last_event"`
 	Spools      []vtp.SpoolInfo      `json:"spools,omitempty"`
 	Journal     *Journal             `json:"journal,omitempty"`
+	Kafka       []kafka.Status       `json:"kafka_sources,omitempty"`
 }
 
 // Handler is one handler's counters.
@@ -103,6 +107,7 @@ func (src *Source) Report() Report {
 		}
 	}
 	r.Journal = src.journalReport()
+	src.kafkaReport(&r)
 	if src.Handlers != nil {
 		for _, h := range src.Handlers() {
 			r.Handlers = append(r.Handlers, Handler{h.Name, h.Queued, h.Done, h.Failed, h.Skipped})
