@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -88,15 +89,53 @@ func TestKafkaOAuthShortTokens(t *testing.T) {
 	assertNoSecret(t, "the status pages", pages(t, c.statusAddr(t)), secrets(t, p)...)
 }
 
+// TestKafkaTokenRevoked: the token endpoint's signing key is rotated
+// while records flow (every token issued so far stops validating, as when
+// a credential's key changes): the refused token is dropped at once, a
+// new one fetched, and every record arrives once, in order.
+func TestKafkaTokenRevoked(t *testing.T) {
+	const topic = "gcn.classic.voevent.TEST"
+	p := startKPeer(t, "-brokers=1", "-sasl=oauthbearer", "-token-ttl=40s", "-session-lifetime=8s", "-topics="+topic+":1")
+	c := startKafkaComet(t, freePort(t), freePort(t), t.TempDir(), p, []string{p.url(topic)})
+	sub := subscribeTo(t, c)
+	pr := startKProducer(t, p, topic, "zstd", "revoke", 200*time.Millisecond, 1)
+	waitReceived(t, sub, 10, c)
+	before := p.stats(t)
+	p.post(t, "/revoke", nil, nil, nil)
+	// Sessions of 8 s are renewed within 8 s: then the revoked token is
+	// refused and a new one taken.
+	deadline := time.Now().Add(time.Minute)
+	for p.stats(t).Tokens.Issued == before.Tokens.Issued {
+		if time.Now().After(deadline) {
+			t.Fatalf("no new token within a minute of the revocation:\n%s", c.stderr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	waitReceived(t, sub, pr.count()+10, c)
+	want := pr.finish()
+	waitReceived(t, sub, len(want), c)
+	time.Sleep(300 * time.Millisecond)
+	checkOnce(t, sub.received(), want, true)
+	st := p.stats(t)
+	t.Logf("%d records; peer: %d tokens, %d authentications failed, closes %v", len(want), st.Tokens.Issued, st.SASL.AuthFailed, st.Connections.CloseReasons)
+	if st.SASL.AuthFailed > 1 {
+		t.Errorf("%d authentications failed after one revocation: the refused token was offered again", st.SASL.AuthFailed)
+	}
+	assertNoSecret(t, "the log", c.stderr.String(), secrets(t, p)...)
+}
+
 // TestKafkaSCRAMCodecsPartitions: a Hopskotch-like cluster (TLS,
 // SCRAM-SHA-512), one source on two topics, one of them with two
 // partitions; batches of realistic 5 kB VOEvents compressed with zstd,
 // gzip and not at all. Every record arrives once, each partition's in
-// offset order.
+// offset order. A snappy batch (not supported) and a record larger than
+// --max-frame-size are passed over, each with a line naming where it is,
+// and the partition goes on.
 func TestKafkaSCRAMCodecsPartitions(t *testing.T) {
 	const two, one = "hop.test.two", "hop.test.one"
 	p := startKPeer(t, "-brokers=1", "-sasl=scram-sha-512", "-topics="+two+":2,"+one+":1")
-	c := startKafkaComet(t, freePort(t), freePort(t), t.TempDir(), p, []string{p.url(two + "," + one)})
+	c := startKafkaComet(t, freePort(t), freePort(t), t.TempDir(), p, []string{p.url(two + "," + one)},
+		"--max-frame-size=8192", "--status=tcp:0:interface=127.0.0.1")
 	sub := subscribeTo(t, c)
 	type tp struct {
 		topic     string
@@ -118,10 +157,38 @@ func TestKafkaSCRAMCodecsPartitions(t *testing.T) {
 			p.produce(t, at.topic, at.partition, codec, vals...)
 		}
 	}
+	// On two/1, after its 32 records: a snappy batch, a 10 kB event, and
+	// one more record that must come through.
+	p.produce(t, two, 1, "snappy", kafkaEvent(t, kafkaIVORN("snappy", 0)), kafkaEvent(t, kafkaIVORN("snappy", 1)))
+	big, err := os.ReadFile("testdata/voevent/event-10k.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bigAt := p.produce(t, two, 1, "zstd", ivornAttrRE.ReplaceAll(big, []byte(`ivorn="`+kafkaIVORN("big", 0)+`"`)))[0]
+	last := kafkaIVORN("after", 0)
+	p.produce(t, two, 1, "gzip", kafkaEvent(t, last))
+	byTP[tp{two, 1}] = append(byTP[tp{two, 1}], last)
+	want = append(want, last)
+
 	waitReceived(t, sub, len(want), c)
 	time.Sleep(300 * time.Millisecond)
 	got := sub.received()
 	checkOnce(t, got, want, false)
+	var snappySaid, bigSaid bool
+	for _, line := range strings.Split(c.stderr.String(), "\n") {
+		where := strings.Contains(line, "topic="+two) && strings.Contains(line, "partition=1")
+		snappySaid = snappySaid || where && strings.Contains(line, "level=ERROR") && strings.Contains(line, "snappy")
+		bigSaid = bigSaid || where && strings.Contains(line, "level=WARN") && strings.Contains(line, fmt.Sprintf("offset=%d ", bigAt))
+	}
+	if !snappySaid || !bigSaid {
+		t.Errorf("no ERROR naming the snappy batch of %s/1 (%v), or no WARN naming the record at offset %d (%v):\n%s",
+			two, snappySaid, bigAt, bigSaid, c.stderr)
+	}
+	for _, k := range kafkaReport(t, c.statusAddr(t)).Kafka {
+		if k.Records["refused"] != 1 || k.BatchErrors != 1 || k.Records["accepted"] != int64(len(want)) {
+			t.Errorf("/status: records %v, batch errors %d; want %d accepted, 1 refused, 1 batch error", k.Records, k.BatchErrors, len(want))
+		}
+	}
 	pos := map[string]int{}
 	for i, g := range got {
 		pos[g] = i
