@@ -261,9 +261,15 @@ func TestReplayHoldsNoSegmentWhileWaiting(t *testing.T) {
 	w := dialWire(t, tb.bcast, atPosition(store.JournalID(), 0))
 	w.noAck.Store(true)
 	w.waitEvents(t, replayWindow)
-	// The window is full: the replay waits for acks that never come.
-	if extra := len(openSegments()) - len(before); extra > 0 {
-		t.Fatalf("a waiting replay holds %d more files open: %v (before: %v)", extra, openSegments(), before)
+	// The window is full: the replay waits for acks that never come. It
+	// closes the segment once it has sent the window's last event, which
+	// the subscriber may see first: look until it has, or long after.
+	deadline := time.Now().Add(10 * time.Second)
+	for extra := len(openSegments()) - len(before); extra > 0; extra = len(openSegments()) - len(before) {
+		if time.Now().After(deadline) {
+			t.Fatalf("a waiting replay holds %d more files open: %v (before: %v)", extra, openSegments(), before)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
