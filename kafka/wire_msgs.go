@@ -50,6 +50,12 @@ func decodeApiVersionsResponse(b []byte, v int16) (*apiVersionsResponse, error) 
 	for range n {
 		k := apiKey(r.int16())
 		vr := versionRange{min: r.int16(), max: r.int16()}
+		if _, used := supportedVersions[k]; !used {
+			// Not an API we speak: whatever the broker says of it (some
+			// releases advertise impossible ranges for APIs they hardly
+			// serve) is none of our business.
+			continue
+		}
 		if r.err == nil && vr.min > vr.max {
 			r.fail(fmt.Errorf("%s versions %d to %d are inverted", k, vr.min, vr.max))
 		}

@@ -515,3 +515,17 @@ func TestKafkapeerFixtures(t *testing.T) {
 func readWireFixture(t testing.TB, name string) []byte {
 	return readFixture(t, filepath.Join("wire", name))
 }
+
+// Kafka 2.0 and 2.1 advertise OffsetForLeaderEpoch (23) with its minimum
+// above its maximum in some builds: an API the consumer never uses must
+// not make it refuse the broker, while an inverted range of one it uses
+// still does (above).
+func TestInvertedRangeOfUnusedAPIIgnored(t *testing.T) {
+	resp, err := decodeApiVersionsResponse(unhex(t, "0000 00000002 0017 0003 0002 0001 000a 000b 00000000"), 2)
+	if err != nil {
+		t.Fatalf("refused: %v", err)
+	}
+	if got := resp.versions[apiFetch]; got != (versionRange{10, 11}) {
+		t.Errorf("Fetch versions %v, want 10-11", got)
+	}
+}
