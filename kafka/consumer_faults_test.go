@@ -1,0 +1,299 @@
+package kafka
+
+import (
+	"encoding/binary"
+	"log/slog"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The consumer against a cluster that fails: retention, leader moves,
+// missing and forbidden topics, dropped connections, records and batches
+// that are not what they should be, hostile answers.
+
+// A position that retention has removed: a WARNING says how many
+// offsets were lost, and the source goes on from the earliest kept.
+func TestConsumerOffsetOutOfRange(t *testing.T) {
+	c := newFakeCluster(t, 1, nil)
+	c.createTopic("t", 1)
+	all := appendValues(t, c, "t", 0, time.Now(), events("e", 10)...)
+	e := newConsumerEnv(t, c, "t")
+	e.rec.setVerdict(func(s submission, n int) (Verdict, string) {
+		if s.offset >= 3 {
+			return Failed, "held"
+		}
+		return Accepted, ""
+	})
+	src := e.start()
+	waitFor(t, "the source to hold at offset 3", func() bool { return src.next("t", 0) == 3 && len(e.rec.of("t", 0)) >= 4 })
+	src.stop(t)
+	c.trim("t", 0, 7)
+
+	e.rec = &recorder{t: t}
+	e.cfg.Submit = e.rec.submit
+	e.start()
+	waitFor(t, "the records after the trim", func() bool { return e.rec.has(all[7:]) })
+	e.rec.checkOnce(t, all[7:])
+	if got := e.rec.of("t", 0); len(got) != 3 {
+		t.Errorf("offsets %v submitted after the trim; want 7 8 9", got)
+	}
+	lost := regexp.MustCompile(`\b4\b`)
+	found := false
+	for _, l := range e.log.matching(slog.LevelWarn) {
+		found = found || lost.MatchString(l)
+	}
+	if !found {
+		t.Errorf("no WARNING says that 4 offsets (3 to 6) were lost: %q", e.log.matching(slog.LevelWarn))
+	}
+}
+
+// A leader moved to another node: the source follows it; nothing is
+// lost or repeated.
+func TestConsumerLeaderMove(t *testing.T) {
+	c := newFakeCluster(t, 2, nil)
+	c.createTopic("t", 1)
+	want := appendValues(t, c, "t", 0, time.Now(), events("before", 3)...)
+	e := newConsumerEnv(t, c, "t")
+	src := e.start()
+	waitFor(t, "the records before the move", func() bool { return e.rec.has(want) && src.next("t", 0) == 3 })
+	c.moveLeader("t", 0, 1)
+	want = append(want, appendValues(t, c, "t", 0, time.Now(), events("after", 3)...)...)
+	waitFor(t, "the records after the move", func() bool { return e.rec.has(want) })
+	c.moveLeader("t", 0, 0)
+	want = append(want, appendValues(t, c, "t", 0, time.Now(), events("back", 3)...)...)
+	waitFor(t, "the records after the move back", func() bool { return e.rec.has(want) })
+	e.rec.checkOnce(t, want)
+}
+
+// An unknown topic and a forbidden one are each a WARNING and are
+// retried; the other topics go on meanwhile, and each is taken once it
+// exists or is allowed.
+func TestConsumerUnknownAndForbiddenTopics(t *testing.T) {
+	c := newFakeCluster(t, 2, nil)
+	c.createTopic("gcn.ok", 1)
+	c.createTopic("gcn.secret", 1)
+	c.setForbidden("gcn.secret", true)
+	ok := appendValues(t, c, "gcn.ok", 0, time.Now(), events("ok", 3)...)
+	e := newConsumerEnv(t, c, "gcn.ok", "gcn.missing", "gcn.secret")
+	e.start()
+	waitFor(t, "the allowed topic's records", func() bool { return e.rec.has(ok) })
+	waitFor(t, "WARNINGs naming both topics", func() bool {
+		return len(e.log.matching(slog.LevelWarn, "gcn.missing")) > 0 && len(e.log.matching(slog.LevelWarn, "gcn.secret")) > 0
+	})
+
+	c.createTopic("gcn.missing", 1)
+	later := appendValues(t, c, "gcn.missing", 0, time.Now(), events("missing", 2)...)
+	c.setForbidden("gcn.secret", false)
+	later = append(later, appendValues(t, c, "gcn.secret", 0, time.Now(), events("secret", 2)...)...)
+	later = append(later, appendValues(t, c, "gcn.ok", 0, time.Now(), events("ok-later", 2)...)...)
+	waitFor(t, "the topics that became readable", func() bool { return e.rec.has(later) })
+	e.rec.checkOnce(t, append(ok, later...))
+}
+
+// A wildcard takes every topic whose name starts with the prefix, and a
+// matching topic created while the source runs is picked up.
+func TestConsumerWildcard(t *testing.T) {
+	c := newFakeCluster(t, 1, nil)
+	c.createTopic("gcn.w.a", 1)
+	c.createTopic("gcn.x", 1)
+	want := appendValues(t, c, "gcn.w.a", 0, time.Now(), events("a", 2)...)
+	appendValues(t, c, "gcn.x", 0, time.Now(), events("x", 2)...)
+	e := newConsumerEnv(t, c, "gcn.w.*")
+	e.start()
+	waitFor(t, "the matching topic's records", func() bool { return e.rec.has(want) })
+	c.createTopic("gcn.w.b", 2)
+	want = append(want, appendValues(t, c, "gcn.w.b", 1, time.Now(), events("b", 2)...)...)
+	waitFor(t, "the records of the topic created later", func() bool { return e.rec.has(want) })
+	e.rec.checkOnce(t, want)
+	for _, s := range e.rec.all() {
+		if s.topic == "gcn.x" {
+			t.Fatalf("%v submitted: not under the wildcard", s.tpo)
+		}
+	}
+}
+
+// Connections dropped again and again, and refused for a while: the
+// source reconnects (with backoff while refused) and loses nothing.
+func TestConsumerDroppedConnections(t *testing.T) {
+	c := newFakeCluster(t, 2, nil)
+	c.createTopic("t", 2)
+	e := newConsumerEnv(t, c, "t")
+	e.cfg.BackoffMax = 500 * time.Millisecond
+	src := e.start()
+	var want []submission
+	for round := range 6 {
+		for p := range int32(2) {
+			want = append(want, appendValues(t, c, "t", p, time.Now(), events("r"+string(rune('0'+round)), 2)...)...)
+		}
+		if round == 3 {
+			c.setRefuse(true)
+			c.dropAll()
+			before := c.Stats().Accepted
+			time.Sleep(2 * time.Second)
+			attempts := c.Stats().Accepted - before
+			t.Logf("connection attempts in 2 s while refused, BackoffMax %v: %d", e.cfg.BackoffMax, attempts)
+			if attempts > 100 {
+				t.Errorf("%d connection attempts in 2 s: no backoff", attempts)
+			}
+			if st := src.Status(); st.Connected || st.LastError == "" {
+				t.Errorf("status while refused: connected %v, last error %q", st.Connected, st.LastError)
+			}
+			c.setRefuse(false)
+		}
+		time.Sleep(50 * time.Millisecond)
+		c.dropAll()
+	}
+	waitFor(t, "every record", func() bool { return e.rec.has(want) })
+	dups := 0
+	for p := range int32(2) {
+		got := e.rec.of("t", p)
+		if !slices.IsSorted(got) {
+			t.Errorf("partition %d: offsets out of order: %v", p, got)
+		}
+		dups += len(got) - len(slices.Compact(slices.Clone(got)))
+	}
+	t.Logf("records submitted twice across %d drops: %d", 6, dups)
+}
+
+// Values that are not VOEvents (the broker refuses them) are passed
+// over: each is submitted once and the partition goes on.
+func TestConsumerPoisonRecords(t *testing.T) {
+	c := newFakeCluster(t, 1, nil)
+	c.createTopic("t", 1)
+	values := [][]byte{testEvent("good1"), []byte("not XML at all"), []byte(`{"alert":"json"}`),
+		[]byte(`<voe:VOEvent ivorn="broken`), testEvent("good2")}
+	want := appendValues(t, c, "t", 0, time.Now(), values...)
+	e := newConsumerEnv(t, c, "t")
+	e.rec.setVerdict(func(s submission, n int) (Verdict, string) {
+		if !strings.Contains(s.value, "TEST#good") {
+			return Refused, "not a VOEvent"
+		}
+		return Accepted, ""
+	})
+	src := e.start()
+	waitFor(t, "every record", func() bool { return e.rec.has(want) && src.next("t", 0) == 5 })
+	e.rec.checkOnce(t, want)
+	if st := src.Status(); st.Records["refused"] != 3 || st.Records["accepted"] != 2 {
+		t.Errorf("records %v; want 3 refused, 2 accepted", st.Records)
+	}
+}
+
+// Batches that fail their check, a zstd bomb, an unsupported codec and a
+// cut last batch: each bad batch is logged and counted, the source never
+// stops, and every good record around them is taken.
+func TestConsumerDamagedBatches(t *testing.T) {
+	c := newFakeCluster(t, 1, nil)
+	c.createTopic("t", 1)
+	var want []submission
+	want = append(want, appendValues(t, c, "t", 0, time.Now(), testEvent("before"))...)
+	damaged := timedBatch(t, time.Now(), codecNone, testEvent("damaged"))
+	damaged[len(damaged)-20] ^= 0xff
+	c.appendBatches("t", 0, damaged)
+	want = append(want, appendValues(t, c, "t", 0, time.Now(), testEvent("after-damaged"))...)
+	c.appendBatches("t", 0, makeBatch(0, uint16(codecZstd), 0, 1, readFixture(t, "bomb-1gib.zst")))
+	want = append(want, appendValues(t, c, "t", 0, time.Now(), testEvent("after-bomb"))...)
+	snappy := makeBatch(0, uint16(codecSnappy), 0, 1, []byte("snappy bytes"))
+	c.appendBatches("t", 0, snappy)
+	c.appendBatches("t", 0, snappy)
+	want = append(want, appendValues(t, c, "t", 0, time.Now(), testEvent("after-snappy"))...)
+	want = append(want, appendFixture(t, c, "t", 0, "franz-zstd.bin")...)
+	c.truncateFetches("t", 0, 2)
+
+	e := newConsumerEnv(t, c, "t")
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	src := e.start()
+	waitFor(t, "every good record", func() bool { return e.rec.has(want) })
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	e.rec.checkOnce(t, want)
+	st := src.Status()
+	if st.BatchErrors < 4 {
+		t.Errorf("BatchErrors %d; want at least 4 (damaged, bomb, two snappy)", st.BatchErrors)
+	}
+	if n := len(e.log.matching(slog.LevelError, "snappy")); n != 1 {
+		t.Errorf("%d ERROR lines name snappy; want one per partition: %q", n, e.log.matching(slog.LevelWarn, "snappy"))
+	}
+	if len(e.log.matching(slog.LevelWarn, "damaged")) == 0 && len(e.log.matching(slog.LevelWarn, "CRC")) == 0 {
+		t.Errorf("no line says a batch was damaged")
+	}
+	t.Logf("allocated while consuming the bomb and the rest: %d MiB", (after.TotalAlloc-before.TotalAlloc)>>20)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 512<<20 {
+		t.Errorf("%d MiB allocated: the bomb was not bounded", grew>>20)
+	}
+}
+
+// Answers of hostile sizes (a frame claiming 2 GiB, a topic count far
+// beyond the bytes sent) are refused without allocating what they claim;
+// the source reconnects and goes on.
+func TestConsumerHostileAnswers(t *testing.T) {
+	c := newFakeCluster(t, 1, nil)
+	c.createTopic("t", 1)
+	want := appendValues(t, c, "t", 0, time.Now(), events("e", 2)...)
+	hugeFrame := func(corr int32) []byte {
+		b := binary.BigEndian.AppendUint32(nil, 0x7ffffff0)
+		return binary.BigEndian.AppendUint32(b, uint32(corr))
+	}
+	hugeCount := func(corr int32) []byte {
+		var w writer
+		w.int32(0)
+		w.int32(corr)
+		w.int32(0)          // throttle
+		w.int16(0)          // error
+		w.int32(0)          // session
+		w.int32(0x7fffffff) // topics
+		binary.BigEndian.PutUint32(w.b, uint32(len(w.b)-4))
+		return w.b
+	}
+	c.hostileNext(apiFetch, hugeFrame)
+	c.hostileNext(apiFetch, hugeCount)
+	c.hostileNext(apiMetadata, hugeFrame)
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	e := newConsumerEnv(t, c, "t")
+	e.start()
+	waitFor(t, "the records past the hostile answers", func() bool { return e.rec.has(want) })
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 512<<20 {
+		t.Errorf("%d MiB allocated: a claimed size was believed", grew>>20)
+	}
+	e.rec.checkOnce(t, want)
+	if s := c.Stats(); s.Requests[apiFetch] < 3 {
+		t.Errorf("only %d fetches: the hostile answers were not all met", s.Requests[apiFetch])
+	}
+}
+
+// An idle source long-polls: count its requests over a window. The
+// bound is generous: it catches a busy loop, not a tuning choice.
+func TestConsumerIdleRequests(t *testing.T) {
+	if testing.Short() {
+		t.Skip("watches an idle source for 10 s")
+	}
+	c := newFakeCluster(t, 2, nil)
+	c.createTopic("t", 2)
+	e := newConsumerEnv(t, c, "t")
+	src := e.start()
+	waitFor(t, "the source to find both ends", func() bool { return src.next("t", 0) == 0 && src.next("t", 1) == 0 })
+	before := c.Stats()
+	const window = 10 * time.Second
+	time.Sleep(window)
+	after := c.Stats()
+	var counts []string
+	total := 0
+	for k, n := range after.Requests {
+		d := n - before.Requests[k]
+		total += d
+		counts = append(counts, k.String()+"="+itoa(d))
+	}
+	slices.Sort(counts)
+	perMin := float64(total) * float64(time.Minute) / float64(window)
+	t.Logf("idle source, 2 partitions on 2 nodes, %v: %s (%.0f requests a minute)", window, strings.Join(counts, " "), perMin)
+	if perMin > 600 {
+		t.Errorf("%.0f requests a minute from an idle source", perMin)
+	}
+}
