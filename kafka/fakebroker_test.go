@@ -260,7 +260,9 @@ func (c *fakeCluster) trim(topic string, p int32, start int64) {
 }
 
 // moveLeader makes node lead the partition; the old leader answers
-// NOT_LEADER_OR_FOLLOWER from then on.
+// NOT_LEADER_OR_FOLLOWER from then on. Node -1 leaves the partition
+// without a leader (an election under way): Metadata then answers
+// LEADER_NOT_AVAILABLE for it.
 func (c *fakeCluster) moveLeader(topic string, p int32, node int32) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -536,7 +538,11 @@ func (fc *fakeConn) metadata(r *reader) ([]byte, bool) {
 			mt.errorCode = int16(ErrUnknownTopicOrPartition)
 		default:
 			for i, p := range ps {
-				mt.partitions = append(mt.partitions, metadataPartition{partition: int32(i), leader: p.leader})
+				mp := metadataPartition{partition: int32(i), leader: p.leader}
+				if p.leader < 0 {
+					mp.errorCode = int16(ErrLeaderNotAvailable)
+				}
+				mt.partitions = append(mt.partitions, mp)
 			}
 		}
 		resp.topics = append(resp.topics, mt)
