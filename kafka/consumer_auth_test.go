@@ -45,19 +45,27 @@ func (e *consumerEnv) logTexts() []string {
 	return out
 }
 
-// OAUTHBEARER over TLS with sessions that last 1.5 s: the source
-// authenticates again (or reconnects) before each session runs out and
-// loses nothing; no token and no client secret is shown anywhere.
-func TestConsumerOAuthSessionLifetime(t *testing.T) {
+// OAUTHBEARER over TLS, with sessions that run out: the source
+// authenticates again (or reconnects) before each session runs out,
+// with a fresh token when the one it has expires, and loses nothing; no
+// token and no client secret is shown anywhere.
+func TestConsumerOAuthSessions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs for several session lifetimes")
 	}
+	// The cluster's re-authentication interval, tokens of an hour.
+	t.Run("session lifetime", func(t *testing.T) { testOAuthSessions(t, 1500*time.Millisecond, time.Hour) })
+	// No interval set: Kafka makes the session last as long as the
+	// token, here two seconds.
+	t.Run("token lifetime", func(t *testing.T) { testOAuthSessions(t, 0, 2*time.Second) })
+}
+
+func testOAuthSessions(t *testing.T, lifetime, tokenLife time.Duration) {
 	cert, roots := testCert(t)
 	c := newFakeCluster(t, 2, &tls.Config{Certificates: []tls.Certificate{cert}})
-	const lifetime = 1500 * time.Millisecond
 	c.setSASL(fakeSASL{mechanism: "OAUTHBEARER", lifetime: lifetime})
 	c.createTopic("t", 2)
-	te := c.startTokenEndpoint(t, "comet-test", testSecret, time.Hour)
+	te := c.startTokenEndpoint(t, "comet-test", testSecret, tokenLife)
 
 	e := newConsumerEnv(t, c, "t")
 	e.cfg.TLS = &tls.Config{RootCAs: roots}
@@ -65,19 +73,26 @@ func TestConsumerOAuthSessionLifetime(t *testing.T) {
 	e.cfg.TokenRoots = te.roots
 	src := e.start()
 
+	session := min(tokenLife, lifetime)
+	if lifetime == 0 {
+		session = tokenLife
+	}
 	var want []submission
 	start := time.Now()
-	for i := 0; time.Since(start) < 4*lifetime; i++ {
+	for i := 0; time.Since(start) < 4*session; i++ {
 		want = append(want, appendValues(t, c, "t", int32(i%2), time.Now(), testEvent(fmt.Sprintf("s%d", i)))...)
-		time.Sleep(lifetime / 5)
+		time.Sleep(session / 5)
 	}
 	waitFor(t, "every record", func() bool { return e.rec.has(want) })
 	e.rec.checkOnce(t, want)
 	s := c.Stats()
-	t.Logf("%v of %v sessions: %d re-authentications, %d connections, %d sessions run out (closed by the broker), %d tokens fetched",
-		time.Since(start).Round(time.Millisecond), lifetime, s.Reauths, s.Accepted, s.Expired, len(te.tokens()))
+	t.Logf("%v of %v sessions: %d re-authentications, %d connections, %d sessions run out (closed by the broker), %d refused, %d tokens fetched",
+		time.Since(start).Round(time.Millisecond), session, s.Reauths, s.Accepted, s.Expired, s.AuthFailures, len(te.tokens()))
 	if s.Expired != 0 {
 		t.Errorf("%d requests came after their session had run out: the source does not re-authenticate (or reconnect) in time", s.Expired)
+	}
+	if s.AuthFailures != 0 {
+		t.Errorf("%d authentications refused: the source offered an expired token", s.AuthFailures)
 	}
 	st := src.Status()
 	if st.TokenExpires == nil || st.TokenExpires.Before(time.Now()) {

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -133,9 +134,20 @@ type recorder struct {
 	subs    []submission
 	verdict func(s submission, n int) (Verdict, string)
 	bad     string // why a submission could not be read, the first time
+	// inflight counts calls under way: Submit is called from one
+	// goroutine at a time.
+	inflight atomic.Int32
 }
 
 func (r *recorder) submit(value []byte, log *slog.Logger) (Verdict, string) {
+	if r.inflight.Add(1) != 1 {
+		r.mu.Lock()
+		if r.bad == "" {
+			r.bad = "Submit called from two goroutines at once"
+		}
+		r.mu.Unlock()
+	}
+	defer r.inflight.Add(-1)
 	s := submission{tpo: tpo{offset: -1, part: -1}, value: string(value)}
 	h, ok := log.Handler().(*sinkHandler)
 	why := ""

@@ -45,6 +45,7 @@ func (fc *fakeConn) saslHandshake(r *reader) ([]byte, bool) {
 	}
 	fc.mechanism = mech
 	fc.challenged = false
+	fc.reauthing = fc.authed
 	return encodeSaslHandshakeResponse(resp), true
 }
 
@@ -106,6 +107,7 @@ func (fc *fakeConn) saslAuthenticate(v int16, r *reader) ([]byte, bool) {
 	}
 	c.mu.Unlock()
 	fc.authed = true
+	fc.reauthing = false
 	fc.authExpires = time.Time{}
 	resp := &saslAuthenticateResponse{}
 	if v >= 1 && lifetime > 0 {
