@@ -3,6 +3,8 @@ package kafka
 import (
 	"encoding/binary"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
@@ -159,6 +161,73 @@ func TestConsumerDroppedConnections(t *testing.T) {
 		dups += len(got) - len(slices.Compact(slices.Clone(got)))
 	}
 	t.Logf("records submitted twice across %d drops: %d", 6, dups)
+}
+
+// One node down: the partitions other nodes lead go on meanwhile, and
+// the down node's partition resumes, losing nothing, once it is back.
+func TestConsumerOneNodeDown(t *testing.T) {
+	c := newFakeCluster(t, 2, nil)
+	c.createTopic("t", 2) // partition 0 on node 0, 1 on node 1
+	e := newConsumerEnv(t, c, "t")
+	src := e.start()
+	waitFor(t, "the source to find both ends", func() bool { return src.next("t", 0) == 0 && src.next("t", 1) == 0 })
+	refused := c.Stats().Refused
+	c.setDown(1, true)
+	down := appendValues(t, c, "t", 1, time.Now(), events("p1-", 2)...)
+	waitFor(t, "two attempts to reach node 1", func() bool { return c.Stats().Refused >= refused+2 })
+	up := appendValues(t, c, "t", 0, time.Now(), events("p0-", 2)...)
+	waitFor(t, "partition 0's records while node 1 is down", func() bool { return e.rec.has(up) })
+	if got := e.rec.of("t", 1); len(got) != 0 {
+		t.Fatalf("records of the down node's partition submitted: %v", got)
+	}
+	c.setDown(1, false)
+	waitFor(t, "partition 1's records once node 1 is back", func() bool { return e.rec.has(down) })
+	e.rec.checkOnce(t, append(up, down...))
+}
+
+// A copy of the offsets file taken while the source runs (what a kill
+// -9 or a power loss leaves) never holds a position past a record whose
+// Submit has not returned, and a source started from it skips nothing.
+func TestConsumerKilledResumes(t *testing.T) {
+	c := newFakeCluster(t, 1, nil)
+	c.createTopic("t", 1)
+	all := appendValues(t, c, "t", 0, time.Now(), events("e", 20)...)
+	e := newConsumerEnv(t, c, "t")
+	release := make(chan struct{})
+	e.rec.setVerdict(func(s submission, n int) (Verdict, string) {
+		if s.offset == 12 && n == 0 {
+			<-release
+		}
+		return Accepted, ""
+	})
+	src := e.start()
+	waitFor(t, "the submission of offset 12", func() bool { return len(e.rec.of("t", 0)) == 13 })
+	// Give a source that writes its positions now and then the time to
+	// write them, while offset 12 is still being submitted.
+	time.Sleep(1500 * time.Millisecond)
+	snap, err := os.ReadFile(e.cfg.OffsetsFile)
+	if err != nil {
+		t.Fatalf("no offsets file while the source runs: %v", err)
+	}
+	close(release)
+	waitFor(t, "every record", func() bool { return e.rec.has(all) })
+	src.stop(t)
+
+	e.rec = &recorder{t: t}
+	e.cfg.Submit = e.rec.submit
+	e.cfg.From = From{} // the end: a position lost would skip everything
+	e.cfg.OffsetsFile = filepath.Join(t.TempDir(), "offsets-killed")
+	if err := os.WriteFile(e.cfg.OffsetsFile, snap, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.start()
+	waitFor(t, "the records from the stored position on", func() bool { return e.rec.has(all[12:]) })
+	got := e.rec.of("t", 0)
+	if len(got) == 0 || got[0] > 12 {
+		t.Fatalf("offsets %v after the kill; the copy was taken before offset 12 was taken, so it must come again", got)
+	}
+	e.rec.checkOnce(t, all[got[0]:])
+	t.Logf("after the kill the source resumed at offset %d (offset 12 was being submitted)", got[0])
 }
 
 // Values that are not VOEvents (the broker refuses them) are passed

@@ -40,7 +40,8 @@ type fakeCluster struct {
 	tokens    map[string]time.Time // bearer tokens the cluster takes, and their expiry
 	conns     map[*fakeConn]struct{}
 	closed    bool
-	refuse    bool // accept connections and close them at once
+	refuse    bool           // accept connections and close them at once
+	down      map[int32]bool // nodes that close every connection at once
 	hostile   map[apiKey][]func(corr int32) []byte
 	stats     fakeStats
 }
@@ -48,8 +49,9 @@ type fakeCluster struct {
 // fakeStats is what the cluster counted; Stats returns a copy.
 type fakeStats struct {
 	Requests map[apiKey]int
-	// Accepted counts connections accepted, refused ones included.
-	Accepted int
+	// Accepted counts connections accepted, refused ones included;
+	// Refused those closed at once by setRefuse or setDown.
+	Accepted, Refused int
 	// Expired counts connections closed because a request came after
 	// the SASL session's lifetime.
 	Expired int
@@ -114,6 +116,7 @@ func newFakeCluster(t testing.TB, nodes int, tlsCfg *tls.Config) *fakeCluster {
 		topics:    map[string][]*fakePartition{},
 		forbidden: map[string]bool{},
 		tokens:    map[string]time.Time{},
+		down:      map[int32]bool{},
 		conns:     map[*fakeConn]struct{}{},
 		hostile:   map[apiKey][]func(int32) []byte{},
 		stats:     fakeStats{Requests: map[apiKey]int{}},
@@ -158,7 +161,8 @@ func (c *fakeCluster) accept(n *fakeNode) {
 		}
 		c.mu.Lock()
 		c.stats.Accepted++
-		if c.closed || c.refuse {
+		if c.closed || c.refuse || c.down[n.id] {
+			c.stats.Refused++
 			c.mu.Unlock()
 			conn.Close()
 			continue

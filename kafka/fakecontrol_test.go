@@ -177,3 +177,18 @@ func (c *fakeCluster) highWatermark(topic string, p int32) int64 {
 	defer c.mu.Unlock()
 	return c.part(topic, p).hw
 }
+
+// setDown takes one node down (its connections dropped, new ones closed
+// at once) or brings it back; the other nodes go on serving.
+func (c *fakeCluster) setDown(node int32, down bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.down[node] = down
+	if down {
+		for fc := range c.conns {
+			if fc.node.id == node {
+				fc.drop()
+			}
+		}
+	}
+}
