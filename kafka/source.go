@@ -1,12 +1,11 @@
 package kafka
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"time"
 )
 
@@ -172,28 +171,12 @@ type TopicInfo struct {
 	Partitions int
 }
 
-// errNotYet marks what the consumer does not do yet.
-var errNotYet = errors.New("kafka: not implemented yet")
-
-// Source is one running Kafka source.
-type Source struct {
-	cfg Config
-}
-
-// New checks cfg and reads the stored offsets.
-func New(cfg Config) (*Source, error) {
-	return nil, errNotYet
-}
-
-// Run consumes until ctx is done.
-func (s *Source) Run(ctx context.Context) {}
-
-// Status returns the source's state now.
-func (s *Source) Status() Status { return Status{} }
-
-// ListTopics connects to cfg's cluster and lists the topics its
-// credential can see, by name. Its error says in one line what failed:
-// the connection, TLS or authentication.
-func ListTopics(ctx context.Context, cfg Config) ([]TopicInfo, error) {
-	return nil, errNotYet
+// sortPartitions orders partitions by topic, then partition.
+func sortPartitions(p []PartitionStatus) {
+	sort.Slice(p, func(i, j int) bool {
+		if p[i].Topic != p[j].Topic {
+			return p[i].Topic < p[j].Topic
+		}
+		return p[i].Partition < p[j].Partition
+	})
 }

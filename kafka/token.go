@@ -269,3 +269,12 @@ func (r *tokenRefresher) nextRefresh() time.Time {
 	}
 	return r.cur.refreshAt()
 }
+
+// drop forgets the token in hand, which a broker refused (revoked, or
+// signed with a key rotated since), so that the next call fetches a new
+// one rather than offering the refused one until it is due for renewal.
+func (r *tokenRefresher) drop() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.cur = oauthToken{}
+}

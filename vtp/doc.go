@@ -35,7 +35,9 @@
 // broker and relays what it sends, acknowledging everything, with
 // Comet's reconnection backoff. A spool directory ([Broker.OpenSpool],
 // [Spool]) is a local author: every file put in it is submitted as an
-// event from the author port is. [Broker.Snapshot] reports the broker's
+// event from the author port is. A source outside the package (the Kafka
+// consumer) submits through an [Intake] ([Broker.NewIntake]), by the
+// author's rules too. [Broker.Snapshot] reports the broker's
 // state and counters, [Broker.Shutdown] stops it.
 //
 // Extensions, each chosen in Config when the broker starts and absent

@@ -30,13 +30,13 @@ import (
 // their records durable together (the spool judges a batch at once);
 // pass them on in the order subscribers should see them.
 //
-// The kind chooses the few rules that differ. A Kafka consumer, for
-// one, is an authorSource in all but its answer: it commits an offset
-// once every record up to it is verdictAccepted (and passed),
-// verdictDuplicate, verdictRefused or verdictNotEvent, and on
-// verdictFailed stops and fetches again from that record later. A
-// source with figures of its own for Snapshot registers as a reporter,
-// as a spool does when it starts serving.
+// The kind chooses the few rules that differ. A source outside this
+// package (a Kafka consumer) makes the same calls through an Intake
+// (intake.go): it is an authorSource in all but its answer, moving its
+// position past a record once the record is accepted (and passed), a
+// duplicate or refused, and on verdictFailed fetching that record again
+// later. A source with figures of its own for Snapshot registers as a
+// reporter, as a spool does when it starts serving.
 type source struct {
 	kind sourceKind
 	// name says where accepted events came from, for Snapshot's last
