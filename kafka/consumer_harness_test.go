@@ -280,6 +280,8 @@ type consumerEnv struct {
 	rec *recorder
 	log *logSink
 	cfg Config
+	// tune, if set, changes the source's timings before it runs.
+	tune func(*Source)
 }
 
 func newConsumerEnv(t *testing.T, c *fakeCluster, topics ...string) *consumerEnv {
@@ -320,6 +322,12 @@ func (e *consumerEnv) start() *runningSource {
 	src, err := New(e.cfg)
 	if err != nil {
 		e.t.Fatalf("New: %v", err)
+	}
+	// The source's timings, shortened so that retries come within a
+	// test's patience; the long poll keeps its own unless a test says.
+	src.relist, src.retryMissing, src.retryPart = 300*time.Millisecond, 300*time.Millisecond, 200*time.Millisecond
+	if e.tune != nil {
+		e.tune(src)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	rs := &runningSource{Source: src, cancel: cancel, done: make(chan struct{})}
