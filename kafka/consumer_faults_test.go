@@ -53,6 +53,29 @@ func TestConsumerOffsetOutOfRange(t *testing.T) {
 	}
 }
 
+// A topic deleted and created again while the source was stopped: its
+// stored position lies past the new log's end; a WARNING says so and the
+// source takes the new log from its start.
+func TestConsumerPartitionRecreated(t *testing.T) {
+	c := newFakeCluster(t, 1, nil)
+	c.createTopic("t", 1)
+	old := appendValues(t, c, "t", 0, time.Now(), events("old", 5)...)
+	e := newConsumerEnv(t, c, "t")
+	src := e.start()
+	waitFor(t, "the old records", func() bool { return e.rec.has(old) && src.next("t", 0) == 5 })
+	src.stop(t)
+	c.createTopic("t", 1)
+	renewed := appendValues(t, c, "t", 0, time.Now(), events("new", 2)...)
+	e.rec = &recorder{t: t}
+	e.cfg.Submit = e.rec.submit
+	e.start()
+	waitFor(t, "the new log's records", func() bool { return e.rec.has(renewed) })
+	e.rec.checkOnce(t, renewed)
+	if len(e.log.matching(slog.LevelWarn, "past")) == 0 {
+		t.Errorf("no WARNING says the stored position is past the end: %q", e.log.matching(slog.LevelWarn))
+	}
+}
+
 // A leader moved to another node, and a while without a leader (an
 // election): the source follows it; nothing is lost or repeated.
 func TestConsumerLeaderMove(t *testing.T) {
@@ -98,6 +121,25 @@ func TestConsumerUnknownAndForbiddenTopics(t *testing.T) {
 	later = append(later, appendValues(t, c, "gcn.ok", 0, time.Now(), events("ok-later", 2)...)...)
 	waitFor(t, "the topics that became readable", func() bool { return e.rec.has(later) })
 	e.rec.checkOnce(t, append(ok, later...))
+}
+
+// A topic that metadata lists but a fetch answers as unknown (deleted
+// meanwhile) or forbidden (an ACL changed): a WARNING, the partition
+// is looked for again, and it goes on once the fetch is answered.
+func TestConsumerTopicRefusedAtFetch(t *testing.T) {
+	c := newFakeCluster(t, 1, nil)
+	c.createTopic("t", 1)
+	e := newConsumerEnv(t, c, "t")
+	e.tune = func(s *Source) { s.wait = time.Second }
+	src := e.start()
+	waitFor(t, "the source to find the end", func() bool { return src.next("t", 0) == 0 })
+	c.failFetches("t", 0, ErrUnknownTopicOrPartition, ErrTopicAuthorizationFailed)
+	want := appendValues(t, c, "t", 0, time.Now(), events("e", 2)...)
+	waitFor(t, "the records after the refusals", func() bool { return e.rec.has(want) })
+	e.rec.checkOnce(t, want)
+	if len(e.log.matching(slog.LevelWarn, "UNKNOWN_TOPIC_OR_PARTITION")) == 0 {
+		t.Errorf("no WARNING names the unknown topic: %q", e.log.matching(slog.LevelWarn))
+	}
 }
 
 // A wildcard takes every topic whose name starts with the prefix, and a

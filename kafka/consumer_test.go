@@ -27,6 +27,12 @@ func TestConsumerDeliversFixtures(t *testing.T) {
 	want = append(want, appendFixture(t, c, "gcn.b", 0, "franz-zstd-voevents.bin")...)
 	want = append(want, appendFixture(t, c, "gcn.b", 0, "kcat-zstd-voevents.bin")...)
 	e := newConsumerEnv(t, c, "gcn.a", "gcn.b")
+	// A Submit that takes a little time, as a broker's does, so that
+	// two partitions' fetchers overlap if they can.
+	e.rec.setVerdict(func(submission, int) (Verdict, string) {
+		time.Sleep(2 * time.Millisecond)
+		return Accepted, ""
+	})
 	src := e.start()
 	waitFor(t, "every fixture record", func() bool { return e.rec.has(want) })
 
