@@ -208,20 +208,29 @@ func TestConsumerDroppedConnections(t *testing.T) {
 	t.Logf("records submitted twice across %d drops: %d", 6, dups)
 }
 
-// One node down: the partitions other nodes lead go on meanwhile, and
-// the down node's partition resumes, losing nothing, once it is back.
+// One node down (unreachable, though metadata still names it leader):
+// the partitions other nodes lead go on meanwhile, record after record,
+// without waiting out the backoff of the down node's reconnections; the
+// down node's partition resumes, losing nothing, once it is back. The
+// healthy node answers after 100 ms, as a distant cluster does, so that
+// its answers come after the down node's refusals.
 func TestConsumerOneNodeDown(t *testing.T) {
 	c := newFakeCluster(t, 2, nil)
 	c.createTopic("t", 2) // partition 0 on node 0, 1 on node 1
+	c.setLatency(0, 100*time.Millisecond)
 	e := newConsumerEnv(t, c, "t")
+	e.cfg.BackoffMax = 30 * time.Second
 	src := e.start()
 	waitFor(t, "the source to find both ends", func() bool { return src.next("t", 0) == 0 && src.next("t", 1) == 0 })
 	refused := c.Stats().Refused
 	c.setDown(1, true)
 	down := appendValues(t, c, "t", 1, time.Now(), events("p1-", 2)...)
 	waitFor(t, "two attempts to reach node 1", func() bool { return c.Stats().Refused >= refused+2 })
-	up := appendValues(t, c, "t", 0, time.Now(), events("p0-", 2)...)
-	waitFor(t, "partition 0's records while node 1 is down", func() bool { return e.rec.has(up) })
+	var up []submission
+	for i := range 5 {
+		up = append(up, appendValues(t, c, "t", 0, time.Now(), testEvent("p0-"+itoa(i)))...)
+		waitFor(t, "partition 0's record "+itoa(i)+" while node 1 is down", func() bool { return e.rec.has(up) })
+	}
 	if got := e.rec.of("t", 1); len(got) != 0 {
 		t.Fatalf("records of the down node's partition submitted: %v", got)
 	}
@@ -273,6 +282,40 @@ func TestConsumerKilledResumes(t *testing.T) {
 	}
 	e.rec.checkOnce(t, all[got[0]:])
 	t.Logf("after the kill the source resumed at offset %d (offset 12 was being submitted)", got[0])
+}
+
+// A source stopped while it hands a record on (its context cancelled
+// between two requests) stops at once, not after its next long poll:
+// stopping is what an operator does, and a restart waits for it.
+func TestConsumerStopsPromptly(t *testing.T) {
+	c := newFakeCluster(t, 1, nil)
+	c.createTopic("t", 1)
+	appendValues(t, c, "t", 0, time.Now(), events("e", 3)...)
+	slow := 0
+	for i := range 20 {
+		e := newConsumerEnv(t, c, "t")
+		// A long poll longer than the patience below, so that a stop
+		// that waits for it is seen.
+		e.tune = func(s *Source) { s.wait = 50 * time.Second }
+		entered := make(chan struct{}, 10)
+		e.rec.setVerdict(func(submission, int) (Verdict, string) {
+			entered <- struct{}{}
+			time.Sleep(5 * time.Millisecond)
+			return Accepted, ""
+		})
+		src := e.start()
+		<-entered
+		src.cancel()
+		start := time.Now()
+		select {
+		case <-src.done:
+		case <-time.After(30 * time.Second):
+			slow++
+			t.Errorf("stop %d: Run did not return 30 s after its context was cancelled during Submit", i)
+			<-src.done
+		}
+		t.Logf("stop %d: Run returned %v after the cancel", i, time.Since(start).Round(time.Millisecond))
+	}
 }
 
 // Values that are not VOEvents (the broker refuses them) are passed

@@ -40,8 +40,9 @@ type fakeCluster struct {
 	tokens    map[string]time.Time // bearer tokens the cluster takes, and their expiry
 	conns     map[*fakeConn]struct{}
 	closed    bool
-	refuse    bool           // accept connections and close them at once
-	down      map[int32]bool // nodes that close every connection at once
+	refuse    bool                    // accept connections and close them at once
+	down      map[int32]bool          // nodes that close every connection at once
+	latency   map[int32]time.Duration // added before each answer of a node
 	hostile   map[apiKey][]func(corr int32) []byte
 	stats     fakeStats
 }
@@ -117,6 +118,7 @@ func newFakeCluster(t testing.TB, nodes int, tlsCfg *tls.Config) *fakeCluster {
 		forbidden: map[string]bool{},
 		tokens:    map[string]time.Time{},
 		down:      map[int32]bool{},
+		latency:   map[int32]time.Duration{},
 		conns:     map[*fakeConn]struct{}{},
 		hostile:   map[apiKey][]func(int32) []byte{},
 		stats:     fakeStats{Requests: map[apiKey]int{}},
@@ -281,6 +283,16 @@ func (fc *fakeConn) serve() {
 		resp, keep := fc.handle(key, v, r)
 		if resp == nil {
 			return
+		}
+		c.mu.Lock()
+		lat := c.latency[fc.node.id]
+		c.mu.Unlock()
+		if lat > 0 {
+			select {
+			case <-time.After(lat):
+			case <-fc.done:
+				return
+			}
 		}
 		out := binary.BigEndian.AppendUint32(nil, uint32(len(resp)+4))
 		out = binary.BigEndian.AppendUint32(out, uint32(corr))

@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"encoding/binary"
+	"time"
 )
 
 // What a test does to the fake cluster of fakebroker_test.go: topics,
@@ -191,4 +192,12 @@ func (c *fakeCluster) setDown(node int32, down bool) {
 			}
 		}
 	}
+}
+
+// setLatency delays every answer of node by d, as a distant broker's
+// answers are.
+func (c *fakeCluster) setLatency(node int32, d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.latency[node] = d
 }
