@@ -22,6 +22,12 @@ import (
 // lets Submit read the record's topic, partition and offset from the
 // logger it is given; a recorder of submissions with verdicts the test
 // chooses; a running source that stops when the test ends.
+//
+// The source dials its brokers itself (Config takes no dialer), so these
+// tests run over real sockets on 127.0.0.1 against the fake cluster and
+// cannot use a testing/synctest bubble; the timings the source keeps in
+// its fields (long poll, relist, retries) are shortened instead, and
+// every wait for an outcome gives up only after a minute.
 
 // logSink keeps the lines a source logs.
 type logSink struct {
@@ -433,7 +439,7 @@ func timedBatch(t *testing.T, ts time.Time, c codec, values ...[]byte) []byte {
 	return b
 }
 
-// valueRecords appends one batch per value, at time ts, and returns them
+// appendValues appends one batch per value, at time ts, and returns them
 // as the submissions expected.
 func appendValues(t *testing.T, c *fakeCluster, topic string, p int32, ts time.Time, values ...[]byte) []submission {
 	t.Helper()
