@@ -407,8 +407,9 @@ func TestConsumerBadBatches(t *testing.T) {
 }
 
 // Answers of hostile sizes (a frame claiming 2 GiB, a topic count far
-// beyond the bytes sent) are refused without allocating what they claim;
-// the source reconnects and goes on.
+// beyond the bytes sent) are refused without allocating what they claim,
+// records of a topic not asked for are not taken; the source reconnects
+// and goes on.
 func TestConsumerHostileAnswers(t *testing.T) {
 	c := newFakeCluster(t, 1, nil)
 	c.createTopic("t", 1)
@@ -428,8 +429,18 @@ func TestConsumerHostileAnswers(t *testing.T) {
 		binary.BigEndian.PutUint32(w.b, uint32(len(w.b)-4))
 		return w.b
 	}
+	// Records for a topic the source did not ask for.
+	foreign := timedBatch(t, time.Now(), codecNone, testEvent("foreign"))
+	unasked := func(corr int32) []byte {
+		body := encodeFetchResponse(&fetchResponse{topics: []fetchTopicResponse{{name: "not-asked",
+			partitions: []fetchPartitionResponse{{highWatermark: 1, lastStableOffset: 1, preferredReadReplica: -1, records: foreign}}}}}, 11)
+		b := binary.BigEndian.AppendUint32(nil, uint32(len(body)+4))
+		b = binary.BigEndian.AppendUint32(b, uint32(corr))
+		return append(b, body...)
+	}
 	c.hostileNext(apiFetch, hugeFrame)
 	c.hostileNext(apiFetch, hugeCount)
+	c.hostileNext(apiFetch, unasked)
 	c.hostileNext(apiMetadata, hugeFrame)
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -442,7 +453,12 @@ func TestConsumerHostileAnswers(t *testing.T) {
 		t.Errorf("%d MiB allocated: a claimed size was believed", grew>>20)
 	}
 	e.rec.checkOnce(t, want)
-	if s := c.Stats(); s.Requests[apiFetch] < 3 {
+	for _, s := range e.rec.all() {
+		if s.topic != "t" {
+			t.Errorf("%v submitted: a topic the source did not ask for", s.tpo)
+		}
+	}
+	if s := c.Stats(); s.Requests[apiFetch] < 4 {
 		t.Errorf("only %d fetches: the hostile answers were not all met", s.Requests[apiFetch])
 	}
 }
