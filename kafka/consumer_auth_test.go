@@ -194,3 +194,39 @@ func TestListTopics(t *testing.T) {
 		t.Error("closed cluster: no error")
 	}
 }
+
+// A token the cluster stops taking (revoked, or expired early by the
+// identity provider): the re-authentication is refused after the RFC
+// 7628 challenge, and the source fetches a new token rather than
+// offering the refused one again, and goes on.
+func TestConsumerTokenRevoked(t *testing.T) {
+	cert, roots := testCert(t)
+	c := newFakeCluster(t, 1, &tls.Config{Certificates: []tls.Certificate{cert}})
+	c.setSASL(fakeSASL{mechanism: "OAUTHBEARER", lifetime: time.Second})
+	c.createTopic("t", 1)
+	te := c.startTokenEndpoint(t, "comet-test", testSecret, time.Hour)
+	e := newConsumerEnv(t, c, "t")
+	e.cfg.TLS = &tls.Config{RootCAs: roots}
+	e.cfg.Creds = &Creds{Mechanism: MechOAuthBearer, ClientID: "comet-test", ClientSecret: testSecret, TokenURL: te.url}
+	e.cfg.TokenRoots = te.roots
+	e.tune = func(s *Source) { s.wait = 500 * time.Millisecond }
+	e.start()
+	want := appendValues(t, c, "t", 0, time.Now(), testEvent("before"))
+	waitFor(t, "the record before the revocation", func() bool { return e.rec.has(want) })
+	c.mu.Lock()
+	clear(c.tokens)
+	c.mu.Unlock()
+	waitFor(t, "the revoked token to be refused", func() bool { return c.Stats().AuthFailures > 0 })
+	want = append(want, appendValues(t, c, "t", 0, time.Now(), events("after", 2)...)...)
+	waitFor(t, "the records after the revocation", func() bool { return e.rec.has(want) })
+	e.rec.checkOnce(t, want)
+	s := c.Stats()
+	t.Logf("after the revocation: %d refused authentications, %d tokens fetched in all", s.AuthFailures, len(te.tokens()))
+	if s.AuthFailures == 0 || len(te.tokens()) < 2 {
+		t.Errorf("%d refusals, %d tokens: the revoked token was not met or not replaced", s.AuthFailures, len(te.tokens()))
+	}
+	secrets := append([]string{testSecret}, te.tokens()...)
+	if leaks := secretsIn(e.logTexts(), secrets); len(leaks) != 0 {
+		t.Errorf("secrets shown: %q", leaks)
+	}
+}
