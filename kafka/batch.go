@@ -1,11 +1,13 @@
 package kafka
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"math"
+	"slices"
 )
 
 // Record is one record taken from a partition: what the consumer hands on
@@ -23,6 +25,10 @@ type Record struct {
 	// Headers is how many headers the record carried; they are checked
 	// but not kept, as VOEvent carries everything in its value.
 	Headers int
+	// producer is the id of the producer that wrote the record in a
+	// transaction, or -1 outside one: what tells a record of an aborted
+	// transaction.
+	producer int64
 }
 
 // fetched is what decodeRecords makes of one partition's records bytes.
@@ -39,6 +45,9 @@ type fetched struct {
 	// controlBatches counts the transaction markers skipped at or above
 	// the fetch offset.
 	controlBatches int
+	// markers are the transaction markers (control batches) met, each
+	// ending its producer's transaction, in offset order.
+	markers []marker
 	// partial is true when the bytes ended inside a batch (a broker cuts
 	// the last batch at the fetch's byte limit) or decoding stopped before
 	// a batch because the output budget was spent; fetching from next
@@ -130,8 +139,11 @@ func decodeRecords(b []byte, fetchOffset int64, maxOut int) (fetched, error) {
 			return res, &batchError{base: base, resume: resume, err: err}
 		}
 		budget -= spent
-		if last >= res.next && isControl(batch) {
-			res.controlBatches++
+		if isControl(batch) {
+			res.markers = append(res.markers, marker{offset: base, producer: int64(binary.BigEndian.Uint64(batch[31:]))})
+			if last >= res.next {
+				res.controlBatches++
+			}
 		}
 		res.records = append(res.records, recs...)
 		if last+1 > res.next {
@@ -139,6 +151,44 @@ func decodeRecords(b []byte, fetchOffset int64, maxOut int) (fetched, error) {
 		}
 	}
 	return res, nil
+}
+
+// marker is a transaction marker: where it lies and whose transaction
+// it ends.
+type marker struct {
+	offset, producer int64
+}
+
+// dropAborted removes from recs the records of aborted transactions, as
+// a read_committed consumer must: aborted lists, for each such
+// transaction the answer touches, its producer and first offset (from
+// the fetch answer), and a producer's transaction ends at its next
+// marker. recs and markers are in offset order.
+func dropAborted(recs []Record, markers []marker, aborted []abortedTransaction) []Record {
+	if len(aborted) == 0 {
+		return recs
+	}
+	aborted = slices.Clone(aborted)
+	slices.SortFunc(aborted, func(a, b abortedTransaction) int { return cmp.Compare(a.firstOffset, b.firstOffset) })
+	open := map[int64]bool{}
+	out := recs[:0]
+	for _, r := range recs {
+		for len(markers) > 0 && markers[0].offset < r.Offset || len(aborted) > 0 && aborted[0].firstOffset <= r.Offset {
+			// Whichever comes first: a transaction that starts, or a marker.
+			if len(aborted) > 0 && (len(markers) == 0 || aborted[0].firstOffset <= markers[0].offset) {
+				open[aborted[0].producerID] = true
+				aborted = aborted[1:]
+			} else {
+				delete(open, markers[0].producer)
+				markers = markers[1:]
+			}
+		}
+		if r.producer >= 0 && open[r.producer] {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 func isControl(batch []byte) bool {
@@ -180,6 +230,10 @@ func decodeBatch(base int64, batch []byte, fetchOffset int64, budget int) ([]Rec
 		return nil, last, spent, fmt.Errorf("%d records claimed in %d bytes", count, len(data))
 	}
 	logAppend := attrs&0x08 != 0
+	producer := int64(-1)
+	if attrs&0x10 != 0 {
+		producer = int64(be.Uint64(batch[31:]))
+	}
 	recs := make([]Record, 0, count)
 	prev := int64(-1)
 	for i := int32(0); i < count; i++ {
@@ -195,6 +249,7 @@ func decodeBatch(base int64, batch []byte, fetchOffset int64, budget int) ([]Rec
 		}
 		prev = offDelta
 		r.Offset = base + offDelta
+		r.producer = producer
 		r.Timestamp = baseTime + delta
 		if logAppend {
 			r.Timestamp = maxTime

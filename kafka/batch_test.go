@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -376,4 +377,31 @@ func TestRepeatedBatchOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkRecords(t, res.records, []wantRecord{{0, "none_1", ""}, {1, "none_2", ""}})
+}
+
+// A producer's aborted transaction is left out up to its marker, and its
+// next transaction, committed, is not; records outside transactions and
+// of other producers are never left out.
+func TestDropAborted(t *testing.T) {
+	rec := func(off, producer int64) Record { return Record{Offset: off, producer: producer} }
+	recs := []Record{
+		rec(0, -1), // plain
+		rec(1, 7),  // aborted transaction of 7, from 1
+		rec(2, 8),  // 8's transaction, committed
+		rec(3, 7),
+		// 4: 7's abort marker
+		rec(5, 7), // 7's next transaction, committed
+		// 6: 8's commit marker
+		rec(7, 9), // 9's transaction, aborted, its marker not in this answer
+		rec(8, -1),
+	}
+	markers := []marker{{4, 7}, {6, 8}}
+	aborted := []abortedTransaction{{producerID: 9, firstOffset: 7}, {producerID: 7, firstOffset: 1}}
+	var got []int64
+	for _, r := range dropAborted(recs, markers, aborted) {
+		got = append(got, r.Offset)
+	}
+	if want := []int64{0, 2, 5, 8}; !slices.Equal(got, want) {
+		t.Errorf("kept %v, want %v", got, want)
+	}
 }

@@ -223,9 +223,11 @@ func (c *conn) send(ctx context.Context, req request, wait time.Duration) ([]byt
 	if c.corr < 0 {
 		c.corr = 1
 	}
+	// The deadline first: a context already done when the request starts
+	// must find its past deadline in force, not overwritten by this one.
+	c.nc.SetDeadline(time.Now().Add(wait + requestTimeout))
 	stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	c.nc.SetDeadline(time.Now().Add(wait + requestTimeout))
 	if err := writeRequest(c.nc, c.corr, clientID, req); err != nil {
 		return nil, c.fail(ctx, req, err)
 	}

@@ -40,8 +40,7 @@
 //
 // Its limits: Fetch v10-v11 only (the first that carry zstd), so Kafka
 // 2.1 or newer; snappy and lz4 batches are refused, with one error per
-// partition; records of aborted transactions are not told apart (GCN's
-// and Hopskotch's producers are not transactional); a batch whose
-// checksum fails is fetched again after a pause, and holds up its
-// partition until the broker serves it whole.
+// partition. It reads committed records only, as librdkafka's consumers
+// do by default: records of aborted transactions are left out, and those
+// of open ones wait for their commit.
 package kafka

@@ -114,7 +114,7 @@ func (s *Source) position(tp topicPart) int64 {
 // the broker may hold it: the long poll, cut short when a partition's
 // retry comes sooner.
 func (s *Source) fetchRequest(c *conn, tps []topicPart, rot int) (fetchRequest, time.Duration) {
-	req := fetchRequest{v: c.versions[apiFetch], maxBytes: fetchMaxBytes, isolation: readUncommitted}
+	req := fetchRequest{v: c.versions[apiFetch], maxBytes: fetchMaxBytes, isolation: readCommitted}
 	wait := s.wait
 	now := time.Now()
 	index := map[string]int{}
@@ -178,7 +178,7 @@ func (s *Source) resolve(ctx context.Context, c *conn, tps []topicPart) error {
 // in ms, offsetEarliest or offsetLatest); -1 means no record at or after
 // the time.
 func listOffset(ctx context.Context, c *conn, tp topicPart, timestamp int64) (int64, error) {
-	req := listOffsetsRequest{isolation: readUncommitted, topics: []listOffsetsTopic{{
+	req := listOffsetsRequest{isolation: readCommitted, topics: []listOffsetsTopic{{
 		name: tp.topic, partitions: []listOffsetsPartition{{partition: tp.partition, timestamp: timestamp}}}}}
 	body, err := c.roundTrip(ctx, req, 0)
 	if err != nil {
@@ -243,6 +243,7 @@ func (s *Source) take(ctx context.Context, c *conn, tp topicPart, pr *fetchParti
 		return nil
 	}
 	res, derr := decodeRecords(pr.records, next, s.budget)
+	res.records = dropAborted(res.records, res.markers, pr.aborted)
 	for _, r := range res.records {
 		v := s.submit(tp, r)
 		s.mu.Lock()
