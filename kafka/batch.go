@@ -63,7 +63,11 @@ type fetched struct {
 type batchError struct {
 	base   int64
 	resume int64
-	err    error
+	// claimed is the offset after the batch as its header says, whether
+	// or not the checksum held (-1 if the header says nothing sane): a
+	// guess, for a consumer that gives up fetching a damaged batch again.
+	claimed int64
+	err     error
 }
 
 func (e *batchError) Error() string {
@@ -132,11 +136,14 @@ func decodeRecords(b []byte, fetchOffset int64, maxOut int) (fetched, error) {
 				res.partial = true
 				return res, nil
 			}
-			resume := int64(-1)
+			resume, claimed := int64(-1), int64(-1)
 			if last >= 0 {
 				resume = last + 1
 			}
-			return res, &batchError{base: base, resume: resume, err: err}
+			if d := int64(int32(binary.BigEndian.Uint32(batch[11:]))); base >= 0 && d >= 0 && base < math.MaxInt64-d {
+				claimed = base + d + 1
+			}
+			return res, &batchError{base: base, resume: resume, claimed: claimed, err: err}
 		}
 		budget -= spent
 		if isControl(batch) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,9 +57,13 @@ type Source struct {
 	// started is set once the first layout is assigned: a partition found
 	// after that (a topic created, or readable, later) starts at its
 	// earliest offset, not at From, so that none of its records is missed.
-	started   bool
-	missing   map[string]string // topics reported unavailable, and why
-	pool      map[string]*conn  // idle connections by broker address
+	started bool
+	missing map[string]string // topics reported unavailable, and why
+	pool    map[string]*conn  // idle connections by broker address
+	known   []string          // the brokers the last metadata named, but the bootstrap
+	// backoff is the last wait before trying a broker again, by address,
+	// while its connections fail.
+	backoff   map[string]time.Duration
 	state     string
 	fetchers  int
 	since     time.Time
@@ -78,6 +83,10 @@ type partState struct {
 	retryAt   time.Time
 	excluded  bool // not readable this round
 	codecSaid bool // the unsupported-codec error was logged
+	// damagedAt is where a batch failed its checksum, damagedTries how
+	// many times in a row.
+	damagedAt    int64
+	damagedTries int
 }
 
 // New checks cfg and reads the stored offsets.
@@ -112,7 +121,7 @@ func New(cfg Config) (*Source, error) {
 		budget:      max(8<<20, 2*maxRec),
 		wait:        fetchWait, relist: relistEvery, retryMissing: retryMissing, retryPart: retryPartition,
 		parts: map[topicPart]*partState{}, stored: stored, missing: map[string]string{},
-		pool: map[string]*conn{}, state: "connecting", since: time.Now(),
+		pool: map[string]*conn{}, backoff: map[string]time.Duration{}, state: "connecting", since: time.Now(),
 	}, nil
 }
 
@@ -136,7 +145,8 @@ func maxResponseFor(Config) int32 { return fetchMaxBytes }
 
 // Run consumes until ctx is done. Every failure is logged and retried,
 // after a wait that doubles up to Config.BackoffMax and starts again
-// from a second once records flow.
+// from a second once records flow: for the whole source when no broker
+// answers for metadata, for one broker when its connection fails.
 func (s *Source) Run(ctx context.Context) {
 	s.log.Info("kafka source starting", "cluster", s.cfg.Addr, "topics", strings.Join(s.cfg.Topics, ","))
 	var delay time.Duration
@@ -145,7 +155,8 @@ func (s *Source) Run(ctx context.Context) {
 		if ctx.Err() != nil {
 			break
 		}
-		if err == nil {
+		var again *roundAgain
+		if err == nil || errors.As(err, &again) {
 			continue
 		}
 		s.mu.Lock()
@@ -156,12 +167,7 @@ func (s *Source) Run(ctx context.Context) {
 		s.state, s.lastErr = "waiting", err.Error()
 		s.mu.Unlock()
 		delay = nextBackoff(delay, s.cfg.BackoffMax)
-		var stale *staleError
-		if errors.As(err, &stale) {
-			s.log.Info("kafka: following a change of partition leader", "reason", err.Error(), "retry_in", delay.Round(time.Millisecond))
-		} else {
-			s.log.Warn("kafka: "+strings.TrimPrefix(err.Error(), "kafka: "), "retry_in", delay.Round(time.Millisecond))
-		}
+		s.log.Warn("kafka: "+strings.TrimPrefix(err.Error(), "kafka: "), "retry_in", delay.Round(time.Millisecond))
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
@@ -211,12 +217,7 @@ type roundState struct {
 // failure or a relist, and returns the failure (nil for a relist).
 func (s *Source) round(ctx context.Context) error {
 	s.setState("connecting")
-	mc, err := dialBroker(ctx, s.cfg.Addr, s.cfg.TLS, s.auth, s.maxResponse)
-	if err != nil {
-		return err
-	}
-	l, err := metadata(ctx, mc, s.cfg.Topics)
-	mc.close()
+	l, err := s.layout(ctx)
 	if err != nil {
 		return err
 	}
@@ -264,6 +265,42 @@ func (s *Source) round(ctx context.Context) error {
 		}
 	}
 	return first
+}
+
+// layout asks the bootstrap broker for metadata, or, if it cannot be
+// had, each broker the last answer named, so that a bootstrap address
+// down does not stop a source whose brokers serve.
+func (s *Source) layout(ctx context.Context) (*layout, error) {
+	s.mu.Lock()
+	addrs := append([]string{s.cfg.Addr}, s.known...)
+	s.mu.Unlock()
+	var first error
+	for _, addr := range addrs {
+		c, err := dialBroker(ctx, addr, s.cfg.TLS, s.auth, s.maxResponse)
+		if err == nil {
+			var l *layout
+			l, err = metadata(ctx, c, s.cfg.Topics)
+			c.close()
+			if err == nil {
+				s.mu.Lock()
+				s.known = s.known[:0]
+				for _, a := range l.brokers {
+					if a != s.cfg.Addr && !slices.Contains(s.known, a) {
+						s.known = append(s.known, a)
+					}
+				}
+				s.mu.Unlock()
+				return l, nil
+			}
+		}
+		if first == nil {
+			first = err
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, first
 }
 
 // assign makes sure every partition of l has its state and groups them

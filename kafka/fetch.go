@@ -5,13 +5,67 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"time"
 )
 
 // fetchLoop reads tps from the broker at addr, which leads them all,
 // until ctx ends, a relist is due (nil: the connection is kept for the
 // next round) or something fails (the error; the connection is closed).
-func (s *Source) fetchLoop(ctx context.Context, addr string, tps []topicPart, rs *roundState) (err error) {
+func (s *Source) fetchLoop(ctx context.Context, addr string, tps []topicPart, rs *roundState) error {
+	err := s.fetchFrom(ctx, addr, tps, rs)
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	// This broker failed; the others go on meanwhile. A leader that moved
+	// is looked up again after a second; a broker that cannot be reached
+	// is tried again after its own backoff, so that one broker down does
+	// not hold up the partitions the others lead.
+	delay := time.Second
+	var stale *staleError
+	if errors.As(err, &stale) {
+		s.log.Info("kafka: following a change of partition leader", "reason", err.Error())
+	} else {
+		delay = s.brokerBackoff(addr, false)
+		s.log.Warn("kafka: "+strings.TrimPrefix(err.Error(), "kafka: "), "retry_in", delay.Round(time.Millisecond))
+	}
+	s.mu.Lock()
+	s.lastErr = err.Error()
+	s.mu.Unlock()
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+	}
+	return &roundAgain{err}
+}
+
+// roundAgain ends a round whose failed fetcher has waited already: the
+// next round starts at once.
+type roundAgain struct{ err error }
+
+func (e *roundAgain) Error() string { return e.err.Error() }
+func (e *roundAgain) Unwrap() error { return e.err }
+
+// brokerBackoff returns how long to wait before trying addr again, the
+// wait doubling with each failure in a row; reset forgets the failures,
+// once a fetch from addr is answered.
+func (s *Source) brokerBackoff(addr string, reset bool) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if reset {
+		delete(s.backoff, addr)
+		return 0
+	}
+	d := nextBackoff(s.backoff[addr], s.cfg.BackoffMax)
+	s.backoff[addr] = d
+	return d
+}
+
+// fetchFrom is one connection's part of fetchLoop.
+func (s *Source) fetchFrom(ctx context.Context, addr string, tps []topicPart, rs *roundState) (err error) {
 	c, err := s.getConn(ctx, addr)
 	if err != nil {
 		return err
@@ -60,6 +114,7 @@ func (s *Source) fetchLoop(ctx context.Context, addr string, tps []topicPart, rs
 		}
 		s.mu.Lock()
 		s.lastFetch, s.lastErr = time.Now(), ""
+		delete(s.backoff, addr)
 		s.mu.Unlock()
 		asked := make(map[topicPart]bool, len(tps))
 		for _, tp := range tps {
@@ -350,19 +405,35 @@ func (s *Source) outOfRange(ctx context.Context, c *conn, tp topicPart, next int
 // whose checksum held but whose records cannot be had (an unsupported
 // codec, output beyond the bound, records that do not parse) is passed
 // over: fetching it again would give the same. One whose checksum failed
-// tells nothing trustworthy about its offsets, so the partition waits
-// and fetches it again; the others go on.
+// may have been damaged on the way, so it is fetched again after a
+// pause, damagedTries times in all; then it is passed over too, to where
+// its header says it ends (or by one offset, if that is not sane), so
+// that a batch damaged for good does not hold up its partition.
 func (s *Source) batchFailed(tp topicPart, st *partState, err error) {
 	var be *batchError
-	resume := int64(-1)
+	resume, claimed := int64(-1), int64(-1)
 	if errors.As(err, &be) {
-		resume = be.resume
+		resume, claimed = be.resume, be.claimed
 	}
 	s.mu.Lock()
-	s.batchErrs++
 	say := true
+	if resume < 0 {
+		if st.damagedAt != st.next {
+			st.damagedAt, st.damagedTries = st.next, 0
+		}
+		st.damagedTries++
+		if st.damagedTries >= damagedTries {
+			resume = st.next + 1
+			if claimed > resume && (st.hw < 0 || claimed <= st.hw) {
+				resume = claimed
+			}
+		}
+	}
 	if errors.Is(err, errUnsupportedCodec) {
 		say, st.codecSaid = !st.codecSaid, true
+	}
+	if st.damagedTries <= 1 || resume >= 0 {
+		s.batchErrs++ // once per batch, not per attempt
 	}
 	skip := resume > st.next
 	from := st.next
@@ -381,6 +452,10 @@ func (s *Source) batchFailed(tp topicPart, st *partState, err error) {
 		}
 	}
 }
+
+// damagedTries is how many times a batch that fails its checksum is
+// fetched before it is passed over.
+const damagedTries = 3
 
 // save writes the positions if they changed. A failure is logged and the
 // write retried after the next fetch; the positions in the file stay
