@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -18,6 +17,8 @@ import (
 	"time"
 
 	"comet/status"
+
+	"comet/internal/kafkapeertest"
 )
 
 // testToken is the token the test's OAuth endpoint hands out: a secret
@@ -163,32 +164,11 @@ func TestKafkaSecretsNeverShown(t *testing.T) {
 	})
 }
 
-// kafkapeerBin returns a kafkapeer binary: KAFKAPEER if set, else one
-// built from ../shared/tools/kafkapeer (its own module, never imported).
-// It skips t in -short mode or when there is none.
+// kafkapeerBin returns a kafkapeer binary, built from
+// ../shared/tools/kafkapeer (its own module, never imported) once per
+// test process, or skips t saying why.
 func kafkapeerBin(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("kafkapeer: skipped in -short mode")
-	}
-	if bin := os.Getenv("KAFKAPEER"); bin != "" {
-		return bin
-	}
-	src, err := filepath.Abs("../shared/tools/kafkapeer")
-	if err == nil {
-		_, err = os.Stat(filepath.Join(src, "go.mod"))
-	}
-	if err != nil {
-		t.Skipf("kafkapeer: source not found beside the worktree (%v); set KAFKAPEER to a built binary", err)
-	}
-	bin := filepath.Join(t.TempDir(), "kafkapeer")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = src
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Skipf("kafkapeer: cannot be built from %s (set KAFKAPEER to a built binary): %v\n%s", src, err, bytes.TrimSpace(out))
-	}
-	return bin
+	return kafkapeertest.Bin(t, "../shared/tools/kafkapeer")
 }
 
 // peer is a running kafkapeer: its directory and control API.
@@ -201,47 +181,9 @@ type peer struct {
 // given; it stops when t ends.
 func startPeer(t *testing.T, bin, topics, secret string) *peer {
 	t.Helper()
-	dir := t.TempDir()
-	cmd := exec.Command(bin, "serve", "-dir", dir, "-brokers=1", "-topics="+topics, "-sasl=oauthbearer", "-tls=true",
+	p := kafkapeertest.Start(t, bin, "-brokers=1", "-topics="+topics, "-sasl=oauthbearer", "-tls=true",
 		"-client-id=comet-test", "-client-secret="+secret)
-	var logBuf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logBuf, &logBuf
-	if err := cmd.Start(); err != nil {
-		t.Skipf("kafkapeer: cannot be started: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
-	giveUp := time.After(time.Minute)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "ready")); err == nil {
-			break
-		}
-		select {
-		case err := <-exited:
-			exited <- err
-			t.Fatalf("kafkapeer exited before it was ready: %v\n%s", err, logBuf.String())
-		case <-giveUp:
-			t.Skip("kafkapeer: not ready within a minute")
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	read := func(name string) string {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return strings.TrimSpace(string(b))
-	}
-	return &peer{dir: dir, broker: strings.Split(read("bootstrap"), ",")[0], control: read("control")}
+	return &peer{dir: p.Dir, broker: p.Brokers[0], control: p.Control}
 }
 
 // produce sends value as one zstd record to topic.

@@ -19,6 +19,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"comet/internal/kafkapeertest"
 )
 
 // The Kafka process tests run comet (this test binary, as the other
@@ -33,57 +35,15 @@ type kpeer struct {
 	dir       string   // bootstrap, ca.pem, credentials, control
 	bootstrap []string // the brokers' addresses, node 0 first
 	control   string   // URL of the control API
-	log       *syncBuf
 }
 
 // startKPeer starts "kafkapeer serve" with args and returns it once
-// ready; it is stopped when t ends. It skips t when kafkapeer cannot be
-// built, started or made ready within a minute, and fails t, with the
-// peer's log, when the peer exits before it is ready.
+// ready; it is stopped when t ends (see kafkapeertest.Start).
 func startKPeer(t *testing.T, args ...string) *kpeer {
 	t.Helper()
 	bin := kafkapeerBin(t)
-	dir := t.TempDir()
-	cmd := exec.Command(bin, append([]string{"serve", "-dir", dir}, args...)...)
-	logBuf := &syncBuf{}
-	cmd.Stdout, cmd.Stderr = logBuf, logBuf
-	if err := cmd.Start(); err != nil {
-		t.Skipf("kafkapeer: cannot be started: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
-	giveUp := time.Now().Add(time.Minute)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "ready")); err == nil {
-			break
-		}
-		select {
-		case err := <-exited:
-			exited <- err
-			t.Fatalf("kafkapeer: exited before it was ready: %v\n%s", err, logBuf)
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(giveUp) {
-			t.Skip("kafkapeer: not ready within a minute")
-		}
-	}
-	read := func(name string) string {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return strings.TrimSpace(string(b))
-	}
-	return &kpeer{bin: bin, dir: dir, bootstrap: strings.Split(read("bootstrap"), ","), control: read("control"), log: logBuf}
+	p := kafkapeertest.Start(t, bin, args...)
+	return &kpeer{bin: bin, dir: p.Dir, bootstrap: p.Brokers, control: p.Control}
 }
 
 // ca is the file holding the CA of the peer's listeners and token

@@ -18,6 +18,8 @@ import (
 
 	"comet/voevent"
 	"comet/vtp"
+
+	"comet/internal/kafkapeertest"
 )
 
 // TestMain lets the test binary stand in for the comet binary: with
@@ -27,7 +29,9 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	kafkapeertest.Cleanup()
+	os.Exit(code)
 }
 
 // proc is a broker running as a separate process.

@@ -2,17 +2,15 @@ package kafka
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
+
+	"comet/internal/kafkapeertest"
 )
 
 // The tests that need a real broker run kafkapeer (a local Kafka cluster,
@@ -23,32 +21,16 @@ import (
 // binary, or let the test build it from ../../shared/tools/kafkapeer,
 // which needs Go's module proxy or a warm module cache.
 
-// kafkapeer returns the kafkapeer binary: KAFKAPEER if set, else one built
-// into a directory removed when t ends. It skips t when there is none.
+// kafkapeer returns the kafkapeer binary, or skips t saying why.
 func kafkapeer(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("kafkapeer: skipped in -short mode")
-	}
-	if bin := os.Getenv("KAFKAPEER"); bin != "" {
-		return bin
-	}
-	src, err := filepath.Abs("../../shared/tools/kafkapeer")
-	if err == nil {
-		_, err = os.Stat(filepath.Join(src, "go.mod"))
-	}
-	if err != nil {
-		t.Skipf("kafkapeer: source not found beside the worktree (%v); set KAFKAPEER to a built binary", err)
-	}
-	bin := filepath.Join(t.TempDir(), "kafkapeer")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = src
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Skipf("kafkapeer: cannot be built from %s (is the Go module proxy reachable? or set KAFKAPEER to a built binary): %v\n%s",
-			src, err, bytes.TrimSpace(out))
-	}
-	return bin
+	return kafkapeertest.Bin(t, "../../shared/tools/kafkapeer")
+}
+
+// TestMain removes the kafkapeer the tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	kafkapeertest.Cleanup()
+	os.Exit(code)
 }
 
 // peerTopic is the one topic every kafkapeer of these tests serves, with
@@ -80,70 +62,18 @@ type runningPeer struct {
 // peer's log, when the peer exits before it is ready.
 func startKafkapeer(t *testing.T, bin string, o peerOpts) *runningPeer {
 	t.Helper()
-	dir := t.TempDir()
-	args := []string{"serve", "-dir", dir, "-brokers=1", "-topics=" + peerTopic + ":1",
-		"-sasl=" + o.sasl, "-tls=" + strconv.FormatBool(o.tls)}
+	args := []string{"-brokers=1", "-topics=" + peerTopic + ":1", "-sasl=" + o.sasl, "-tls=" + strconv.FormatBool(o.tls)}
 	if o.username != "" {
 		args = append(args, "-username="+o.username, "-password="+o.password)
 	}
-	cmd := exec.Command(bin, args...)
-	var logBuf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logBuf, &logBuf
-	if err := cmd.Start(); err != nil {
-		t.Skipf("kafkapeer: cannot be started: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
-	// kafkapeer writes DIR/ready last; wait for it, or for the process to
-	// end (its log is complete only once Wait has returned).
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	giveUp := time.After(time.Minute)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "ready")); err == nil {
-			break
-		}
-		select {
-		case err := <-exited:
-			exited <- err
-			t.Fatalf("kafkapeer: exited before it was ready: %v\n%s", err, logBuf.String())
-		case <-giveUp:
-			t.Skip("kafkapeer: not ready within a minute")
-		case <-tick.C:
-		}
-	}
-	read := func(name string) []byte {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
+	p := kafkapeertest.Start(t, bin, args...)
 	// ca.pem is there when something listens with TLS: the broker, or the
 	// token endpoint of OAUTHBEARER.
 	var roots *x509.CertPool
 	if o.tls || o.sasl == MechOAuthBearer {
-		roots = x509.NewCertPool()
-		if !roots.AppendCertsFromPEM(read("ca.pem")) {
-			t.Fatal("kafkapeer: ca.pem holds no certificate")
-		}
+		roots = p.Roots(t)
 	}
-	return &runningPeer{
-		dir:     dir,
-		broker:  strings.TrimSpace(strings.Split(string(read("bootstrap")), ",")[0]),
-		control: strings.TrimSpace(string(read("control"))),
-		roots:   roots,
-		tls:     o.tls,
-	}
+	return &runningPeer{dir: p.Dir, broker: p.Brokers[0], control: p.Control, roots: roots, tls: o.tls}
 }
 
 // peerConn is one connection to the peer's broker, speaking through this
