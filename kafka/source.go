@@ -114,8 +114,8 @@ const Outage = 2 * time.Minute
 type Status struct {
 	Name    string `json:"name"`
 	Cluster string `json:"cluster"`
-	// State is "connecting", "fetching" or "waiting" (between attempts
-	// after a failure).
+	// State is "connecting", "fetching", "waiting" (between attempts
+	// after a failure) or "stopped" (once Run has returned).
 	State     string   `json:"state"`
 	Connected bool     `json:"connected"`
 	Topics    []string `json:"topics"`
