@@ -4,7 +4,6 @@ import (
 	"html/template"
 	"strconv"
 	"strings"
-	"time"
 
 	"comet/kafka"
 )
@@ -70,14 +69,6 @@ func writeKafkaMetrics(r *Report, family func(name, typ, help string), sample fu
 			}
 		}
 	}
-}
-
-// unixSeconds is t in seconds since the Unix epoch; 0 for the zero time.
-func unixSeconds(t time.Time) float64 {
-	if t.IsZero() {
-		return 0
-	}
-	return float64(t.UnixNano()) / 1e9
 }
 
 // labelValue is a label value in the exposition format: valid UTF-8,

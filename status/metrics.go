@@ -43,17 +43,11 @@ func writeMetrics(out io.Writer, r *Report) {
 		family(name, typ, help)
 		sample(name, v)
 	}
-	secs := func(t time.Time) float64 {
-		if t.IsZero() {
-			return 0
-		}
-		return float64(t.UnixNano()) / 1e9
-	}
 	c := r.Counters
 
 	family("comet_build_info", "gauge", "Always 1; the version is a label.")
 	sample("comet_build_info", 1, "version", r.Version)
-	one("comet_start_time_seconds", "gauge", "When the broker started, in seconds since the Unix epoch.", secs(r.Start))
+	one("comet_start_time_seconds", "gauge", "When the broker started, in seconds since the Unix epoch.", unixSeconds(r.Start))
 	one("comet_healthy", "gauge", "1 when /healthz answers ok, else 0.", b2f(r.Healthy))
 
 	family("comet_events_accepted_total", "counter", "New events accepted, by where they came from.")
@@ -84,7 +78,7 @@ func writeMetrics(out io.Writer, r *Report) {
 		sample("comet_signature_refusals_total", float64(s.DroppedFromRemotes), "source", "remote")
 	}
 	if r.LastEvent != nil {
-		one("comet_last_event_time_seconds", "gauge", "When the last event was accepted, in seconds since the Unix epoch.", secs(r.LastEvent.Time))
+		one("comet_last_event_time_seconds", "gauge", "When the last event was accepted, in seconds since the Unix epoch.", unixSeconds(r.LastEvent.Time))
 	}
 
 	family("comet_listener_up", "gauge", "1 while a listener accepts connections, 0 while its accepts fail.")
@@ -116,7 +110,7 @@ func writeMetrics(out io.Writer, r *Report) {
 		}
 		family("comet_remote_last_message_time_seconds", "gauge", "When a remote broker last sent a message, in seconds since the Unix epoch; 0 if never.")
 		for _, x := range r.Remotes {
-			sample("comet_remote_last_message_time_seconds", secs(x.LastMessage), "remote", x.Addr)
+			sample("comet_remote_last_message_time_seconds", unixSeconds(x.LastMessage), "remote", x.Addr)
 		}
 	}
 
@@ -137,12 +131,20 @@ func writeMetrics(out io.Writer, r *Report) {
 	one("comet_seen_file_bytes", "gauge", "Size of the seen-events store's log file.", float64(r.Store.FileBytes))
 	one("comet_seen_writable", "gauge", "1 while the seen-events store writes, 0 while it cannot.", b2f(r.Store.Error == ""))
 	if r.Store.Compacted != nil {
-		one("comet_seen_last_compaction_time_seconds", "gauge", "When the seen-events store's log was last compacted, in seconds since the Unix epoch.", secs(*r.Store.Compacted))
+		one("comet_seen_last_compaction_time_seconds", "gauge", "When the seen-events store's log was last compacted, in seconds since the Unix epoch.", unixSeconds(*r.Store.Compacted))
 	}
 	writeKafkaMetrics(r, family, sample)
 }
 
 var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+
+// unixSeconds is t in seconds since the Unix epoch; 0 for the zero time.
+func unixSeconds(t time.Time) float64 {
+	if t.IsZero() {
+		return 0
+	}
+	return float64(t.UnixNano()) / 1e9
+}
 
 func b2f(b bool) float64 {
 	if b {
