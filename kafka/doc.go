@@ -13,13 +13,13 @@
 //     goes to Config.Submit, and a position moves past a record only
 //     once its verdict is final (accepted, duplicate or refused). Leader
 //     moves, lost connections and unknown topics end a round, which
-//     starts again from metadata after a backoff.
+//     starts again from metadata after a backoff. A batch that fails
+//     its checksum is fetched again twice, then passed over, with an
+//     error in the log.
 //   - cluster.go: metadata, topic prefixes (PREFIX*), ListTopics.
 //   - conn.go: one broker connection: TLS, the versions the broker
 //     serves, SASL, and authenticating again before the session the
 //     broker granted runs out.
-//     A batch that fails its checksum is fetched again twice, then
-//     passed over, with an error in the log.
 //   - offsets.go: the positions file, written whole and renamed, with a
 //     checksum; a damaged one is refused, never taken as empty.
 //   - wire.go, wire_msgs.go: request and response framing and the

@@ -26,7 +26,7 @@ func (s *Source) fetchLoop(ctx context.Context, addr string, tps []topicPart, rs
 	if errors.As(err, &stale) {
 		s.log.Info("kafka: following a change of partition leader", "reason", err.Error())
 	} else {
-		delay = s.brokerBackoff(addr, false)
+		delay = s.brokerBackoff(addr)
 		s.log.Warn("kafka: "+strings.TrimPrefix(err.Error(), "kafka: "), "retry_in", delay.Round(time.Millisecond))
 	}
 	s.mu.Lock()
@@ -50,15 +50,11 @@ func (e *roundAgain) Error() string { return e.err.Error() }
 func (e *roundAgain) Unwrap() error { return e.err }
 
 // brokerBackoff returns how long to wait before trying addr again, the
-// wait doubling with each failure in a row; reset forgets the failures,
-// once a fetch from addr is answered.
-func (s *Source) brokerBackoff(addr string, reset bool) time.Duration {
+// wait doubling with each failure in a row; fetchFrom forgets the
+// failures once a fetch from addr is answered.
+func (s *Source) brokerBackoff(addr string) time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if reset {
-		delete(s.backoff, addr)
-		return 0
-	}
 	d := nextBackoff(s.backoff[addr], s.cfg.BackoffMax)
 	s.backoff[addr] = d
 	return d
