@@ -24,7 +24,7 @@ func obsEvent(id string) []byte {
 
 // freePort returns a loopback port nobody listens on now, so that a
 // broker can be restarted on the same one.
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -36,7 +36,7 @@ func freePort(t *testing.T) string {
 
 // startAt starts comet on fixed loopback ports (recv, bcast as host:port)
 // and waits until both listen.
-func startAt(t *testing.T, recv, bcast string, args ...string) *proc {
+func startAt(t testing.TB, recv, bcast string, args ...string) *proc {
 	t.Helper()
 	// A port freed by a killed broker can be taken for a while as the
 	// local port of some client connection: try again then.
@@ -51,7 +51,7 @@ func startAt(t *testing.T, recv, bcast string, args ...string) *proc {
 }
 
 // tryStartAt is startAt once; nil if a port was in use.
-func tryStartAt(t *testing.T, recv, bcast string, args ...string) *proc {
+func tryStartAt(t testing.TB, recv, bcast string, args ...string) *proc {
 	t.Helper()
 	_, rp, _ := net.SplitHostPort(recv)
 	_, bp, _ := net.SplitHostPort(bcast)
@@ -154,12 +154,13 @@ type replaySub struct {
 	id      string
 	pos     uint64
 	got     []string
+	at      []time.Time // when each of got arrived
 	stop    chan struct{}
 	stopped chan struct{}
 	conn    net.Conn
 }
 
-func startReplaySub(t *testing.T, addr string) *replaySub {
+func startReplaySub(t testing.TB, addr string) *replaySub {
 	s := &replaySub{addr: addr, stop: make(chan struct{}), stopped: make(chan struct{})}
 	go s.run()
 	t.Cleanup(s.close)
@@ -210,11 +211,11 @@ func (s *replaySub) session(c net.Conn) {
 		if err != nil {
 			return
 		}
+		now := time.Now()
 		ev, err := voevent.Parse(raw)
 		if err != nil {
 			continue
 		}
-		now := time.Now()
 		switch {
 		case ev.Role == vtp.RoleAuthenticate:
 			s.mu.Lock()
@@ -239,6 +240,7 @@ func (s *replaySub) session(c net.Conn) {
 		case ev.IsVOEvent():
 			s.mu.Lock()
 			s.got = append(s.got, ev.IVORN)
+			s.at = append(s.at, now)
 			if next != 0 {
 				s.pos = next
 				next = 0

@@ -167,7 +167,7 @@ func TestKafkaSecretsNeverShown(t *testing.T) {
 // kafkapeerBin returns a kafkapeer binary, built from
 // ../shared/tools/kafkapeer (its own module, never imported) once per
 // test process, or skips t saying why.
-func kafkapeerBin(t *testing.T) string {
+func kafkapeerBin(t testing.TB) string {
 	return kafkapeertest.Bin(t, "../shared/tools/kafkapeer")
 }
 

@@ -39,7 +39,7 @@ type kpeer struct {
 
 // startKPeer starts "kafkapeer serve" with args and returns it once
 // ready; it is stopped when t ends (see kafkapeertest.Start).
-func startKPeer(t *testing.T, args ...string) *kpeer {
+func startKPeer(t testing.TB, args ...string) *kpeer {
 	t.Helper()
 	bin := kafkapeerBin(t)
 	p := kafkapeertest.Start(t, bin, args...)
@@ -63,7 +63,7 @@ func (p *kpeer) url(topics string, extra ...string) string {
 
 // post sends a control request and decodes its JSON answer into out
 // (when not nil); an answer other than 200 fails t.
-func (p *kpeer) post(t *testing.T, path string, q url.Values, body []byte, out any) {
+func (p *kpeer) post(t testing.TB, path string, q url.Values, body []byte, out any) {
 	t.Helper()
 	u := p.control + path
 	if len(q) > 0 {
@@ -88,7 +88,7 @@ func (p *kpeer) post(t *testing.T, path string, q url.Values, body []byte, out a
 
 // produce puts values into topic's partition as one record batch
 // compressed with codec (none, gzip, zstd) and returns their offsets.
-func (p *kpeer) produce(t *testing.T, topic string, partition int, codec string, values ...[]byte) []int64 {
+func (p *kpeer) produce(t testing.TB, topic string, partition int, codec string, values ...[]byte) []int64 {
 	t.Helper()
 	strs := make([]string, len(values))
 	for i, v := range values {
@@ -179,7 +179,7 @@ var ivornAttrRE = regexp.MustCompile(`ivorn="[^"]*"`)
 
 // kafkaEvent is a valid VOEvent of about 5 kB with ivorn id: large
 // enough that zstd and gzip batches really are compressed.
-func kafkaEvent(t *testing.T, id string) []byte {
+func kafkaEvent(t testing.TB, id string) []byte {
 	t.Helper()
 	tmpl, err := template5k()
 	if err != nil {
@@ -281,7 +281,7 @@ func (pr *kproducer) finish() []string {
 
 // startKafkaComet starts comet on fixed loopback ports with its Kafka
 // source(s) and the peer's CA, plus args; it waits until it listens.
-func startKafkaComet(t *testing.T, recv, bcast, db string, p *kpeer, sources []string, args ...string) *proc {
+func startKafkaComet(t testing.TB, recv, bcast, db string, p *kpeer, sources []string, args ...string) *proc {
 	t.Helper()
 	a := []string{"--eventdb=" + db, "--tls-ca=" + p.ca()}
 	for _, s := range sources {
@@ -293,7 +293,7 @@ func startKafkaComet(t *testing.T, recv, bcast, db string, p *kpeer, sources []s
 // subscribeTo starts a replay subscriber on c's broadcast port and waits
 // until c has taken it as a subscriber, so that nothing c relays from
 // now on passes it by.
-func subscribeTo(t *testing.T, c *proc) *replaySub {
+func subscribeTo(t testing.TB, c *proc) *replaySub {
 	t.Helper()
 	before := strings.Count(c.stderr.String(), `msg="subscriber connected"`)
 	s := startReplaySub(t, c.bcast)
@@ -305,7 +305,7 @@ func subscribeTo(t *testing.T, c *proc) *replaySub {
 
 // waitReceived waits until s has received n events, failing with the
 // logs after two minutes.
-func waitReceived(t *testing.T, s *replaySub, n int, logs ...*proc) {
+func waitReceived(t testing.TB, s *replaySub, n int, logs ...*proc) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for len(s.received()) < n {

@@ -29,7 +29,7 @@ func startBare(t *testing.T, args ...string) *proc {
 
 // waitFor polls until cond holds, failing the test after 20 s or if the
 // process exits first.
-func (p *proc) waitFor(t *testing.T, what string, cond func() bool) {
+func (p *proc) waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
