@@ -4,6 +4,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -213,4 +214,75 @@ func rssKB(tb testing.TB, pid int) int64 {
 	}
 	tb.Fatalf("/proc/%d/status has no VmRSS", pid)
 	return 0
+}
+
+// BenchmarkKafkaSourceRSS measures the resident memory a Kafka source
+// adds to comet: each op starts comet with no source, with a source of
+// one topic and with one of 80 topics (a prefix), waits until every
+// partition is assigned and the source is idle in its long poll, and
+// reads its RSS. Reported as the means over the ops:
+//
+//	go test -run '^$' -bench KafkaSourceRSS -benchtime 3x .
+func BenchmarkKafkaSourceRSS(b *testing.B) {
+	const prefix = "gcn.classic.voevent.R"
+	var names []string
+	for i := range 80 {
+		names = append(names, fmt.Sprintf("%s%02d:1", prefix, i))
+	}
+	p := startKPeer(b, "-brokers=1", "-sasl=oauthbearer", "-topics="+strings.Join(names, ","))
+	cases := []struct {
+		metric  string
+		sources []string
+		parts   int
+	}{
+		{"rss-none-MB", nil, 0},
+		{"rss-1-topic-MB", []string{p.url(prefix + "00")}, 1},
+		{"rss-80-topics-MB", []string{p.url(prefix + "*")}, 80},
+	}
+	sum := make([]float64, len(cases))
+	for range b.N {
+		for i, k := range cases {
+			recv, bcast, db := freePort(b), freePort(b), b.TempDir()
+			c := startKafkaComet(b, recv, bcast, db, p, k.sources)
+			c.waitFor(b, "every partition assigned", func() bool {
+				return strings.Count(c.stderr.String(), `msg="kafka: partition assigned"`) >= k.parts
+			})
+			time.Sleep(2 * time.Second) // the first long polls sent
+			sum[i] += float64(rssKB(b, c.cmd.Process.Pid)) / 1024
+			c.cmd.Process.Kill()
+			<-c.exited
+		}
+	}
+	for i, k := range cases {
+		b.ReportMetric(sum[i]/float64(b.N), k.metric)
+	}
+}
+
+// BenchmarkKafkaIdle counts the requests an idle Kafka source sends: a
+// source of one topic on one broker, tokens living an hour as GCN's do;
+// each op is one minute without records, and the requests the cluster
+// saw in it are reported, all together and the fetches alone:
+//
+//	go test -run '^$' -bench KafkaIdle -benchtime 3x .
+func BenchmarkKafkaIdle(b *testing.B) {
+	const topic = "gcn.classic.voevent.IDLE"
+	p := startKPeer(b, "-brokers=1", "-sasl=oauthbearer", "-token-ttl=1h", "-topics="+topic+":1")
+	recv, bcast, db := freePort(b), freePort(b), b.TempDir()
+	c := startKafkaComet(b, recv, bcast, db, p, []string{p.url(topic)})
+	c.waitFor(b, "the partition assigned", func() bool {
+		return strings.Contains(c.stderr.String(), `msg="kafka: partition assigned"`)
+	})
+	time.Sleep(time.Second)
+	var all, fetches int64
+	for range b.N {
+		before := p.stats(b)
+		time.Sleep(time.Minute)
+		after := p.stats(b)
+		for api, n := range after.Requests {
+			all += n.Total - before.Requests[api].Total
+		}
+		fetches += after.Requests["Fetch"].Total - before.Requests["Fetch"].Total
+	}
+	b.ReportMetric(float64(all)/float64(b.N), "requests/min")
+	b.ReportMetric(float64(fetches)/float64(b.N), "fetches/min")
 }

@@ -140,7 +140,7 @@ type peerStats struct {
 }
 
 // stats reads the peer's counters.
-func (p *kpeer) stats(t *testing.T) peerStats {
+func (p *kpeer) stats(t testing.TB) peerStats {
 	t.Helper()
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Get(p.control + "/stats")
 	if err != nil {
