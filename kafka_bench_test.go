@@ -22,10 +22,13 @@ import (
 // reading the same partition at the same time) receives it. Each op
 // produces one VOEvent of about 5 kB as a zstd batch, waits for both to
 // receive it, and pauses, so that each record comes to consumers waiting
-// in a long poll, as alerts do. Reported: latency percentiles from the
-// produce call (which the produce-* figures time alone), comet's user and
-// system CPU time per record (from /proc, in 10 ms ticks: use a few
-// hundred ops) and its resident memory at the end. It needs kafkapeer,
+// in a long poll, as alerts do. In turn with the Kafka records, an author
+// submits the same event to comet over VTP (author-vtp-*: from its connect to
+// the subscriber), which is comet's own share of the latency, durable
+// recording and relay. Reported: latency percentiles from the produce
+// call (which the produce-* figures time alone), comet's user and
+// system CPU time per event from each source (from /proc, in 10 ms
+// ticks: use a few hundred ops) and its resident memory at the end. It needs kafkapeer,
 // and is skipped without it:
 //
 //	go test -run '^$' -bench KafkaToVTP -benchtime 300x .
@@ -42,33 +45,57 @@ func BenchmarkKafkaToVTP(b *testing.B) {
 	sub.arrival(b, 1)
 	franz.arrival(b, off)
 
-	var viaComet, viaFranz, produce []time.Duration
-	user, sys := cpuTicks(b, c.cmd.Process.Pid)
+	var viaComet, viaFranz, produce, viaAuthor []time.Duration
+	// CPU ticks, user and system, spent on the Kafka records and on the
+	// authors' events.
+	var kafkaCPU, authorCPU [2]int64
+	spent := func(into *[2]int64, do func()) {
+		u, s := cpuTicks(b, c.cmd.Process.Pid)
+		do()
+		u2, s2 := cpuTicks(b, c.cmd.Process.Pid)
+		into[0] += u2 - u
+		into[1] += s2 - s
+	}
 	b.ResetTimer()
 	for i := range b.N {
-		ev := kafkaEvent(b, kafkaIVORN("bench", i))
-		t0 := time.Now()
-		off := p.produce(b, topic, 0, "zstd", ev)[0]
-		produce = append(produce, time.Since(t0))
-		viaComet = append(viaComet, sub.arrival(b, i+2).Sub(t0))
-		viaFranz = append(viaFranz, franz.arrival(b, off).Sub(t0))
-		time.Sleep(20 * time.Millisecond)
+		spent(&kafkaCPU, func() {
+			ev := kafkaEvent(b, kafkaIVORN("bench", i))
+			t0 := time.Now()
+			off := p.produce(b, topic, 0, "zstd", ev)[0]
+			produce = append(produce, time.Since(t0))
+			viaComet = append(viaComet, sub.arrival(b, 2*i+2).Sub(t0))
+			viaFranz = append(viaFranz, franz.arrival(b, off).Sub(t0))
+			time.Sleep(20 * time.Millisecond)
+		})
+		// The same event from an author over VTP, in turn with the
+		// Kafka records: the broker's own share of the latency.
+		spent(&authorCPU, func() {
+			ev := kafkaEvent(b, kafkaIVORN("author", i))
+			t0 := time.Now()
+			if _, err := sendEvent(c.recv, ev, 10*time.Second); err != nil {
+				b.Fatal(err)
+			}
+			viaAuthor = append(viaAuthor, sub.arrival(b, 2*i+3).Sub(t0))
+			time.Sleep(20 * time.Millisecond)
+		})
 	}
 	b.StopTimer()
-	user2, sys2 := cpuTicks(b, c.cmd.Process.Pid)
 	for _, m := range []struct {
 		name string
 		d    []time.Duration
-	}{{"comet", viaComet}, {"franz", viaFranz}, {"produce", produce}} {
+	}{{"kafka-vtp", viaComet}, {"franz", viaFranz}, {"produce", produce}, {"author-vtp", viaAuthor}} {
 		slices.Sort(m.d)
 		b.ReportMetric(ms(m.d[len(m.d)/2]), m.name+"-p50-ms")
 		b.ReportMetric(ms(m.d[len(m.d)*99/100]), m.name+"-p99-ms")
 	}
 	// USER_HZ is 100 on Linux: a tick is 10 ms. System time is mostly
-	// the fsyncs that make each record durable (the seen store, the
-	// offsets file) before its position moves.
-	b.ReportMetric(float64(user2-user)*10000/float64(b.N), "user-us/record")
-	b.ReportMetric(float64(sys2-sys)*10000/float64(b.N), "sys-us/record")
+	// the fsyncs that make each event durable before it is relayed (and,
+	// for Kafka, the offsets file written after it).
+	perEvent := func(ticks int64) float64 { return float64(ticks) * 10000 / float64(b.N) }
+	b.ReportMetric(perEvent(kafkaCPU[0]), "kafka-user-us/event")
+	b.ReportMetric(perEvent(kafkaCPU[1]), "kafka-sys-us/event")
+	b.ReportMetric(perEvent(authorCPU[0]), "author-user-us/event")
+	b.ReportMetric(perEvent(authorCPU[1]), "author-sys-us/event")
 	b.ReportMetric(float64(rssKB(b, c.cmd.Process.Pid))/1024, "rss-MB")
 }
 
